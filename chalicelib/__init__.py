@@ -1,0 +1,1 @@
+"""The interview engine behind the Chalice app (see DESIGN.md for the layers)."""

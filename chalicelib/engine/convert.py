@@ -1,0 +1,173 @@
+"""Turn raw form values into typed answers, or say what is wrong with them.
+
+Every function here takes the raw string(s) a browser or API client sent for
+one field and returns the value to store, or raises InvalidInput with a
+message that tells the user what to enter. Nothing is assigned here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from chalicelib.engine.screen import RenderedField
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TRUE = {"true", "1", "yes", "on", "y", "t"}
+_FALSE = {"false", "0", "no", "off", "n", "f", ""}
+
+
+class InvalidInput(ValueError):  # noqa: N818 -- reported to the user, not raised to callers
+    """A value the user must correct; the message is shown next to the field."""
+
+
+def convert(field: RenderedField, raw: Any) -> Any:
+    """Convert one field's raw value (str, list of str, or JSON value from the API)."""
+    datatype = field.datatype
+    if datatype == "checkboxes":
+        return _checkboxes(field, raw)
+    if isinstance(raw, list):
+        raw = raw[-1] if raw else ""
+    if datatype in ("yesno", "noyes", "yesnowide", "noyeswide"):
+        value = _boolean(raw)
+        return (not value) if datatype.startswith("noyes") else value
+    text = "" if raw is None else (str(raw) if not isinstance(raw, str) else raw)
+    if datatype not in ("area", "password", "raw"):
+        text = text.strip()
+    if text == "":
+        if field.required:
+            raise InvalidInput("This field is required.")
+        return _empty(datatype)
+    converter = _CONVERTERS.get(datatype, _text)
+    value = converter(field, text)
+    _check_limits(field, value)
+    return value
+
+
+def _empty(datatype: str) -> Any:
+    if datatype in ("integer", "number", "currency", "float", "range"):
+        return None
+    if datatype in ("yesnoradio", "noyesradio"):
+        return None
+    return ""
+
+
+def _boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower() if raw is not None else ""
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidInput("Choose yes or no.")
+
+
+def _text(field: RenderedField, text: str) -> str:
+    if field.minlength is not None and len(text) < field.minlength:
+        raise InvalidInput(f"Enter at least {field.minlength} characters.")
+    if field.maxlength is not None and len(text) > field.maxlength:
+        raise InvalidInput(f"Enter no more than {field.maxlength} characters.")
+    return text
+
+
+def _integer(field: RenderedField, text: str) -> int:
+    try:
+        number = Decimal(text.replace(",", ""))
+    except InvalidOperation as err:
+        raise InvalidInput("Enter a whole number.") from err
+    if number != number.to_integral_value():
+        raise InvalidInput("Enter a whole number.")
+    return int(number)
+
+
+def _number(field: RenderedField, text: str) -> float | int:
+    cleaned = text.replace(",", "").replace("$", "").strip()
+    try:
+        value = float(cleaned)
+    except ValueError as err:
+        raise InvalidInput("Enter a number.") from err
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InvalidInput("Enter a number.")
+    return value
+
+
+def _email(field: RenderedField, text: str) -> str:
+    if not _EMAIL.match(text):
+        raise InvalidInput("Enter a valid e-mail address, such as name@example.com.")
+    return _text(field, text)
+
+
+def _date(field: RenderedField, text: str) -> dt.date:
+    for parse in (dt.date.fromisoformat, lambda t: dt.datetime.strptime(t, "%m/%d/%Y").date()):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    raise InvalidInput("Enter a date as YYYY-MM-DD.")
+
+
+def _time(field: RenderedField, text: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError as err:
+        raise InvalidInput("Enter a time as HH:MM.") from err
+
+
+def _datetime(field: RenderedField, text: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError as err:
+        raise InvalidInput("Enter a date and time as YYYY-MM-DDTHH:MM.") from err
+
+
+def _choice(field: RenderedField, text: str) -> Any:
+    for choice, value in zip(field.choices, field.choice_values, strict=False):
+        if choice.value == text:
+            return value
+    if field.datatype == "combobox":
+        return text
+    raise InvalidInput("Choose one of the options shown.")
+
+
+def _yesnoradio(field: RenderedField, text: str) -> bool | None:
+    value = text.strip().lower()
+    if value in ("none", "null", "maybe"):
+        return None
+    result = _boolean(value)
+    return (not result) if field.datatype == "noyesradio" else result
+
+
+def _checkboxes(field: RenderedField, raw: Any) -> dict[Any, bool]:
+    chosen = raw if isinstance(raw, list) else ([] if raw in (None, "") else [raw])
+    if isinstance(raw, dict):  # API clients may send {value: true}
+        chosen = [k for k, v in raw.items() if v]
+    chosen_text = {str(c) for c in chosen}
+    result = {value: (choice.value in chosen_text or str(value) in chosen_text)
+              for choice, value in zip(field.choices, field.choice_values, strict=False)}
+    if field.required and not any(result.values()):
+        raise InvalidInput("Check at least one option.")
+    return result
+
+
+def _check_limits(field: RenderedField, value: Any) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return
+    if field.minimum not in (None, "") and value < float(field.minimum):
+        raise InvalidInput(f"Enter a value of at least {_plain(field.minimum)}.")
+    if field.maximum not in (None, "") and value > float(field.maximum):
+        raise InvalidInput(f"Enter a value of no more than {_plain(field.maximum)}.")
+
+
+def _plain(number: Any) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+_CONVERTERS = {
+    "integer": _integer, "number": _number, "float": _number, "currency": _number, "range": _number,
+    "email": _email, "date": _date, "time": _time, "datetime": _datetime,
+    "radio": _choice, "dropdown": _choice, "combobox": _choice, "object_radio": _choice,
+    "yesnoradio": _yesnoradio, "noyesradio": _yesnoradio,
+}

@@ -1,0 +1,437 @@
+"""The evaluator: docassemble's interview logic, with no I/O.
+
+One `Evaluation` runs one turn's worth of interview logic over the answers:
+
+1. the `imports`/`modules` blocks, then the pending or requested action
+   (`process_action`, unless the interview calls it itself);
+2. every `initial` block, and every `mandatory` block not yet completed, in
+   file order;
+3. whenever code or text needs a name that is not defined (MissingVariable or
+   NameError), the name is *sought*: the blocks that define it are tried, latest
+   first; a code block is run, a question becomes the screen.
+
+The result is an `Outcome` (a screen, a response, a command) plus the answers
+to save. The caller (chalicelib.runtime) does loading, saving and retries.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import CodeType, ModuleType
+from typing import Any, Protocol
+
+from chalicelib.engine import assign
+from chalicelib.engine.errors import EngineError, InterviewCodeError, LoopError, UndefinedVariableError
+from chalicelib.engine.render import render_message, render_question
+from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
+from chalicelib.engine.signals import (
+    CommandSignal,
+    ForceAskSignal,
+    MessageSignal,
+    MissingVariable,
+    ResponseSignal,
+    Signal,
+)
+from chalicelib.language.blocks import Block, Expr, Interview, Kind
+from chalicelib.language.pycode import canonical
+
+_MAX_SEEK_DEPTH = 60
+_MAX_ROUNDS = 400
+
+
+class KeyValuePort(Protocol):
+    """Persistent per-session/user/global values (task counters with persistent=True)."""
+
+    def get(self, scope: str, key: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: str = ""
+    email: str = ""
+    first_name: str = "Anonymous"
+    last_name: str = "User"
+    privileges: tuple[str, ...] = ("user",)
+    logged_in: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    """What this turn was asked to do."""
+
+    interview: str
+    session_id: str
+    action: str | None = None
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    persistent_action: bool = True
+    url_args: Mapping[str, Any] = field(default_factory=dict)
+    user: UserInfo = field(default_factory=UserInfo)
+    base_url: str = ""
+    interface: str = "web"  # web | api | cron | background | checkin
+    kv: KeyValuePort | None = None
+    step: int = 1
+
+
+class _Ask(Exception):  # noqa: N818 -- internal control flow
+    def __init__(self, block: Block, sought: str, bindings: Mapping[str, Any], event: str | None = None) -> None:
+        super().__init__(sought)
+        self.block = block
+        self.sought = sought
+        self.bindings = dict(bindings)
+        self.event = event
+
+
+NamespaceFactory = Callable[["Evaluation"], dict[str, Any]]
+
+
+class Evaluation:
+    """One run of the interview logic over `answers` (modified in place)."""
+
+    def __init__(self, interview: Interview, answers: dict[str, Any], request: Request,
+                 library: NamespaceFactory) -> None:
+        self.interview = interview
+        self.request = request
+        self.internal: dict[str, Any] = answers.setdefault("_internal", {})
+        for key, default in (("answered", set()), ("event_stack", []), ("tasks", {})):
+            self.internal.setdefault(key, default)
+        self.base = library(self)
+        self.namespace: dict[str, Any] = {**self.base, **answers}
+        self.namespace.setdefault("url_args", {})
+        self.message_log: list[dict[str, str]] = []
+        self.kv_writes: dict[tuple[str, str], Any] = {}
+        self.action_name: str | None = None
+        self.action_arguments: dict[str, Any] = {}
+        self._action_done = False
+        self._rounds = 0
+
+    # ----------------------------------------------------------------- public API
+    def run(self) -> Outcome:
+        """Evaluate until a screen or another outcome is reached."""
+        try:
+            self._prepare()
+            return self._loop()
+        except Signal as signal:
+            return self._signal_outcome(signal)
+
+    def answers(self) -> dict[str, Any]:
+        """The answers to save: everything defined, less library names and unpicklable kinds."""
+        base = self.base
+        return {
+            k: v for k, v in self.namespace.items()
+            if not k.startswith("__") and (k not in base or v is not base[k]) and not _transient(v)
+        }
+
+    def process_action(self) -> None:
+        """Run the requested or pending action now (authors may call it explicitly)."""
+        if self._action_done:
+            return
+        self._action_done = True
+        action = self._current_action()
+        if action is None:
+            return
+        name = canonical(str(action["action"]))
+        self.action_name = name
+        self.action_arguments = dict(action.get("arguments") or {})
+        candidates = self._definers(name)
+        if not candidates:
+            self._pop_action(name)
+            raise UndefinedVariableError(name, self.interview.name)
+        block, bindings = candidates[0]
+        if block.kind is Kind.QUESTION:
+            raise _Ask(block, name, bindings, event=name)
+        self._define_with(block, bindings, forced=True)
+        self._pop_action(name)
+
+    def seek(self, name: str) -> Any:
+        """The value of `name`, asking or computing it first if needed."""
+        for _ in range(_MAX_SEEK_DEPTH):
+            try:
+                return assign.lookup(self.namespace, name)
+            except MissingVariable as missing:
+                self._seek(missing.name, 0)
+        raise LoopError(f"{name!r} stays undefined after its blocks ran")
+
+    def is_defined(self, name: str) -> bool:
+        return assign.is_defined(self.namespace, canonical(name))
+
+    def log(self, message: str, priority: str = "log") -> None:
+        self.message_log.append({"message": str(message), "priority": priority})
+
+    # ----------------------------------------------------------------- the loop
+    def _prepare(self) -> None:
+        self.namespace["url_args"].update(self.request.url_args)
+        for block in self.interview.setup:
+            self._run_setup(block)
+        for block in self.interview.blocks:
+            for name in block.reconsider if block.kind is Kind.CODE else ():
+                assign.delete(self.namespace, name)
+        if self.request.action and self.request.persistent_action:
+            self.internal["event_stack"].append(
+                {"action": self.request.action, "arguments": dict(self.request.arguments)})
+
+    def _loop(self) -> Outcome:
+        ask: _Ask | None = None
+        pending: str | None = None
+        while True:
+            self._tick()
+            try:
+                if pending is not None:
+                    name, pending = pending, None
+                    self._seek(name, 0)
+                if ask is not None:
+                    return self._screen_outcome(self._render(ask))
+                self._drive()
+                raise EngineError(
+                    f"the interview {self.interview.name} ran to its end without a question to show; "
+                    "add a mandatory question (an end screen) after the last mandatory block"
+                )
+            except _Ask as new:
+                ask = new
+            except MissingVariable as missing:
+                pending = missing.name
+            except NameError as err:
+                if err.name is None:
+                    raise
+                pending = err.name
+            except ForceAskSignal as signal:
+                self._push_force_ask(signal)
+                self._action_done = False
+                ask = None
+
+    def _tick(self) -> None:
+        self._rounds += 1
+        if self._rounds > _MAX_ROUNDS:
+            raise LoopError(
+                f"the interview {self.interview.name} did not settle after {_MAX_ROUNDS} rounds; "
+                "a block probably keeps undefining what another defines"
+            )
+
+    def _drive(self) -> None:
+        if not self.interview.explicit_process_action:
+            self.process_action()
+        answered: set[str] = self.internal["answered"]
+        for block in self.interview.ordered:
+            if block.initial is not False:
+                if self._truthy(block.initial):
+                    self._run_ordered(block)
+                continue
+            if block.name in answered or not self._truthy(block.mandatory):
+                continue
+            self._run_ordered(block)
+            answered.add(block.name)
+
+    def _run_ordered(self, block: Block) -> None:
+        for need in block.need:
+            self._evaluate(need, block)
+        if block.kind is Kind.QUESTION:
+            question = block.question
+            assert question is not None
+            variables = [v for v in block.defines if not block.is_event]
+            if variables and all(self.is_defined(v) for v in variables):
+                return
+            raise _Ask(block, variables[0] if variables else block.name, {})
+        self._define_with(block, {}, forced=True)
+
+    # ----------------------------------------------------------------- seeking
+    def _definers(self, name: str) -> list[tuple[Block, dict[str, Any]]]:
+        found: list[tuple[Block, dict[str, Any]]] = [(b, {}) for b in self.interview.definers.get(name, ())]
+        for block in self.interview.generic_definers:
+            for pattern in block.patterns:
+                match = pattern.match(name)
+                if match:
+                    bindings = {k: _index_value(v) for k, v in match.groupdict().items()}
+                    found.append((block, bindings))
+                    break
+        found.sort(key=lambda pair: -pair[0].number)
+        return found
+
+    def _seek(self, name: str, depth: int) -> None:
+        if depth > _MAX_SEEK_DEPTH:
+            raise LoopError(f"seeking {name!r} went {depth} levels deep; the interview's blocks form a cycle")
+        candidates = self._definers(name)
+        if not candidates:
+            parent = _parent_name(name)
+            if parent and not self.is_defined(parent):
+                return self._seek(parent, depth + 1)
+            raise UndefinedVariableError(name, self.interview.name)
+        for block, bindings in candidates:
+            if block.kind is Kind.QUESTION:
+                raise _Ask(block, name, bindings)
+            self._define_with(block, bindings)
+            if self.is_defined(name) or block.is_event:
+                return None
+        raise UndefinedVariableError(name, self.interview.name)
+
+    def _define_with(self, block: Block, bindings: Mapping[str, Any], forced: bool = False) -> None:
+        self.namespace.update(bindings)
+        if block.kind is Kind.CODE:
+            assert block.code is not None
+            self._exec(block.code, block)
+        elif block.kind is Kind.OBJECTS:
+            self._make_objects(block)
+        elif block.kind is Kind.TEMPLATE:
+            self._define_template(block)
+        elif block.kind is Kind.QUESTION:
+            raise _Ask(block, block.defines[0] if block.defines else block.name, bindings)
+
+    def _exec(self, code: CodeType, block: Block) -> None:
+        for _ in range(_MAX_SEEK_DEPTH):
+            try:
+                exec(code, self.namespace)  # noqa: S102 - interview code is author code
+                return
+            except MissingVariable as missing:
+                self._seek(missing.name, 1)
+            except NameError as err:
+                if not err.name:
+                    raise self._code_error(block, err) from err
+                self._seek(err.name, 1)
+            except (Signal, _Ask, EngineError):
+                raise
+            except Exception as err:  # author code failed: report where and why
+                raise self._code_error(block, err) from err
+        raise LoopError(f"the code at {block.where} keeps needing names that never get defined")
+
+    def _evaluate(self, expr: Expr, block: Block) -> Any:
+        for _ in range(_MAX_SEEK_DEPTH):
+            try:
+                return eval(expr.code, self.namespace)  # noqa: S307 - author expression
+            except MissingVariable as missing:
+                self._seek(missing.name, 1)
+            except NameError as err:
+                if not err.name:
+                    raise self._code_error(block, err) from err
+                self._seek(err.name, 1)
+            except (Signal, _Ask, EngineError):
+                raise
+            except Exception as err:
+                raise self._code_error(block, err) from err
+        raise LoopError(f"the expression {expr.source!r} at {block.where} never settles")
+
+    def _truthy(self, flag: bool | Expr) -> bool:
+        if isinstance(flag, bool):
+            return flag
+        return bool(eval(flag.code, self.namespace))  # noqa: S307 - author expression
+
+    def _code_error(self, block: Block, err: BaseException) -> InterviewCodeError:
+        return InterviewCodeError(block.where, err, "".join(traceback.format_exception(err)))
+
+    # ----------------------------------------------------------------- block kinds
+    def _run_setup(self, block: Block) -> None:
+        import importlib
+
+        for item in block.imports:
+            star = item.startswith("*")
+            module = importlib.import_module(item.lstrip("*"))
+            if star:
+                names = getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")])
+                self.namespace.update({n: getattr(module, n) for n in names})
+            else:
+                self.namespace[item.split(".")[0]] = importlib.import_module(item.split(".")[0])
+
+    def _make_objects(self, block: Block) -> None:
+        for name, class_name in block.objects:
+            if self.is_defined(name):
+                continue
+            cls = self.namespace.get(class_name.split(".")[0])
+            for part in class_name.split(".")[1:]:
+                cls = getattr(cls, part, None)
+            if not callable(cls):
+                raise EngineError(f"{block.where}: unknown object class {class_name!r} for {name!r}")
+            assign.assign(self.namespace, name, cls(name))
+
+    def _define_template(self, block: Block) -> None:
+        template = block.template
+        assert template is not None
+        from chalicelib.engine.render import RenderedTemplate
+
+        rendered = RenderedTemplate(
+            subject=template.subject.text(self.namespace) if template.subject else "",
+            content=template.content.text(self.namespace),
+            content_html=template.content.html(self.namespace),
+        )
+        assign.assign(self.namespace, template.name, rendered)
+
+    # ----------------------------------------------------------------- actions
+    def _current_action(self) -> dict[str, Any] | None:
+        if self.request.action and not self.request.persistent_action:
+            return {"action": self.request.action, "arguments": dict(self.request.arguments)}
+        stack: list[dict[str, Any]] = self.internal["event_stack"]
+        return stack[-1] if stack else None
+
+    def _pop_action(self, name: str) -> None:
+        stack: list[dict[str, Any]] = self.internal["event_stack"]
+        if stack and canonical(str(stack[-1]["action"])) == name:
+            stack.pop()
+
+    def _push_force_ask(self, signal: ForceAskSignal) -> None:
+        stack: list[dict[str, Any]] = self.internal["event_stack"]
+        for item in reversed(signal.items):
+            if isinstance(item, Mapping):
+                stack.append({"action": item.get("action"), "arguments": dict(item.get("arguments") or {})})
+            else:
+                stack.append({"action": str(item), "arguments": {}})
+
+    # ----------------------------------------------------------------- outcomes
+    def _render(self, ask: _Ask) -> ScreenView:
+        block = ask.block
+        self.namespace.update(ask.bindings)
+        for need in block.need:
+            self._evaluate(need, block)
+        for name in block.reconsider:
+            assign.delete(self.namespace, name)
+        event = ask.event if ask.event else (ask.sought if block.is_event or ask.sought not in block.defines
+                                             else ask.sought)
+        return render_question(self, block, ask.bindings, event)
+
+    def _screen_outcome(self, view: ScreenView) -> Outcome:
+        self.internal["screen"] = _screen_record(view)
+        return Outcome(OutcomeKind.SCREEN, screen=view, message_log=tuple(self.message_log))
+
+    def _signal_outcome(self, signal: Signal) -> Outcome:
+        log = tuple(self.message_log)
+        if isinstance(signal, ResponseSignal):
+            return Outcome(OutcomeKind.RESPONSE, body=signal.body, content_type=signal.content_type,
+                           status=signal.status, url=signal.url, save=not signal.null, message_log=log)
+        if isinstance(signal, CommandSignal):
+            return Outcome(OutcomeKind.COMMAND, command=signal.kind, url=signal.url, sleep=signal.sleep,
+                           message_log=log)
+        if isinstance(signal, MessageSignal):
+            view = render_message(self, signal)
+            self.internal["screen"] = _screen_record(view)
+            return Outcome(OutcomeKind.SCREEN, screen=view, message_log=log)
+        raise EngineError(f"{type(signal).__name__} is not allowed here")
+
+
+def _screen_record(view: ScreenView) -> dict[str, Any]:
+    """What a later POST needs to know about the screen it answers."""
+    return {"block": view.block, "event_list": list(view.event_list), "view": view}
+
+
+def _transient(value: Any) -> bool:
+    return isinstance(value, (ModuleType, type)) or callable(value) and not hasattr(value, "__dict__") \
+        or type(value).__name__ in ("function", "builtin_function_or_method", "method")
+
+
+def _index_value(text: str) -> Any:
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def _parent_name(name: str) -> str | None:
+    """`user.name.first` → `user.name`; `fishes['a']` → `fishes`; `x` → None."""
+    try:
+        steps = assign.parse_target(name)
+    except EngineError:
+        return None
+    if len(steps) < 2:
+        return None
+    text = steps[0][1]
+    for kind, key in steps[1:-1]:
+        text += f".{key}" if kind == "attr" else f"[{key!r}]"
+    return str(text)

@@ -1,0 +1,327 @@
+"""Functions interview authors call that need the current turn.
+
+`AuthorFunctions(ev)` binds them to one Evaluation, so `action_argument()` or
+`url_action()` know the session and action without any global or thread-local
+state. `namespace.build(ev)` puts them (with the pure helpers and the object
+classes) into the names that interview code sees.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+from chalicelib.engine import assign
+from chalicelib.engine.signals import (
+    BackgroundResponseActionSignal,
+    BackgroundResponseSignal,
+    CommandSignal,
+    ForceAskSignal,
+    MessageSignal,
+    MissingVariable,
+    ResponseSignal,
+)
+
+if TYPE_CHECKING:
+    from chalicelib.engine.evaluator import Evaluation
+
+_COMMANDS = {"exit", "leave", "restart", "refresh", "new_session", "wait", "logout", "exit_logout",
+             "signin", "register", "continue", "interview_exit"}
+_RESERVED_URL_KW = {"i", "session", "local", "new_session", "reset", "style", "_forget_prior", "temporary",
+                    "once_temporary"}
+
+
+def encode_action(action: str, arguments: Mapping[str, Any]) -> str:
+    """The `action=` blob of docassemble: base64 of {"action", "arguments"}, no padding."""
+    payload = json.dumps({"action": action, "arguments": dict(arguments)}, default=str)
+    return base64.b64encode(payload.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_action(blob: str) -> tuple[str, dict[str, Any]]:
+    """Inverse of encode_action; raises ValueError for anything malformed."""
+    text = blob.strip().replace(" ", "+")
+    text += "=" * (-len(text) % 4)
+    try:
+        data = json.loads(base64.b64decode(text, validate=False).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError("the action parameter is not a valid action link") from err
+    if not isinstance(data, dict) or not isinstance(data.get("action"), str):
+        raise ValueError("the action parameter does not name an action")
+    arguments = data.get("arguments") or {}
+    if not isinstance(arguments, dict):
+        raise ValueError("the action's arguments must be a JSON object")
+    return data["action"], arguments
+
+
+class UserInfoView:
+    """What `user_info()` returns: the user plus the current context."""
+
+    def __init__(self, ev: Evaluation) -> None:
+        user = ev.request.user
+        self.id = user.id or None
+        self.email = user.email or None
+        self.first_name = user.first_name
+        self.last_name = user.last_name
+        self.privileges = list(user.privileges)
+        self.session = ev.request.session_id
+        self.filename = ev.request.interview
+        self.current_filename = ev.request.interview
+        self.package = None
+        self.language = "en"
+        self.phone_number = None
+        self.country = None
+        self.timezone = None
+
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class AuthorFunctions:
+    """Functions bound to one evaluation; see each docstring for the author-facing behaviour."""
+
+    def __init__(self, ev: Evaluation) -> None:
+        self.ev = ev
+
+    # ------------------------------------------------------------------ actions
+    def url_action(self, action: str, **kwargs: Any) -> str:
+        """A link that runs `action` with `kwargs` as its arguments.
+
+        Example: ``[Add a fish](${ url_action('add', color='blue') })``
+        """
+        forget = kwargs.pop("_forget_prior", False)
+        if forget:
+            kwargs = {"_action": action, "_arguments": kwargs}
+            action = "_da_priority_action"
+        request = self.ev.request
+        return (f"{request.base_url}/interview?i={quote(request.interview)}"
+                f"&action={quote(encode_action(action, kwargs), safe='')}")
+
+    def url_ask(self, spec: Any) -> str:
+        """A link that asks the given variable(s) again.
+
+        Example: ``[Change](${ url_ask('favorite_color') })``
+        """
+        items = spec if isinstance(spec, list) else [spec]
+        return self.url_action("_da_force_ask", variables=items)
+
+    def interview_url(self, **kwargs: Any) -> str:
+        """An absolute link to this session; other keyword arguments become url_args."""
+        request = self.ev.request
+        params = {"i": kwargs.pop("i", request.interview)}
+        if "session" in kwargs or kwargs.pop("new_session", None) is None:
+            params["session"] = kwargs.pop("session", request.session_id)
+        local = kwargs.pop("local", False)
+        for key in _RESERVED_URL_KW:
+            kwargs.pop(key, None)
+        params.update({k: str(v) for k, v in kwargs.items()})
+        path = f"/interview?{urlencode(params)}"
+        return path if local else f"{request.base_url}{path}"
+
+    def interview_url_action(self, action: str, **kwargs: Any) -> str:
+        """Like interview_url, with an action to run when the link is opened."""
+        request = self.ev.request
+        params = {"i": kwargs.pop("i", request.interview), "session": kwargs.pop("session", request.session_id)}
+        local = kwargs.pop("local", False)
+        for key in _RESERVED_URL_KW:
+            kwargs.pop(key, None)
+        params["action"] = encode_action(action, kwargs)
+        path = f"/interview?{urlencode(params)}"
+        return path if local else f"{request.base_url}{path}"
+
+    def action_argument(self, name: str | None = None) -> Any:
+        """An argument of the current action (None if absent); with no name, the action's name.
+
+        Example: ``fishes[action_argument('color')] += 1``
+        """
+        if name is None:
+            return None if self.ev._action_done else self._pending_action_name()
+        return self.ev.action_arguments.get(name, self._request_arguments().get(name))
+
+    def action_arguments(self) -> dict[str, Any]:
+        """A copy of all the current action's arguments."""
+        arguments = dict(self._request_arguments())
+        arguments.update(self.ev.action_arguments)
+        if "_initial" in arguments and "_changed" in arguments:
+            arguments.pop("_initial")
+            arguments.pop("_changed")
+        return copy.deepcopy(arguments)
+
+    def _request_arguments(self) -> Mapping[str, Any]:
+        return self.ev.request.arguments if self.ev.request.action else {}
+
+    def _pending_action_name(self) -> str | None:
+        stack = self.ev.internal.get("event_stack") or []
+        if self.ev.request.action:
+            return self.ev.request.action
+        return str(stack[-1]["action"]) if stack else None
+
+    def process_action(self) -> None:
+        """Run the requested action now (normally automatic before initial/mandatory blocks)."""
+        self.ev.process_action()
+
+    def force_ask(self, *names: Any) -> None:
+        """Ask these variables now, even if they are defined, in order."""
+        raise ForceAskSignal(list(names))
+
+    # ------------------------------------------------------------------ special responses
+    def response(self, response: Any = None, *, binaryresponse: bytes | None = None, file: Any = None,
+                 url: str | None = None, null: bool = False, all_variables: bool = False,
+                 content_type: str | None = None, response_code: int = 200, sleep: float | None = None) -> None:
+        """Send this text (or bytes, or a redirect) instead of a screen.
+
+        Example: ``response(json.dumps(data), content_type="application/json")``
+        """
+        if all_variables:
+            body = self.variables_as_json().encode("utf-8")
+            raise ResponseSignal(body, "application/json", response_code, all_variables=True)
+        if url is not None:
+            raise ResponseSignal(b"", "text/plain", 302, url=url)
+        if binaryresponse is not None:
+            raise ResponseSignal(binaryresponse, content_type or "application/octet-stream", response_code)
+        body = ("Empty Response" if response is None and not null else str(response or "")).encode("utf-8")
+        raise ResponseSignal(body, content_type or "text/plain; charset=utf-8", response_code, null=null)
+
+    def json_response(self, data: Any, response_code: int | None = None) -> None:
+        """Send `data` as JSON (sorted keys, indented)."""
+        body = (json.dumps(data, sort_keys=True, indent=2, default=str) + "\n").encode("utf-8")
+        raise ResponseSignal(body, "application/json", response_code or 200)
+
+    def variables_as_json(self, include_internal: bool = False) -> str:
+        """The answers as JSON text."""
+        from chalicelib.library.serialize import jsonable
+
+        answers = self.ev.answers()
+        if not include_internal:
+            answers.pop("_internal", None)
+        return json.dumps(jsonable(answers), sort_keys=True, indent=2)
+
+    def command(self, type: str = "exit", url: str | None = None, sleep: float | None = None,  # noqa: A002
+                question_text: str | None = None, subquestion_text: str | None = None) -> None:
+        """End the turn with a command: exit, leave, restart, refresh, new_session, wait, ...
+
+        Example: ``command('exit', url='https://example.com')``
+        """
+        if type not in _COMMANDS:
+            raise ValueError(f"command() got {type!r}; expected one of {', '.join(sorted(_COMMANDS))}")
+        raise CommandSignal(type, url or question_text, sleep, question_text, subquestion_text)
+
+    def message(self, question: str, subquestion: str | None = None, url: str | None = None,
+                show_exit: bool | None = None, show_leave: bool | None = None, show_restart: bool | None = None,
+                buttons: list[dict[str, Any]] | None = None, dead_end: bool = False,
+                reload: float | None = None) -> None:
+        """Show a one-off screen with Exit and Restart buttons (or your own `buttons`)."""
+        raise MessageSignal(question, subquestion, url, show_exit, show_leave, show_restart, buttons,
+                            dead_end, reload)
+
+    def background_response(self, *pargs: Any, **kwargs: Any) -> None:
+        """End background or check-in code with a value (see the background tasks guide)."""
+        sleep = kwargs.pop("sleep", None)
+        kind = None
+        if len(pargs) == 2 and pargs[1] in ("flash", "javascript", "fields", "refresh"):
+            value, kind = pargs[0], str(pargs[1])
+        elif len(pargs) == 1 and pargs[0] == "refresh" and not kwargs:
+            value, kind = None, "refresh"
+        elif pargs and kwargs:
+            value = {"pargs": list(pargs), "kwargs": kwargs}
+        elif len(pargs) == 1:
+            value = pargs[0]
+        elif pargs:
+            value = list(pargs)
+        else:
+            value = kwargs or None
+        raise BackgroundResponseSignal(value, kind, sleep)
+
+    def background_response_action(self, action: str, **kwargs: Any) -> None:
+        """End background code and run the callback `action` with these arguments."""
+        raise BackgroundResponseActionSignal(action, kwargs)
+
+    # ------------------------------------------------------------------ names and values
+    def need(self, *pargs: Any) -> bool:
+        """Make sure each argument is defined (asking for it if needed); returns True."""
+        return True
+
+    def defined(self, name: str) -> bool:
+        """True if the variable named by the string is defined (nothing is asked)."""
+        return self.ev.is_defined(name)
+
+    def value(self, name: str) -> Any:
+        """The value of the variable named by the string, asking for it if needed."""
+        return self.ev.seek(name)
+
+    def showifdef(self, name: str, alternative: Any = "", prior: bool = False) -> Any:
+        """The variable's value if it is defined, else `alternative`.
+
+        Example: ``showifdef('country', 'US')``
+        """
+        try:
+            return assign.lookup(self.ev.namespace, name)
+        except MissingVariable:
+            return alternative
+
+    def undefine(self, *names: str) -> None:
+        """Make the named variables undefined again."""
+        for name in names:
+            assign.delete(self.ev.namespace, name)
+
+    def log(self, message: Any, priority: str = "log") -> None:
+        """Write to the server log; other priorities (info, success, ...) reach the API's message_log."""
+        self.ev.log(str(message), priority)
+
+    # ------------------------------------------------------------------ users
+    def user_info(self) -> UserInfoView:
+        return UserInfoView(self.ev)
+
+    def user_logged_in(self) -> bool:
+        return self.ev.request.user.logged_in
+
+    def user_has_privilege(self, *names: Any) -> bool:
+        wanted: set[str] = set()
+        for name in names:
+            wanted.update(name if isinstance(name, (list, tuple, set)) else [name])
+        return bool(wanted & set(self.ev.request.user.privileges))
+
+    def user_privileges(self) -> list[str]:
+        return list(self.ev.request.user.privileges)
+
+    # ------------------------------------------------------------------ task counters
+    def _counters(self, persistent: Any) -> dict[str, int]:
+        if not persistent:
+            tasks: dict[str, int] = self.ev.internal.setdefault("tasks", {})
+            return tasks
+        scope = "session" if persistent is True else str(persistent)
+        key = (scope, "tasks")
+        if key not in self.ev.kv_writes:
+            port = self.ev.request.kv
+            stored = port.get(scope, "tasks") if port is not None else None
+            self.ev.kv_writes[key] = dict(stored or {})
+        counters: dict[str, int] = self.ev.kv_writes[key]
+        return counters
+
+    def task_performed(self, task: str, persistent: Any = False) -> bool:
+        """True once mark_task_as_performed(task) has been called.
+
+        Example: ``if task_not_yet_performed('reminder'): send_email(...)``
+        """
+        return self._counters(persistent).get(task, 0) > 0
+
+    def task_not_yet_performed(self, task: str, persistent: Any = False) -> bool:
+        return not self.task_performed(task, persistent)
+
+    def mark_task_as_performed(self, task: str, persistent: Any = False) -> int:
+        counters = self._counters(persistent)
+        counters[task] = counters.get(task, 0) + 1
+        return counters[task]
+
+    def times_task_performed(self, task: str, persistent: Any = False) -> int:
+        return self._counters(persistent).get(task, 0)
+
+    def set_task_counter(self, task: str, times: int, persistent: Any = False) -> None:
+        self._counters(persistent)[task] = int(times)
+
+    def bound(self) -> dict[str, Any]:
+        names = [n for n in dir(self) if not n.startswith("_") and n not in ("ev", "bound")]
+        return {n: getattr(self, n) for n in names}

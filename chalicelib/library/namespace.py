@@ -1,0 +1,34 @@
+"""The names interview code sees: pure helpers, object classes, bound functions.
+
+`build(ev)` is the NamespaceFactory the runtime hands to the evaluator. The
+pure part is computed once per process; only the bound functions are made per
+turn.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.library import dates, objects, text
+from chalicelib.library.functions import AuthorFunctions
+
+if TYPE_CHECKING:
+    from chalicelib.engine.evaluator import Evaluation
+
+_STATIC: dict[str, Any] | None = None
+
+
+def _static() -> dict[str, Any]:
+    global _STATIC
+    if _STATIC is None:
+        names: dict[str, Any] = {}
+        for module in (text, dates, objects):
+            names.update({n: getattr(module, n) for n in getattr(module, "__all__", ())})
+        _STATIC = names
+    return _STATIC
+
+
+def build(ev: Evaluation) -> dict[str, Any]:
+    names = dict(_static())
+    names.update(AuthorFunctions(ev).bound())
+    return names

@@ -1,0 +1,260 @@
+"""Session use cases, each one *turn* (DESIGN.md "The turn").
+
+A turn reads the head and current step (consistent read), opens the step
+(decrypt or verify, then unpickle), evaluates, seals the new answers and
+commits step + head in one transaction conditioned on the version it read. On
+a version conflict the whole turn is re-run on fresh state (bounded retries
+with jitter), so concurrent writers never lose each other's updates.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from chalicelib.engine.answers import Answer, apply_answer, current_screen
+from chalicelib.engine.evaluator import Evaluation, Request, UserInfo
+from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind
+from chalicelib.language.blocks import Interview
+from chalicelib.library import namespace
+from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
+from chalicelib.runtime.services import Services
+from chalicelib.storage import crypto
+from chalicelib.storage.errors import VersionConflictError, WrongSecretError
+from chalicelib.storage.records import SessionHead, StepRecord
+
+log = logging.getLogger(__name__)
+
+_MAX_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class SessionRef:
+    interview: str
+    session_id: str
+    secret: str | None = None
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    outcome: Outcome | None
+    head: SessionHead
+    errors: tuple[FieldError, ...] = ()
+    command: Any = None  # a command button pressed on the screen (exit, restart, ...)
+
+
+Mutation = Callable[[dict[str, Any]], Any]
+
+
+class _Kv:
+    """Persistent values (task counters with persistent=True) for one turn."""
+
+    def __init__(self, sessions: Sessions, head: SessionHead, key: bytes | None) -> None:
+        self.sessions, self.head, self.key = sessions, head, key
+
+    def get(self, scope: str, name: str) -> Any:
+        blob = self.sessions.services.store.load_extra(self.head.interview, self.head.session_id,
+                                                       f"{scope}:{name}")
+        if blob is None:
+            return None
+        return crypto.unseal(blob, key=self.key, server_key=self.sessions.services.settings.server_key,
+                             aad=_extra_aad(self.head.session_id, f"{scope}:{name}"))
+
+
+class Sessions:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    # ------------------------------------------------------------------ use cases
+    def start(self, interview_name: str, *, secret: str | None = None, url_args: Mapping[str, Any] | None = None,
+              user: UserInfo | None = None, interface: str = "web", base_url: str = "",
+              evaluate: bool = True) -> tuple[SessionRef, TurnResult]:
+        """Create a session, evaluate it once and save step 1."""
+        interview = self.services.loader.load(interview_name)
+        session_id = crypto.random_token(32)
+        secret = secret or crypto.random_token(16)
+        answers: dict[str, Any] = {"url_args": dict(url_args or {})}
+        request = Request(interview_name, session_id, user=user or UserInfo(), interface=interface,
+                          base_url=base_url)
+        now = time.time()
+        head = SessionHead(interview_name, session_id, version=1, step=1, encrypted=True, created=now,
+                           modified=now, owner=(user.id if user else ""), title=interview.title)
+        outcome = None
+        kv_writes: dict[tuple[str, str], Any] = {}
+        if evaluate:
+            ev = Evaluation(interview, answers, request, namespace.build)
+            outcome = ev.run()
+            answers = ev.answers()
+            kv_writes = ev.kv_writes
+        key = crypto.session_key(secret, session_id)
+        head, blob = self._seal(head, answers, key, step=1)
+        self.services.store.create(head, StepRecord(1, blob))
+        if kv_writes:
+            self._commit_extras(head, kv_writes, key)
+        return SessionRef(interview_name, session_id, secret), TurnResult(outcome, head)
+
+    def view(self, ref: SessionRef, request: Request) -> TurnResult:
+        """Evaluate and save over the current step (a page view, GET /api/session/question)."""
+        return self._turn(ref, request, mutate=None, new_step=False)
+
+    def answer(self, ref: SessionRef, request: Request, answer: Answer, evaluate: bool = True) -> TurnResult:
+        """Apply an answer to the current screen as a new step."""
+        return self._turn(ref, request, mutate=lambda answers: apply_answer(answers, answer), new_step=True,
+                          evaluate=evaluate)
+
+    def set_variables(self, ref: SessionRef, request: Request, mutate: Mutation, new_step: bool = True,
+                      evaluate: bool = True) -> TurnResult:
+        """Apply an arbitrary change (the API's variables/delete_variables), then evaluate."""
+        return self._turn(ref, request, mutate=mutate, new_step=new_step, evaluate=evaluate)
+
+    def run_action(self, ref: SessionRef, request: Request, new_step: bool = True) -> TurnResult:
+        return self._turn(ref, request, mutate=None, new_step=new_step)
+
+    def read(self, ref: SessionRef) -> tuple[SessionHead, dict[str, Any]]:
+        head, step = self.services.store.load(ref.interview, ref.session_id)
+        return head, self._open(head, step, ref.secret)
+
+    def back(self, ref: SessionRef) -> SessionHead:
+        """Make the previous step current again, discarding the latest one."""
+        for attempt in range(_MAX_ATTEMPTS):
+            head, _ = self.services.store.load(ref.interview, ref.session_id)
+            self._key(head, ref.secret)
+            steps = [n for n in self.services.store.step_numbers(ref.interview, ref.session_id) if n < head.step]
+            if not steps:
+                raise NoPreviousStepError("Cannot go back.")
+            previous = steps[-1]
+            after = replace(head, version=head.version + 1, step=previous, modified=time.time())
+            try:
+                self.services.store.commit(head, after, None, delete_steps=[head.step])
+                return after
+            except VersionConflictError:
+                _pause(attempt)
+        raise ConflictError("the session kept changing while going back; try again")
+
+    def restart(self, ref: SessionRef) -> SessionHead:
+        """Clear the answers (keeping url_args) in the same session, as a new step."""
+        def reset(answers: dict[str, Any]) -> None:
+            url_args = answers.get("url_args", {})
+            answers.clear()
+            answers["url_args"] = url_args
+        request = Request(ref.interview, ref.session_id)
+        return self._turn(ref, request, mutate=reset, new_step=True, evaluate=False).head
+
+    def delete(self, ref: SessionRef) -> None:
+        self.services.store.delete(ref.interview, ref.session_id)
+
+    # ------------------------------------------------------------------ the turn
+    def _turn(self, ref: SessionRef, request: Request, *, mutate: Mutation | None, new_step: bool,
+              evaluate: bool = True) -> TurnResult:
+        interview = self.services.loader.load(ref.interview)
+        for attempt in range(_MAX_ATTEMPTS):
+            head, step = self.services.store.load(ref.interview, ref.session_id)
+            key = self._key(head, ref.secret)
+            answers = self._open(head, step, ref.secret)
+            result = self._evaluate(interview, answers, head, key, request, mutate, evaluate)
+            if result.errors:
+                return TurnResult(result.outcome, head, result.errors)
+            outcome, new_answers, kv_writes, command = result.outcome, result.answers, result.kv, result.command
+            if outcome is not None and not outcome.save:
+                return TurnResult(outcome, head, command=command)
+            number = head.step + 1 if new_step else head.step
+            after, blob = self._seal(head, new_answers, key, step=number)
+            after = replace(after, version=head.version + 1, step=number, modified=time.time())
+            drop = [number - self.services.settings.steps_kept] if new_step and \
+                number > self.services.settings.steps_kept else []
+            extras = self._extras(head, kv_writes, key)
+            try:
+                self.services.store.commit(head, after, StepRecord(number, blob), delete_steps=drop,
+                                           extras=extras)
+                return TurnResult(outcome, after, command=command)
+            except VersionConflictError:
+                log.info("version conflict on %s (attempt %d); retrying on fresh state", ref.session_id,
+                         attempt + 1)
+                _pause(attempt)
+        raise ConflictError("the session kept changing under this request; nothing was saved, try again")
+
+    @dataclass
+    class _Evaluated:
+        outcome: Outcome | None
+        answers: dict[str, Any]
+        kv: dict[tuple[str, str], Any]
+        errors: tuple[FieldError, ...] = ()
+        command: Any = None
+
+    def _evaluate(self, interview: Interview, answers: dict[str, Any], head: SessionHead, key: bytes | None,
+                  request: Request, mutate: Mutation | None, evaluate: bool) -> Sessions._Evaluated:
+        command = None
+        if mutate is not None:
+            applied = mutate(answers)
+            errors = getattr(applied, "errors", ())
+            if errors:
+                view = current_screen(answers.get("_internal", {}))
+                return Sessions._Evaluated(Outcome(OutcomeKind.SCREEN, screen=view), answers, {}, tuple(errors))
+            command = getattr(applied, "command", None)
+        if not evaluate or command is not None:
+            return Sessions._Evaluated(None, answers, {}, command=command)
+        request = replace(request, kv=_Kv(self, head, key), step=head.step)
+        ev = Evaluation(interview, answers, request, namespace.build)
+        outcome = ev.run()
+        return Sessions._Evaluated(outcome, ev.answers(), ev.kv_writes)
+
+    # ------------------------------------------------------------------ sealing
+    def _key(self, head: SessionHead, secret: str | None) -> bytes | None:
+        if not secret:
+            if head.encrypted:
+                raise WrongSecretError("this session is encrypted: its secret is required")
+            return None
+        key = crypto.session_key(secret, head.session_id)
+        if head.encrypted and head.key_check and crypto.key_check(key) != head.key_check:
+            raise WrongSecretError("the secret does not open this session")
+        return key
+
+    def _open(self, head: SessionHead, step: StepRecord, secret: str | None) -> dict[str, Any]:
+        key = self._key(head, secret)
+        answers = crypto.unseal(step.blob, key=key, server_key=self.services.settings.server_key,
+                                aad=_step_aad(head.session_id, step.step))
+        if not isinstance(answers, dict):
+            raise WrongSecretError("the stored step is not a set of answers")
+        return answers
+
+    def _seal(self, head: SessionHead, answers: dict[str, Any], key: bytes | None,
+              step: int) -> tuple[SessionHead, bytes]:
+        aad = _step_aad(head.session_id, step)
+        encrypted = not answers.get("multi_user") and key is not None
+        if encrypted:
+            assert key is not None
+            blob = crypto.seal(answers, key, aad)
+        else:
+            blob = crypto.sign(answers, self.services.settings.server_key, aad)
+        head = replace(head, encrypted=encrypted, key_check=crypto.key_check(key) if key else head.key_check,
+                       allow_cron=bool(answers.get("allow_cron")))
+        return head, blob
+
+    def _extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes | None) -> dict[str, bytes]:
+        out = {}
+        for (scope, name), value in kv.items():
+            label = f"{scope}:{name}"
+            aad = _extra_aad(head.session_id, label)
+            out[label] = crypto.seal(value, key, aad) if key is not None and head.encrypted \
+                else crypto.sign(value, self.services.settings.server_key, aad)
+        return out
+
+    def _commit_extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes) -> None:
+        after = replace(head, version=head.version + 1)
+        self.services.store.commit(head, after, None, extras=self._extras(head, kv, key))
+
+
+def _step_aad(session_id: str, step: int) -> bytes:
+    return f"{session_id}:step:{step}".encode()
+
+
+def _extra_aad(session_id: str, label: str) -> bytes:
+    return f"{session_id}:extra:{label}".encode()
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(random.uniform(0, min(0.2, 0.005 * (2 ** attempt))))  # noqa: S311 - jitter, not crypto

@@ -1,0 +1,124 @@
+"""The one reader of the environment.
+
+Every knob the app has is an environment variable named here, with its default.
+`Settings.from_env()` builds a frozen record once; the rest of the code gets it
+passed down and never reads `os.environ` itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# In the repository the bundled interviews sit at the top; `make package` copies
+# them into chalicelib/ because only app.py and chalicelib/ reach Lambda.
+BUNDLED_INTERVIEWS = next(
+    (p for p in (PROJECT_ROOT / "interviews", PROJECT_ROOT / "chalicelib" / "interviews") if p.is_dir()),
+    PROJECT_ROOT / "interviews",
+)
+
+# Environment variable names (all listed in README.md, "Settings").
+ENV_INTERVIEW_PATH = "INTERVIEW_PATH"
+ENV_TABLE_NAME = "TABLE_NAME"
+ENV_BLOB_BUCKET = "BLOB_BUCKET"
+ENV_TASK_QUEUE = "TASK_QUEUE"
+ENV_SERVER_KEY = "SERVER_KEY"
+ENV_ADMIN_EMAIL = "ADMIN_EMAIL"
+ENV_ADMIN_PASSWORD = "ADMIN_PASSWORD"
+ENV_API_KEY = "API_KEY"
+ENV_INCOMING_MAIL_DOMAIN = "INCOMING_MAIL_DOMAIN"
+ENV_INTERVIEW_DELETE_DAYS = "INTERVIEW_DELETE_DAYS"
+ENV_CHECKIN_INTERVAL = "CHECKIN_INTERVAL"
+ENV_DEFAULT_SENDER = "DEFAULT_SENDER"
+ENV_STEPS_KEPT = "STEPS_KEPT"
+ENV_BASE_URL = "BASE_URL"
+ENV_COOKIE_SECURE = "COOKIE_SECURE"
+
+
+class SettingsError(ValueError):
+    """Raised when an environment variable holds a value we cannot use."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as err:
+        raise SettingsError(
+            f"{name} must be a whole number, found {raw!r}; unset it to use {default}"
+        ) from err
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, found {value}")
+    return value
+
+
+def _server_key(env: Mapping[str, str]) -> bytes:
+    """32 bytes for signing and sealing server-side data.
+
+    Production sets SERVER_KEY (base64 of 32 random bytes). Without it we derive
+    a fixed development key, which is fine for tests and the local stack only.
+    """
+    raw = env.get(ENV_SERVER_KEY, "").strip()
+    if not raw:
+        return hashlib.sha256(b"development server key - set SERVER_KEY in production").digest()
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except ValueError as err:
+        raise SettingsError(f"{ENV_SERVER_KEY} must be base64, found {raw[:6]}...") from err
+    if len(key) < 32:
+        raise SettingsError(f"{ENV_SERVER_KEY} must decode to at least 32 bytes, found {len(key)}")
+    return key[:32]
+
+
+@dataclass(frozen=True)
+class Settings:
+    interview_path: tuple[Path, ...]
+    table_name: str = "InterviewData"
+    blob_bucket: str = "interview-blobs"
+    task_queue: str = "interview-tasks"
+    server_key: bytes = field(default=b"\0" * 32, repr=False)
+    admin_email: str = "admin@localhost"
+    admin_password: str = ""
+    api_key: str = field(default="", repr=False)
+    incoming_mail_domain: str = "mail.localhost"
+    interview_delete_days: int = 90
+    checkin_interval: int = 6000
+    default_sender: str = "noreply@mail.localhost"
+    steps_kept: int = 50
+    base_url: str = ""
+    cookie_secure: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        extra = [Path(p) for p in env.get(ENV_INTERVIEW_PATH, "").split(":") if p.strip()]
+        interval = _int(env, ENV_CHECKIN_INTERVAL, 6000)
+        if 0 < interval < 1000:
+            raise SettingsError(
+                f"{ENV_CHECKIN_INTERVAL} is in milliseconds and must be 0 (off) or at least 1000,"
+                f" found {interval}"
+            )
+        return cls(
+            interview_path=(BUNDLED_INTERVIEWS, *extra),
+            table_name=env.get(ENV_TABLE_NAME) or cls.table_name,
+            blob_bucket=env.get(ENV_BLOB_BUCKET) or cls.blob_bucket,
+            task_queue=env.get(ENV_TASK_QUEUE) or cls.task_queue,
+            server_key=_server_key(env),
+            admin_email=env.get(ENV_ADMIN_EMAIL) or cls.admin_email,
+            admin_password=env.get(ENV_ADMIN_PASSWORD, ""),
+            api_key=env.get(ENV_API_KEY, ""),
+            incoming_mail_domain=env.get(ENV_INCOMING_MAIL_DOMAIN) or cls.incoming_mail_domain,
+            interview_delete_days=_int(env, ENV_INTERVIEW_DELETE_DAYS, 90),
+            checkin_interval=interval,
+            default_sender=env.get(ENV_DEFAULT_SENDER) or cls.default_sender,
+            steps_kept=_int(env, ENV_STEPS_KEPT, 50, minimum=2),
+            base_url=env.get(ENV_BASE_URL, "").rstrip("/"),
+            cookie_secure=env.get(ENV_COOKIE_SECURE, "").lower() in ("1", "true", "yes"),
+        )

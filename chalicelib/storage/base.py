@@ -1,0 +1,97 @@
+"""The session store port: what the runtime needs from persistent storage.
+
+`memory.MemorySessionStore` (unit tests) and `dynamodb.DynamoSessionStore`
+(Lambda, local stack) implement it. Every write that changes a session goes
+through `commit`, which is conditioned on the head's version: a concurrent
+writer makes it raise VersionConflictError and nothing is written.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+
+from chalicelib.storage.records import SessionHead, StepRecord
+
+# One DynamoDB transaction holds at most 100 actions: the head, the new step and
+# the deletions. Callers trimming more old steps do it over several commits.
+MAX_DELETES_PER_COMMIT = 98
+
+
+def check_commit(
+    before: SessionHead, after: SessionHead, put: StepRecord | None, delete_steps: Sequence[int],
+    extras: Mapping[str, bytes] | None = None,
+) -> None:
+    """Reject a `commit` call that no store could carry out; raises ValueError.
+
+    Shared by every SessionStore so that they refuse the same programming errors."""
+    if (after.interview, after.session_id) != (before.interview, before.session_id):
+        raise ValueError(
+            f"commit must keep the session: before is {before.interview}/{before.session_id},"
+            f" after is {after.interview}/{after.session_id}"
+        )
+    if after.version != before.version + 1:
+        raise ValueError(
+            f"after.version must be before.version + 1 = {before.version + 1}, found {after.version}"
+        )
+    if after.step in delete_steps or (put is not None and put.step in delete_steps):
+        raise ValueError(
+            f"delete_steps {sorted(delete_steps)} must not hold the head's step {after.step}"
+            f" or the step being written {None if put is None else put.step}"
+        )
+    if len(delete_steps) + len(extras or {}) > MAX_DELETES_PER_COMMIT:
+        raise ValueError(
+            f"a commit deletes and writes at most {MAX_DELETES_PER_COMMIT} extra items, found"
+            f" {len(delete_steps)} deletes and {len(extras or {})} extras; spread them over several commits"
+        )
+
+
+class SessionStore(ABC):
+    @abstractmethod
+    def create(self, head: SessionHead, first: StepRecord) -> None:
+        """Write a new session (head at version 1 plus its first step).
+
+        Raises SessionExistsError if the id is taken."""
+
+    @abstractmethod
+    def load(self, interview: str, session_id: str) -> tuple[SessionHead, StepRecord]:
+        """Consistent read of the head and its current step.
+
+        Raises SessionNotFoundError."""
+
+    @abstractmethod
+    def load_step(self, interview: str, session_id: str, step: int) -> StepRecord:
+        """Read one past step (for the back button). Raises SessionNotFoundError."""
+
+    @abstractmethod
+    def commit(
+        self,
+        before: SessionHead,
+        after: SessionHead,
+        put: StepRecord | None,
+        delete_steps: Sequence[int] = (),
+        extras: Mapping[str, bytes] | None = None,
+    ) -> None:
+        """Atomically: write `put` (if any), delete `delete_steps`, write the named
+        `extras` (values that outlive the back button, e.g. persistent task counters),
+        and replace the head with `after` -- only if the stored head still has
+        `before.version`.
+
+        `after.version` must be `before.version + 1`. Raises VersionConflictError
+        (nothing written) when the version moved, SessionNotFoundError when gone."""
+
+    @abstractmethod
+    def load_extra(self, interview: str, session_id: str, name: str) -> bytes | None:
+        """An extra written by `commit`, or None if there is none (consistent read)."""
+
+    @abstractmethod
+    def delete(self, interview: str, session_id: str) -> None:
+        """Remove the session and every item that belongs to it; no error if missing."""
+
+    @abstractmethod
+    def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
+        """Every session head, optionally only one interview's or one owner's."""
+
+    @abstractmethod
+    def step_numbers(self, interview: str, session_id: str) -> list[int]:
+        """The step numbers stored for a session, ascending."""

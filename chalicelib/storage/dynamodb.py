@@ -1,0 +1,482 @@
+"""The DynamoDB session store (Lambda and the local stack), with S3 for big steps.
+
+One table, keys ``pk``/``sk``. A session's items share the partition
+``session#<id>``: the head (``sk = "head"``) and its steps
+(``sk = "step#00000001"``...). Only head items carry ``interview`` and ``owner``,
+the hash keys of the indexes ``by_interview`` and ``by_owner`` (range key
+``modified``); ``owner`` is written only when set, so ``by_owner`` is sparse.
+
+Every change is one TransactWriteItems conditioned on the head's version. Step
+blobs over STEP_BLOB_LIMIT bytes go to S3 under ``steps/<session id>/`` and
+the step item holds the object key instead; `delete` removes that prefix.
+
+boto3 is imported on first use, not at import time, to keep cold starts short.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.storage.base import SessionStore, check_commit
+from chalicelib.storage.errors import (
+    SessionExistsError,
+    SessionNotFoundError,
+    StorageError,
+    VersionConflictError,
+)
+from chalicelib.storage.records import SessionHead, StepRecord
+
+Item = dict[str, Any]  # a DynamoDB item in the low-level client's typed-JSON form
+ConditionHandler = Callable[[list[Item]], StorageError]
+
+STEP_BLOB_LIMIT = 300_000
+INDEX_BY_INTERVIEW = "by_interview"
+INDEX_BY_OWNER = "by_owner"
+HEAD_SK = "head"
+STEP_PREFIX = "step#"
+_LOAD_ATTEMPTS = 3
+_BATCH_WRITE_SIZE = 25
+_S3_DELETE_SIZE = 1000
+_CONDITION_CODES = ("ConditionalCheckFailed", "TransactionConflict")
+
+# boto3's default session is not safe to build clients from in several threads at once.
+_CLIENT_LOCK = threading.Lock()
+
+
+class AwsClients:
+    """The DynamoDB and S3 clients: the ones given, or built on first use."""
+
+    def __init__(self, dynamodb: Any = None, s3: Any = None) -> None:
+        self._dynamodb = dynamodb
+        self._s3 = s3
+
+    @property
+    def dynamodb(self) -> Any:
+        if self._dynamodb is None:
+            self._dynamodb = _new_client("dynamodb")
+        return self._dynamodb
+
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:
+            self._s3 = _new_client("s3")
+        return self._s3
+
+
+def _new_client(service: str) -> Any:
+    import boto3  # here, not at module level: it costs ~200 ms of cold start
+
+    make_client: Any = boto3.client
+    with _CLIENT_LOCK:
+        return make_client(service)
+
+
+@contextmanager
+def aws_errors(action: str, on_condition: ConditionHandler | None = None) -> Iterator[None]:
+    """Turn AWS errors raised inside the block into StorageError subclasses.
+
+    A failed condition (or a transaction conflict) becomes what `on_condition`
+    makes of the cancellation reasons; any other AWS error a StorageError that
+    names `action`. Errors that are not AWS's pass through untouched."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except Exception as err:
+        from botocore.exceptions import BotoCoreError, ClientError  # loaded with boto3 by now
+
+        if isinstance(err, ClientError):
+            raise _from_client_error(err.response, action, on_condition) from err
+        if isinstance(err, BotoCoreError):
+            raise StorageError(
+                f"{action} failed talking to AWS: {err}; check the network and credentials"
+            ) from err
+        raise
+
+
+def _from_client_error(
+    response: Mapping[str, Any], action: str, on_condition: ConditionHandler | None
+) -> StorageError:
+    error = response.get("Error", {})
+    code = error.get("Code", "")
+    if on_condition is not None:
+        if code == "TransactionCanceledException":
+            reasons: list[Item] = response.get("CancellationReasons") or []
+            if any(r.get("Code") in _CONDITION_CODES for r in reasons):
+                return on_condition(reasons)
+        if code == "ConditionalCheckFailedException":  # a single-item write, not a transaction
+            reason: Item = {"Code": "ConditionalCheckFailed"}
+            if "Item" in response:
+                reason["Item"] = response["Item"]
+            return on_condition([reason])
+    return StorageError(
+        f"{action} failed: {code or 'unknown error'}: {error.get('Message', '')}. Check that the table"
+        " and bucket exist and that the role may use them; if AWS was throttling, try again later."
+    )
+
+
+def session_pk(session_id: str) -> str:
+    return "session#" + session_id
+
+
+def step_sk(step: int) -> str:
+    return f"{STEP_PREFIX}{step:08d}"
+
+
+def extra_sk(name: str) -> str:
+    return f"extra#{name}"
+
+
+def _number(value: float) -> str:
+    """A float as DynamoDB's N: plain decimal notation, no exponent, full precision."""
+    return format(Decimal(repr(float(value))), "f")
+
+
+def head_to_item(head: SessionHead) -> Item:
+    item: Item = {
+        "pk": {"S": session_pk(head.session_id)},
+        "sk": {"S": HEAD_SK},
+        "interview": {"S": head.interview},
+        "version": {"N": str(head.version)},
+        "step": {"N": str(head.step)},
+        "encrypted": {"BOOL": head.encrypted},
+        "created": {"N": _number(head.created)},
+        "modified": {"N": _number(head.modified)},
+        "allow_cron": {"BOOL": head.allow_cron},
+    }
+    optional = {"key_check": head.key_check, "owner": head.owner, "title": head.title}
+    item.update({name: {"S": value} for name, value in optional.items() if value})
+    if head.tags:
+        item["tags"] = {"L": [{"S": tag} for tag in head.tags]}
+    return item
+
+
+def head_from_item(item: Item) -> SessionHead:
+    return SessionHead(
+        interview=item["interview"]["S"],
+        session_id=item["pk"]["S"].removeprefix("session#"),
+        version=int(item["version"]["N"]),
+        step=int(item["step"]["N"]),
+        encrypted=item["encrypted"]["BOOL"],
+        created=float(item["created"]["N"]),
+        modified=float(item["modified"]["N"]),
+        key_check=item.get("key_check", {}).get("S", ""),
+        owner=item.get("owner", {}).get("S", ""),
+        title=item.get("title", {}).get("S", ""),
+        allow_cron=item.get("allow_cron", {}).get("BOOL", False),
+        tags=tuple(t["S"] for t in item.get("tags", {}).get("L", [])),
+    )
+
+
+def _not_found(interview: str, session_id: str) -> SessionNotFoundError:
+    return SessionNotFoundError(f"no session {session_id!r} in interview {interview!r}")
+
+
+class DynamoSessionStore(SessionStore):
+    def __init__(self, table_name: str, bucket: str, client: Any = None, s3: Any = None) -> None:
+        self.table_name = table_name
+        self.bucket = bucket
+        self._aws = AwsClients(client, s3)
+
+    # -- reading ---------------------------------------------------------------
+
+    def _get(self, session_id: str, sk: str) -> Item | None:
+        with aws_errors(f"reading {sk} of session {session_id!r} from table {self.table_name}"):
+            response = self._aws.dynamodb.get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": session_pk(session_id)}, "sk": {"S": sk}},
+                ConsistentRead=True,
+            )
+        item: Item | None = response.get("Item")
+        return item
+
+    def _head(self, interview: str, session_id: str) -> SessionHead:
+        item = self._get(session_id, HEAD_SK)
+        if item is None or item["interview"]["S"] != interview:
+            raise _not_found(interview, session_id)
+        return head_from_item(item)
+
+    def load(self, interview: str, session_id: str) -> tuple[SessionHead, StepRecord]:
+        # Two reads, so a commit may land between them. Each step item records the
+        # version that wrote it: a step newer than the head we read, or a step
+        # deleted meanwhile, means we raced a writer, and we read both again.
+        for _ in range(_LOAD_ATTEMPTS):
+            head = self._head(interview, session_id)
+            item = self._get(session_id, step_sk(head.step))
+            if item is not None and int(item.get("version", {}).get("N", "0")) <= head.version:
+                return head, StepRecord(head.step, self._blob(session_id, item))
+        if item is None:
+            raise SessionNotFoundError(
+                f"session {session_id!r} points to step {head.step}, which is not stored;"
+                " the session is damaged: delete it and start again"
+            )
+        raise VersionConflictError(
+            f"session {session_id!r} changed during each of {_LOAD_ATTEMPTS} reads; try again"
+        )
+
+    def load_step(self, interview: str, session_id: str, step: int) -> StepRecord:
+        items = self._batch_get(session_id, [HEAD_SK, step_sk(step)])
+        head = items.get(HEAD_SK)
+        if head is None or head["interview"]["S"] != interview:
+            raise _not_found(interview, session_id)
+        item = items.get(step_sk(step))
+        if item is None:
+            raise SessionNotFoundError(f"session {session_id!r} has no step {step}")
+        return StepRecord(step, self._blob(session_id, item))
+
+    def _batch_get(self, session_id: str, sks: list[str]) -> dict[str, Item]:
+        """Consistent read of several items of one session in one round trip, by sk."""
+        keys = [{"pk": {"S": session_pk(session_id)}, "sk": {"S": sk}} for sk in sks]
+        request: Item = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+        found: dict[str, Item] = {}
+        for attempt in range(10):
+            with aws_errors(f"reading session {session_id!r} from table {self.table_name}"):
+                response = self._aws.dynamodb.batch_get_item(RequestItems=request)
+            found.update({i["sk"]["S"]: i for i in response["Responses"].get(self.table_name, [])})
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+            time.sleep(0.01 * 2**attempt)
+        raise StorageError(f"reading session {session_id!r}: DynamoDB kept keys unprocessed; try again later")
+
+    def _blob(self, session_id: str, item: Item) -> bytes:
+        if "blob" in item:
+            blob: bytes = item["blob"]["B"]
+            return blob
+        key = item["s3"]["S"]
+        with aws_errors(f"reading step blob s3://{self.bucket}/{key} of session {session_id!r}"):
+            body: bytes = self._aws.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return body
+
+    def step_numbers(self, interview: str, session_id: str) -> list[int]:
+        """Ascending; [] when the session does not exist. Reads only the steps'
+        keys, not the head, so the interview is not checked (session ids are
+        unique across interviews)."""
+        items = self._query(
+            f"listing steps of session {session_id!r}",
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :step)",
+            ExpressionAttributeNames={"#pk": "pk", "#sk": "sk"},
+            ExpressionAttributeValues={":pk": {"S": session_pk(session_id)}, ":step": {"S": STEP_PREFIX}},
+            ProjectionExpression="#sk",
+            ConsistentRead=True,
+        )
+        return [int(item["sk"]["S"].removeprefix(STEP_PREFIX)) for item in items]
+
+    def _query(self, action: str, **params: Any) -> Iterator[Item]:
+        yield from self._paginate("query", action, params)
+
+    def _paginate(self, operation: str, action: str, params: Item) -> Iterator[Item]:
+        method = getattr(self._aws.dynamodb, operation)
+        while True:
+            with aws_errors(f"{action} in table {self.table_name}"):
+                page = method(TableName=self.table_name, **params)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            params = {**params, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+    def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
+        if owner == "":
+            raise ValueError("owner must be a user id; anonymous sessions are not listed by owner")
+        return (head_from_item(item) for item in self._head_items(interview, owner))
+
+    def _head_items(self, interview: str | None, owner: str | None) -> Iterator[Item]:
+        if owner is not None:
+            params: Item = {
+                "IndexName": INDEX_BY_OWNER,
+                "KeyConditionExpression": "#o = :o",
+                "ExpressionAttributeNames": {"#o": "owner"},
+                "ExpressionAttributeValues": {":o": {"S": owner}},
+            }
+            if interview is not None:
+                params["FilterExpression"] = "#i = :i"
+                params["ExpressionAttributeNames"]["#i"] = "interview"
+                params["ExpressionAttributeValues"][":i"] = {"S": interview}
+            return self._paginate("query", f"listing sessions of owner {owner!r}", params)
+        if interview is not None:
+            params = {
+                "IndexName": INDEX_BY_INTERVIEW,
+                "KeyConditionExpression": "#i = :i",
+                "ExpressionAttributeNames": {"#i": "interview"},
+                "ExpressionAttributeValues": {":i": {"S": interview}},
+            }
+            return self._paginate("query", f"listing sessions of interview {interview!r}", params)
+        params = {
+            "FilterExpression": "#sk = :head",
+            "ExpressionAttributeNames": {"#sk": "sk"},
+            "ExpressionAttributeValues": {":head": {"S": HEAD_SK}},
+        }
+        return self._paginate("scan", "listing all sessions", params)
+
+    # -- writing ---------------------------------------------------------------
+
+    def _step_item(self, session_id: str, step: StepRecord, version: int) -> tuple[Item, str | None]:
+        """The step's item, and the S3 key its blob was uploaded to (if it was)."""
+        item: Item = {
+            "pk": {"S": session_pk(session_id)},
+            "sk": {"S": step_sk(step.step)},
+            "version": {"N": str(version)},
+        }
+        if len(step.blob) <= STEP_BLOB_LIMIT:
+            item["blob"] = {"B": step.blob}
+            return item, None
+        key = f"steps/{session_id}/{step.step}-{uuid.uuid4().hex}"
+        with aws_errors(f"writing step blob s3://{self.bucket}/{key} of session {session_id!r}"):
+            self._aws.s3.put_object(Bucket=self.bucket, Key=key, Body=step.blob)
+        item["s3"] = {"S": key}
+        return item, key
+
+    def _transact(
+        self, actions: list[Item], s3_key: str | None, action: str, on_condition: ConditionHandler
+    ) -> None:
+        """Run one transaction; if it fails, remove the S3 object made for it."""
+        try:
+            with aws_errors(action, on_condition):
+                self._aws.dynamodb.transact_write_items(TransactItems=actions)
+        except Exception:
+            if s3_key is not None:
+                self._discard_object(s3_key)
+            raise
+
+    def _discard_object(self, key: str) -> None:
+        """Best effort: an object left behind is removed with its session."""
+        try:
+            self._delete_objects([key])
+        except StorageError:
+            pass
+
+    def create(self, head: SessionHead, first: StepRecord) -> None:
+        step_item, s3_key = self._step_item(head.session_id, first, head.version)
+        put_head = {
+            "TableName": self.table_name,
+            "Item": head_to_item(head),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        actions = [{"Put": put_head}, {"Put": {"TableName": self.table_name, "Item": step_item}}]
+
+        def taken(reasons: list[Item]) -> StorageError:
+            return SessionExistsError(f"session id {head.session_id!r} is taken; pick another id")
+
+        self._transact(actions, s3_key, f"creating session {head.session_id!r}", taken)
+
+    def commit(
+        self,
+        before: SessionHead,
+        after: SessionHead,
+        put: StepRecord | None,
+        delete_steps: Sequence[int] = (),
+        extras: Mapping[str, bytes] | None = None,
+    ) -> None:
+        check_commit(before, after, put, delete_steps, extras)
+        actions: list[Item] = []
+        s3_key = None
+        if put is not None:
+            step_item, s3_key = self._step_item(after.session_id, put, after.version)
+            actions.append({"Put": {"TableName": self.table_name, "Item": step_item}})
+        pk = {"S": session_pk(before.session_id)}
+        actions += [
+            {"Delete": {"TableName": self.table_name, "Key": {"pk": pk, "sk": {"S": step_sk(n)}}}}
+            for n in delete_steps
+        ]
+        actions += [
+            {"Put": {"TableName": self.table_name,
+                     "Item": {"pk": pk, "sk": {"S": extra_sk(name)}, "blob": {"B": blob}}}}
+            for name, blob in (extras or {}).items()
+        ]
+        actions.append({"Put": self._conditional_head(before, after)})
+        self._transact(actions, s3_key, f"committing session {before.session_id!r}", _commit_conflict(before))
+
+    def _conditional_head(self, before: SessionHead, after: SessionHead) -> Item:
+        return {
+            "TableName": self.table_name,
+            "Item": head_to_item(after),
+            "ConditionExpression": "#v = :v AND #i = :i",
+            "ExpressionAttributeNames": {"#v": "version", "#i": "interview"},
+            "ExpressionAttributeValues": {":v": {"N": str(before.version)}, ":i": {"S": before.interview}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+
+    def load_extra(self, interview: str, session_id: str, name: str) -> bytes | None:
+        with aws_errors(f"reading {name!r} of session {session_id!r}"):
+            response = self._aws.dynamodb.get_item(
+                TableName=self.table_name, ConsistentRead=True,
+                Key={"pk": {"S": session_pk(session_id)}, "sk": {"S": extra_sk(name)}},
+            )
+        item = response.get("Item")
+        return bytes(item["blob"]["B"]) if item else None
+
+    def delete(self, interview: str, session_id: str) -> None:
+        items = list(
+            self._query(
+                f"listing items of session {session_id!r}",
+                KeyConditionExpression="#pk = :pk",
+                ExpressionAttributeNames={"#pk": "pk", "#sk": "sk", "#i": "interview"},
+                ExpressionAttributeValues={":pk": {"S": session_pk(session_id)}},
+                ProjectionExpression="#pk, #sk, #i",
+                ConsistentRead=True,
+            )
+        )
+        head = next((i for i in items if i["sk"]["S"] == HEAD_SK), None)
+        if head is not None and head["interview"]["S"] != interview:
+            return  # another interview's session: not ours to delete
+        self._batch_delete([{"pk": i["pk"], "sk": i["sk"]} for i in items])
+        # Items first: if removing the objects fails, a retry still finds them,
+        # and no surviving step item points to a missing object.
+        self._delete_objects(self._object_keys(f"steps/{session_id}/"))
+
+    def _batch_delete(self, keys: list[Item]) -> None:
+        for start in range(0, len(keys), _BATCH_WRITE_SIZE):
+            chunk = keys[start : start + _BATCH_WRITE_SIZE]
+            request: Item = {self.table_name: [{"DeleteRequest": {"Key": key}} for key in chunk]}
+            for attempt in range(10):
+                with aws_errors(f"deleting items from table {self.table_name}"):
+                    response = self._aws.dynamodb.batch_write_item(RequestItems=request)
+                request = response.get("UnprocessedItems") or {}
+                if not request:
+                    break
+                time.sleep(0.01 * 2**attempt)
+            else:
+                raise StorageError(
+                    f"deleting from table {self.table_name}: items stayed unprocessed; try again later"
+                )
+
+    def _object_keys(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        params: Item = {"Bucket": self.bucket, "Prefix": prefix}
+        while True:
+            with aws_errors(f"listing s3://{self.bucket}/{prefix}"):
+                page = self._aws.s3.list_objects_v2(**params)
+            keys += [obj["Key"] for obj in page.get("Contents", [])]
+            if not page.get("IsTruncated"):
+                return keys
+            params["ContinuationToken"] = page["NextContinuationToken"]
+
+    def _delete_objects(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), _S3_DELETE_SIZE):
+            objects = [{"Key": key} for key in keys[start : start + _S3_DELETE_SIZE]]
+            with aws_errors(f"deleting step blobs from s3://{self.bucket}"):
+                self._aws.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
+
+
+def _commit_conflict(before: SessionHead) -> ConditionHandler:
+    """What a failed commit condition means: the head is gone, or it moved on."""
+
+    def conflict(reasons: list[Item]) -> StorageError:
+        head_reason = reasons[-1] if reasons else {}
+        old = head_reason.get("Item")
+        if head_reason.get("Code") == "ConditionalCheckFailed" and (
+            old is None or old["interview"]["S"] != before.interview
+        ):
+            return _not_found(before.interview, before.session_id)
+        return VersionConflictError(
+            f"session {before.session_id!r} is no longer at version {before.version}"
+            f" (now {old['version']['N'] if old else 'being written'}); reload it and apply the change again"
+        )
+
+    return conflict

@@ -1,0 +1,143 @@
+"""In-memory session and account stores: the fakes unit tests run against.
+
+They keep the semantics of the DynamoDB stores (a conditional commit that
+writes nothing on a version conflict, unique session ids and e-mails), and one
+lock makes each call atomic, as a DynamoDB transaction is.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from chalicelib.storage.accounts import AccountStore, ApiKeyRecord
+from chalicelib.storage.base import SessionStore, check_commit
+from chalicelib.storage.errors import (
+    AccountError,
+    SessionExistsError,
+    SessionNotFoundError,
+    VersionConflictError,
+)
+from chalicelib.storage.records import SessionHead, StepRecord, User
+
+
+@dataclass
+class _Session:
+    head: SessionHead
+    steps: dict[int, bytes] = field(default_factory=dict)
+    extras: dict[str, bytes] = field(default_factory=dict)
+
+
+class MemorySessionStore(SessionStore):
+    def __init__(self) -> None:
+        self._sessions: dict[str, _Session] = {}
+        self._lock = threading.Lock()
+
+    def _session(self, interview: str, session_id: str) -> _Session:
+        """The stored session; call with the lock held."""
+        session = self._sessions.get(session_id)
+        if session is None or session.head.interview != interview:
+            raise SessionNotFoundError(f"no session {session_id!r} in interview {interview!r}")
+        return session
+
+    def create(self, head: SessionHead, first: StepRecord) -> None:
+        with self._lock:
+            if head.session_id in self._sessions:
+                raise SessionExistsError(f"session id {head.session_id!r} is taken; pick another id")
+            self._sessions[head.session_id] = _Session(head, {first.step: first.blob})
+
+    def load(self, interview: str, session_id: str) -> tuple[SessionHead, StepRecord]:
+        with self._lock:
+            session = self._session(interview, session_id)
+            head = session.head
+            return head, self._step(session, head.step)
+
+    def load_step(self, interview: str, session_id: str, step: int) -> StepRecord:
+        with self._lock:
+            return self._step(self._session(interview, session_id), step)
+
+    @staticmethod
+    def _step(session: _Session, step: int) -> StepRecord:
+        try:
+            return StepRecord(step, session.steps[step])
+        except KeyError:
+            raise SessionNotFoundError(
+                f"session {session.head.session_id!r} has no step {step}; it holds {sorted(session.steps)}"
+            ) from None
+
+    def commit(
+        self,
+        before: SessionHead,
+        after: SessionHead,
+        put: StepRecord | None,
+        delete_steps: Sequence[int] = (),
+        extras: Mapping[str, bytes] | None = None,
+    ) -> None:
+        check_commit(before, after, put, delete_steps, extras)
+        with self._lock:
+            session = self._session(before.interview, before.session_id)
+            if session.head.version != before.version:
+                raise VersionConflictError(
+                    f"session {before.session_id!r} is at version {session.head.version}, not"
+                    f" {before.version}; reload it and apply the change again"
+                )
+            if put is not None:
+                session.steps[put.step] = put.blob
+            for step in delete_steps:
+                session.steps.pop(step, None)
+            session.extras.update(extras or {})
+            session.head = after
+
+    def load_extra(self, interview: str, session_id: str, name: str) -> bytes | None:
+        with self._lock:
+            return self._session(interview, session_id).extras.get(name)
+
+    def delete(self, interview: str, session_id: str) -> None:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is not None and session.head.interview == interview:
+                del self._sessions[session_id]
+
+    def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
+        if owner == "":
+            raise ValueError("owner must be a user id; anonymous sessions are not listed by owner")
+        with self._lock:
+            heads = [s.head for s in self._sessions.values()]
+        if interview is not None:
+            heads = [h for h in heads if h.interview == interview]
+        if owner is not None:
+            heads = [h for h in heads if h.owner == owner]
+        return iter(sorted(heads, key=lambda h: h.modified))
+
+    def step_numbers(self, interview: str, session_id: str) -> list[int]:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            return sorted(session.steps) if session is not None else []
+
+
+class MemoryAccountStore(AccountStore):
+    def __init__(self) -> None:
+        self._users: dict[str, User] = {}
+        self._api_keys: dict[str, ApiKeyRecord] = {}
+        self._lock = threading.Lock()
+
+    def _put_user(self, user: User) -> None:
+        with self._lock:
+            if user.email in self._users:
+                raise AccountError(f"a user with e-mail {user.email!r} exists; log in or use another e-mail")
+            self._users[user.email] = user
+
+    def _get_user(self, email: str) -> User | None:
+        with self._lock:
+            return self._users.get(email)
+
+    def _put_api_key(self, record: ApiKeyRecord) -> None:
+        with self._lock:
+            if record.key_hash in self._api_keys:
+                raise AccountError("this API key is already registered; generate a new key")
+            self._api_keys[record.key_hash] = record
+
+    def _get_api_key(self, key_hash: str) -> ApiKeyRecord | None:
+        with self._lock:
+            return self._api_keys.get(key_hash)

@@ -1,0 +1,332 @@
+"""The REST API (docassemble-compatible; CONTRACT.md §4).
+
+Each route: authenticate, read parameters, call one Sessions use case, shape
+the answer. Every failure is JSON {"error": ...} with a 4xx status; a stack
+trace never reaches the client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from chalice import Blueprint, Response
+
+from chalicelib.engine import assign
+from chalicelib.engine.errors import EngineError, InterviewCodeError, UndefinedVariableError
+from chalicelib.engine.evaluator import Request
+from chalicelib.engine.screen import OutcomeKind
+from chalicelib.language.errors import InterviewNotFoundError, InterviewSyntaxError
+from chalicelib.library.serialize import jsonable
+from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
+from chalicelib.runtime.sessions import SessionRef, TurnResult
+from chalicelib.storage.errors import SessionNotFoundError, TamperedDataError, WrongSecretError
+from chalicelib.storage.records import User
+from chalicelib.web import context
+from chalicelib.web.api_auth import ApiError, authenticate, error_response, find_key, require_privilege, user_info
+from chalicelib.web.api_json import question_json
+
+log = logging.getLogger(__name__)
+bp = Blueprint(__name__)
+
+_BODY_TYPES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
+_JSON_PARAMS = {"variables", "delete_variables", "event_list", "arguments", "url_args", "privileges",
+                "file_variables", "data"}
+_ARG_NAME = re.compile(r"^[A-Za-z_]")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(body=json.dumps(data), status_code=status,
+                    headers={"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"})
+
+
+def _no_content() -> Response:
+    return Response(body="", status_code=204, headers={"Access-Control-Allow-Origin": "*"})
+
+
+def _body() -> dict[str, Any]:
+    request = bp.current_request
+    raw = request.raw_body or b""
+    if not raw:
+        return {}
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        data = json.loads(text)
+        if isinstance(data, dict):
+            return data
+    except ValueError:
+        pass
+    if request.headers.get("content-type", "").startswith("application/json"):
+        raise ApiError(400, "The request body is not valid JSON.")
+    form = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    out: dict[str, Any] = dict(form)
+    for key in _JSON_PARAMS & set(form):
+        try:
+            out[key] = json.loads(form[key])
+        except ValueError as err:
+            raise ApiError(400, f"Malformed {key}: it must be JSON when sent as form data.") from err
+    return out
+
+
+def _flag(value: Any, default: bool = False) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0
+    return str(value).strip().lower() not in ("0", "false", "f")
+
+
+def api(handler: Callable[[User, dict[str, str], dict[str, Any]], Response]) -> Callable[[], Response]:
+    """Authenticate, parse, call, and turn every known failure into a JSON 4xx."""
+
+    def wrapper() -> Response:
+        try:
+            request = bp.current_request
+            query = dict(request.query_params or {})
+            body = _body() if request.method in ("POST", "PUT", "PATCH") else {}
+            user = authenticate(find_key(query, body, dict(request.headers)))
+            return handler(user, query, body)
+        except ApiError as err:
+            return error_response(err.status, err.message)
+        except InterviewNotFoundError as err:
+            return error_response(404, str(err))
+        except InterviewSyntaxError as err:
+            return error_response(400, f"The interview has an error: {err}")
+        except SessionNotFoundError:
+            return error_response(404, "Session not found.")
+        except WrongSecretError:
+            return error_response(403, "Unable to decrypt interview dictionary: the secret is wrong or missing.")
+        except TamperedDataError as err:
+            log.error("refused a tampered session item: %s", err)
+            return error_response(403, f"Refused to load the session: {err}")
+        except NoPreviousStepError:
+            return error_response(400, "Cannot go back.")
+        except ConflictError as err:
+            return error_response(409, str(err))
+        except InterviewCodeError as err:
+            log.error("error in interview code at %s\n%s", err.where, err.trace)
+            return error_response(400, f"failure to assemble interview: {err}")
+        except EngineError as err:
+            log.warning("interview could not continue: %s", err)
+            return error_response(400, f"failure to assemble interview: {err}")
+        except assign.BadVariableNameError as err:
+            return error_response(400, str(err))
+        except Exception:  # the last line of defence: log it, answer JSON
+            log.exception("unexpected error in %s", handler.__name__)
+            return error_response(500, "Internal error; it has been logged.")
+
+    wrapper.__name__ = handler.__name__
+    return wrapper
+
+
+def _params(query: Mapping[str, str], body: Mapping[str, Any], *names: str) -> list[Any]:
+    return [body.get(n, query.get(n)) for n in names]
+
+
+def _ref(query: Mapping[str, str], body: Mapping[str, Any]) -> SessionRef:
+    interview, session, secret = _params(query, body, "i", "session", "secret")
+    if not interview or not session:
+        raise ApiError(400, "Parameters i and session are required.")
+    context.services().loader.path_of(str(interview))
+    return SessionRef(str(interview), str(session), str(secret) if secret else None)
+
+
+def _request(ref: SessionRef, user: User, **kwargs: Any) -> Request:
+    return Request(ref.interview, ref.session_id, user=user_info(user), interface="api", **kwargs)
+
+
+def _question(ref: SessionRef, result: TurnResult) -> Response:
+    outcome = result.outcome
+    if outcome is None:
+        raise ApiError(400, "Nothing to show.")
+    if outcome.kind is OutcomeKind.RESPONSE:
+        if outcome.url:
+            return Response(body="", status_code=302, headers={"Location": outcome.url})
+        return Response(body=outcome.body, status_code=outcome.status, headers={"Content-Type": outcome.content_type})
+    if outcome.kind is OutcomeKind.COMMAND:
+        return _json({"questionType": outcome.command, "questionText": outcome.url or "",
+                      "steps": result.head.step, "message_log": list(outcome.message_log)})
+    assert outcome.screen is not None
+    title = context.services().loader.load(ref.interview).title
+    return _json(question_json(outcome.screen, outcome, title=title, step=result.head.step))
+
+
+def _undefined(err: UndefinedVariableError) -> Response:
+    return _json({"questionType": "undefined_variable", "variable": err.name, "message_log": []})
+
+
+# ---------------------------------------------------------------------------- sessions
+@bp.route("/api/session/new", methods=["GET"])
+@api
+def session_new(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    name = query.get("i")
+    if not name:
+        raise ApiError(400, "Parameter i is required.")
+    url_args = {k: v for k, v in query.items() if k not in ("i", "key", "secret") and _ARG_NAME.match(k)}
+    try:
+        ref, result = context.sessions().start(name, secret=query.get("secret"), url_args=url_args,
+                                               user=user_info(user), interface="api")
+    except UndefinedVariableError:
+        raise ApiError(400, "The interview needs a variable that no block defines.") from None
+    data: dict[str, Any] = {"i": ref.interview, "session": ref.session_id, "encrypted": result.head.encrypted}
+    if not query.get("secret") and result.head.encrypted:
+        data["secret"] = ref.secret
+    return _json(data)
+
+
+@bp.route("/api/session/question", methods=["GET"])
+@api
+def session_question(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    ref = _ref(query, body)
+    try:
+        result = context.sessions().view(ref, _request(ref, user))
+    except UndefinedVariableError as err:
+        return _undefined(err)
+    return _question(ref, result)
+
+
+@bp.route("/api/session", methods=["POST"], content_types=_BODY_TYPES)
+@api
+def session_set(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    ref = _ref(query, body)
+    variables = body.get("variables", {})
+    if not isinstance(variables, dict):
+        raise ApiError(400, "Variables data is not a dict.")
+    delete = body.get("delete_variables") or []
+    events = body.get("event_list") or []
+    if not isinstance(delete, list) or not isinstance(events, list):
+        raise ApiError(400, "delete_variables and event_list must be lists.")
+    question_name = body.get("question_name")
+    raw = _flag(body.get("raw"))
+    for name in [*variables, *delete]:
+        assign.parse_target(str(name))  # refuses anything but a plain variable name, before any change
+
+    def mutate(answers: dict[str, Any]) -> None:
+        for name, value in variables.items():
+            assign.assign(answers, str(name), value if raw else _convert(value))
+        internal = answers.setdefault("_internal", {})
+        if question_name:
+            internal.setdefault("answered", set()).add(str(question_name))
+        for name in delete:
+            assign.delete(answers, str(name))
+        done = {str(e) for e in events} | {str(n) for n in variables}
+        stack = internal.setdefault("event_stack", [])
+        internal["event_stack"] = [e for e in stack if str(e.get("action")) not in done]
+
+    ask = _flag(body.get("question"), default=True)
+    try:
+        result = context.sessions().set_variables(ref, _request(ref, user), mutate,
+                                                  new_step=not _flag(body.get("overwrite")), evaluate=ask)
+    except UndefinedVariableError as err:
+        return _undefined(err)
+    return _question(ref, result) if ask else _no_content()
+
+
+def _convert(value: Any) -> Any:
+    if isinstance(value, str) and _DATE.match(value):
+        from chalicelib.library.dates import as_datetime
+
+        try:
+            return as_datetime(value)
+        except ValueError:
+            return value
+    return value
+
+
+@bp.route("/api/session", methods=["GET"])
+@api
+def session_get(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    ref = _ref(query, body)
+    _, answers = context.sessions().read(ref)
+    return _json(jsonable(answers))
+
+
+@bp.route("/api/session", methods=["DELETE"])
+@api
+def session_delete(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    ref = _ref(query, body)
+    context.sessions().delete(ref)
+    return _no_content()
+
+
+@bp.route("/api/session/action", methods=["POST"], content_types=_BODY_TYPES)
+@api
+def session_action(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    interview, session, action = _params(query, body, "i", "session", "action")
+    if not interview or not session or not action:
+        raise ApiError(400, "Parameters i, session, and action are required.")
+    ref = _ref(query, body)
+    arguments = body.get("arguments", {})
+    if not isinstance(arguments, dict):
+        raise ApiError(400, "Arguments data is not a dict.")
+    request = _request(ref, user, action=str(action), arguments=arguments,
+                       persistent_action=_flag(body.get("persistent")))
+    try:
+        result = context.sessions().run_action(ref, request, new_step=not _flag(body.get("overwrite")))
+    except UndefinedVariableError:
+        return _no_content()
+    if result.outcome is not None and result.outcome.kind is OutcomeKind.RESPONSE:
+        return Response(body=result.outcome.body, status_code=200,
+                        headers={"Content-Type": result.outcome.content_type})
+    return _no_content()
+
+
+@bp.route("/api/session/back", methods=["POST"], content_types=_BODY_TYPES)
+@api
+def session_back(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    ref = _ref(query, body)
+    sessions = context.sessions()
+    sessions.back(ref)
+    if not _flag(body.get("question"), default=True):
+        return _no_content()
+    try:
+        result = sessions.view(ref, _request(ref, user))
+    except UndefinedVariableError as err:
+        return _undefined(err)
+    return _question(ref, result)
+
+
+# ---------------------------------------------------------------------------- session lists
+def _interview_items(user: User, query: Mapping[str, str]) -> list[dict[str, Any]]:
+    require_privilege(user, "admin", "advocate")
+    store = context.services().store
+    wanted_session = query.get("session")
+    items = []
+    for head in store.list_heads(interview=query.get("i") or None):
+        if wanted_session and head.session_id != wanted_session:
+            continue
+        items.append({
+            "filename": head.interview, "session": head.session_id, "title": head.title,
+            "utc_modtime": _iso(head.modified), "utc_starttime": _iso(head.created), "steps": head.step,
+            "encrypted": head.encrypted, "user_id": head.owner or None, "tags": list(head.tags),
+        })
+    items.sort(key=lambda item: item["utc_modtime"], reverse=True)
+    return items
+
+
+def _iso(stamp: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(stamp, tz=dt.timezone.utc).isoformat()
+
+
+@bp.route("/api/interviews", methods=["GET"])
+@api
+def interviews_list(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    return _json({"items": _interview_items(user, query), "next_id": None})
+
+
+@bp.route("/api/interviews", methods=["DELETE"])
+@api
+def interviews_delete(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    store = context.services().store
+    for item in _interview_items(user, query):
+        store.delete(item["filename"], item["session"])
+    return _no_content()

@@ -1,0 +1,185 @@
+"""HTML pages: a ScreenView as an accessible form, and the error/exit/wait pages.
+
+Author text arrives as HTML already (Markdown rendered, answers escaped);
+everything else is escaped here. Field inputs are named by position (`_f0`,
+`_f1`, ...) so that variable names never travel through the browser: the server
+maps positions back to the variables the screen asked for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from html import escape
+from typing import Any
+
+from chalicelib.engine.screen import RenderedField, ScreenView
+from chalicelib.language.blocks import Screen
+
+_INPUT_TYPES = {
+    "text": "text", "email": "email", "integer": "number", "number": "number", "float": "number",
+    "currency": "number", "date": "date", "time": "time", "datetime": "datetime-local", "password": "password",
+    "url": "url", "range": "range",
+}
+
+
+def _a(value: Any) -> str:
+    return escape(str(value), quote=True)
+
+
+def layout(title: str, body: str, base: str, *, refresh: float | None = None, extra_head: str = "",
+           body_attrs: str = "") -> str:
+    meta_refresh = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh else ""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{escape(title)}</title>{meta_refresh}"
+        f"<link rel=\"stylesheet\" href=\"{_a(base)}/static/app.css\">{extra_head}</head>"
+        f"<body{body_attrs}><header class=\"bar\"><span class=\"brand\">{escape(title)}</span></header>"
+        f"<main id=\"main\" class=\"container\">{body}</main>"
+        f"<script src=\"{_a(base)}/static/app.js\" defer></script></body></html>"
+    )
+
+
+def screen_page(view: ScreenView, *, title: str, action_url: str, base: str, csrf: str, can_go_back: bool,
+                errors: Mapping[str, str] | None = None, checkin_interval: int = 0) -> str:
+    errors = errors or {}
+    parts = [_back_form(action_url, csrf) if can_go_back and not view.prevent_back else ""]
+    if errors:
+        parts.append('<div class="alert alert-error" role="alert">Please correct the answers marked below.</div>')
+    parts.append('<div id="flash" class="flash" role="status" aria-live="polite"></div>')
+    parts.append(f'<form method="post" action="{_a(action_url)}" class="screen" novalidate>')
+    parts.append(f'<input type="hidden" name="_csrf" value="{_a(csrf)}">')
+    parts.append(f'<input type="hidden" name="_screen" value="{_a(view.block)}">')
+    parts.append(f'<h1 id="question">{view.question}</h1>')
+    if view.subquestion:
+        parts.append(f'<div class="subquestion">{view.subquestion}</div>')
+    parts.extend(_field(i, f, errors.get(f.variable or "")) for i, f in enumerate(view.fields))
+    parts.append(_actions(view, errors))
+    if view.help:
+        parts.append(f'<details class="help"><summary>Help</summary>{view.help}</details>')
+    if view.under:
+        parts.append(f'<div class="under">{view.under}</div>')
+    parts.append("</form>")
+    if view.right:
+        parts.append(f'<aside class="right">{view.right}</aside>')
+    attrs = f' data-checkin-interval="{checkin_interval}"' if view.check_in else ""
+    return layout(title, "".join(parts), base, refresh=view.reload_seconds, body_attrs=attrs)
+
+
+def _back_form(action_url: str, csrf: str) -> str:
+    return (f'<form method="post" action="{_a(action_url)}" class="back-form">'
+            f'<input type="hidden" name="_csrf" value="{_a(csrf)}">'
+            '<button type="submit" name="_back" value="1" class="btn btn-link">&larr; Back</button></form>')
+
+
+def _actions(view: ScreenView, errors: Mapping[str, str]) -> str:
+    if view.kind in (Screen.FIELDS, Screen.CONTINUE):
+        return ('<div class="actions"><button type="submit" name="_continue" value="1" class="btn btn-primary">'
+                f"{escape(view.continue_label)}</button></div>")
+    if not view.buttons:
+        return ""
+    error = errors.get(view.variable or "_button")
+    out = ['<div class="actions buttons" role="group" aria-labelledby="question">']
+    for index, button in enumerate(view.buttons):
+        style = "btn-primary" if index == 0 else "btn-secondary"
+        out.append(f'<button type="submit" name="_button" value="{index}" class="btn {style}">{button.label}</button>')
+    out.append("</div>")
+    if error:
+        out.append(f'<p class="error" role="alert">{escape(error)}</p>')
+    return "".join(out)
+
+
+def _field(index: int, f: RenderedField, error: str | None) -> str:
+    if f.variable is None:
+        return f'<div class="note">{f.note}</div>'
+    fid = f"f{index}"
+    name = f"_f{index}"
+    described = []
+    hint = f'<p class="hint" id="{fid}-hint">{escape(f.hint)}</p>' if f.hint else ""
+    if hint:
+        described.append(f"{fid}-hint")
+    err = f'<p class="error" id="{fid}-error">{escape(error)}</p>' if error else ""
+    if err:
+        described.append(f"{fid}-error")
+    aria = (f' aria-describedby="{" ".join(described)}"' if described else "") + \
+        (' aria-invalid="true"' if error else "")
+    required = " required" if f.required else ""
+    label = f.label or ""
+    data = _js_attrs(f)
+    if f.datatype == "hidden":
+        return f'<input type="hidden" name="{name}" value="{_a(_text_value(f))}">'
+    if f.datatype in ("yesno", "noyes", "yesnowide", "noyeswide"):
+        checked = bool(f.value) if f.datatype.startswith("yesno") else (f.value is False)
+        return (f'<div class="field field-check"{data}><input type="checkbox" id="{fid}" name="{name}" value="True"'
+                f'{" checked" if checked else ""}{aria}> <label for="{fid}">{label}</label>{hint}{err}</div>')
+    if f.datatype in ("radio", "yesnoradio", "noyesradio", "checkboxes", "object_radio"):
+        kind = "checkbox" if f.datatype == "checkboxes" else "radio"
+        options = "".join(
+            f'<div class="option"><input type="{kind}" id="{fid}-{n}" name="{name}" value="{_a(c.value)}"'
+            f'{" checked" if c.selected else ""}{required if kind == "radio" else ""}>'
+            f' <label for="{fid}-{n}">{c.label}</label></div>'
+            for n, c in enumerate(f.choices))
+        legend = f"<legend>{label}</legend>" if label else ""
+        return f'<fieldset class="field"{data}{aria}>{legend}{hint}{options}{err}</fieldset>'
+    control = _control(fid, name, f, aria, required)
+    return f'<div class="field"{data}><label for="{fid}">{label}</label>{hint}{control}{err}</div>'
+
+
+def _control(fid: str, name: str, f: RenderedField, aria: str, required: str) -> str:
+    if f.datatype == "dropdown" or (f.choices and f.datatype != "combobox"):
+        options = '<option value="">Select...</option>' + "".join(
+            f'<option value="{_a(c.value)}"{" selected" if c.selected else ""}>{c.label}</option>'
+            for c in f.choices)
+        return f'<select id="{fid}" name="{name}"{aria}{required}>{options}</select>'
+    if f.datatype == "combobox":
+        options = "".join(f'<option value="{_a(c.value)}">{c.label}</option>' for c in f.choices)
+        return (f'<input type="text" id="{fid}" name="{name}" list="{fid}-list" value="{_a(_text_value(f))}"'
+                f'{aria}{required}><datalist id="{fid}-list">{options}</datalist>')
+    if f.datatype in ("area", "mlarea"):
+        return f'<textarea id="{fid}" name="{name}" rows="4"{aria}{required}>{escape(_text_value(f))}</textarea>'
+    kind = _INPUT_TYPES.get(f.input_type or f.datatype, "text")
+    limits = ""
+    if kind == "number":
+        limits += ' step="any"' if f.datatype != "integer" else ' step="1"'
+        limits += ' inputmode="numeric"' if f.datatype == "integer" else ' inputmode="decimal"'
+    if f.minimum not in (None, ""):
+        limits += f' min="{_a(f.minimum)}"'
+    if f.maximum not in (None, ""):
+        limits += f' max="{_a(f.maximum)}"'
+    if f.maxlength:
+        limits += f' maxlength="{f.maxlength}"'
+    return (f'<input type="{kind}" id="{fid}" name="{name}" value="{_a(_text_value(f))}"'
+            f'{limits}{aria}{required}>')
+
+
+def _js_attrs(f: RenderedField) -> str:
+    attrs = ""
+    for attr, value in (("show-if", f.js_show_if), ("hide-if", f.js_hide_if), ("enable-if", f.js_enable_if),
+                        ("disable-if", f.js_disable_if)):
+        if value:
+            attrs += f' data-js-{attr}="{_a(value)}"'
+    if f.variable:
+        attrs += f' data-variable="{_a(f.variable)}"'
+    return attrs
+
+
+def _text_value(f: RenderedField) -> str:
+    value = f.value
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def message_page(title: str, heading: str, text: str, base: str, *, refresh: float | None = None,
+                 back_url: str | None = None, csrf: str = "", status_class: str = "") -> str:
+    back = _back_form(back_url, csrf) if back_url else ""
+    body = (f'{back}<div class="screen {status_class}"><h1 id="question">{escape(heading)}</h1>'
+            f"<p>{escape(text)}</p></div>")
+    return layout(title, body, base, refresh=refresh)

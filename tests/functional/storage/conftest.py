@@ -1,0 +1,177 @@
+"""Fixtures for the storage layer on an emulated AWS (moto).
+
+`aws`: one in-process mock for this package's tests (package scope, so that
+neither the mock nor the fake credentials leak into other tests); each test that asks
+for `table`/`bucket` gets a fresh InterviewData table and interview-blobs
+bucket, created as infra/ declares them, and removed afterwards.
+
+`serialized_aws`: a moto server on localhost that handles one request at a
+time. moto's backends are not thread-safe: under concurrent requests they let
+two writes pass the same condition (see the concurrency tests). DynamoDB makes
+each conditional write atomic; a server that serializes requests is the
+closest moto gets to that, so the concurrency test of DynamoSessionStore runs
+there, over real HTTP.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import pytest
+
+TABLE = "InterviewData"
+BUCKET = "interview-blobs"
+REGION = "us-east-1"
+
+# Anything that could point the clients at a real account or endpoint.
+_AWS_ENV_TO_CLEAR = (
+    "AWS_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+)
+_FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+@pytest.fixture(scope="package")
+def aws() -> Iterator[None]:
+    """Fake credentials in the environment and every AWS call answered by moto."""
+    from moto import mock_aws
+
+    with pytest.MonkeyPatch.context() as env:
+        for name in _AWS_ENV_TO_CLEAR:
+            env.delenv(name, raising=False)
+        for name, value in _FAKE_AWS_ENV.items():
+            env.setenv(name, value)
+        with mock_aws():
+            yield
+
+
+@pytest.fixture(scope="package")
+def dynamodb_client(aws: None) -> Any:
+    import boto3
+
+    return boto3.client("dynamodb", region_name=REGION)
+
+
+@pytest.fixture(scope="package")
+def s3_client(aws: None) -> Any:
+    import boto3
+
+    return boto3.client("s3", region_name=REGION)
+
+
+def _index(name: str, hash_key: str) -> dict[str, Any]:
+    return {
+        "IndexName": name,
+        "KeySchema": [
+            {"AttributeName": hash_key, "KeyType": "HASH"},
+            {"AttributeName": "modified", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+
+
+def create_table(dynamodb_client: Any) -> None:
+    """The InterviewData table with the by_interview and by_owner indexes."""
+    attributes = (("pk", "S"), ("sk", "S"), ("interview", "S"), ("owner", "S"), ("modified", "N"))
+    dynamodb_client.create_table(
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": kind} for name, kind in attributes],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[_index("by_interview", "interview"), _index("by_owner", "owner")],
+    )
+
+
+def drop_bucket(s3_client: Any) -> None:
+    for key in bucket_keys(s3_client):
+        s3_client.delete_object(Bucket=BUCKET, Key=key)
+    s3_client.delete_bucket(Bucket=BUCKET)
+
+
+@pytest.fixture
+def table(dynamodb_client: Any) -> Iterator[str]:
+    create_table(dynamodb_client)
+    yield TABLE
+    dynamodb_client.delete_table(TableName=TABLE)
+
+
+@pytest.fixture
+def bucket(s3_client: Any) -> Iterator[str]:
+    s3_client.create_bucket(Bucket=BUCKET)
+    yield BUCKET
+    drop_bucket(s3_client)
+
+
+def bucket_keys(s3_client: Any, prefix: str = "") -> list[str]:
+    pages = s3_client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+    return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+
+
+def scan_items(dynamodb_client: Any) -> list[dict[str, Any]]:
+    pages = dynamodb_client.get_paginator("scan").paginate(TableName=TABLE)
+    return [item for page in pages for item in page["Items"]]
+
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _one_request_at_a_time(app: WsgiApp) -> WsgiApp:
+    lock = threading.Lock()
+
+    def serialized(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with lock:
+            return list(app(environ, start_response))
+
+    return serialized
+
+
+@pytest.fixture(scope="package")
+def serialized_endpoint(aws: None) -> Iterator[str]:
+    """The URL of a moto server that handles one request at a time."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    class QuietHandler(MotoRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            """No access log line per request."""
+
+    app = _one_request_at_a_time(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def serialized_clients(serialized_endpoint: str) -> Iterator[tuple[Any, Any]]:
+    """DynamoDB and S3 clients of the serialized server, with a fresh table and bucket."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(max_pool_connections=50, retries={"mode": "standard"})
+    dynamodb = boto3.client("dynamodb", region_name=REGION, endpoint_url=serialized_endpoint, config=config)
+    s3 = boto3.client("s3", region_name=REGION, endpoint_url=serialized_endpoint, config=config)
+    create_table(dynamodb)
+    s3.create_bucket(Bucket=BUCKET)
+    yield dynamodb, s3
+    dynamodb.delete_table(TableName=TABLE)
+    drop_bucket(s3)

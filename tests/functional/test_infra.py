@@ -1,0 +1,247 @@
+"""infra/resources.yaml: the local stack builds it in moto, and it packages into a clean template."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib.local.resources import LOCAL_NAMES, TemplateError, create_resources, load_template
+from chalicelib.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+VENV = Path(sys.prefix)
+
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+FUNCTION_ENVIRONMENT = {
+    "TABLE_NAME": {"Ref": "InterviewData"},
+    "BLOB_BUCKET": {"Ref": "BlobBucket"},
+    "TASK_QUEUE": {"Fn::GetAtt": ["TaskQueue", "QueueName"]},
+}
+
+THROWAWAY_APP = """\
+from chalice import Chalice
+
+app = Chalice(app_name="serverless-interviews")
+
+
+@app.route("/")
+def index():
+    return {}
+"""
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def aws(aws_env: None) -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+# ---------------------------------------------------------------- the template itself
+
+
+def test_short_tags_load_as_long_form_intrinsics() -> None:
+    resources = load_template()["Resources"]
+
+    redrive = resources["TaskQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["TaskDeadLetterQueue", "Arn"]}
+    assert resources["APIHandler"]["Properties"]["Environment"]["Variables"] == FUNCTION_ENVIRONMENT
+
+
+def test_local_names_agree_with_settings_and_chalice_config() -> None:
+    config = json.loads((REPO / ".chalice" / "config.json").read_text())
+    variables = config["stages"]["dev"]["environment_variables"]
+
+    assert variables["TABLE_NAME"] == Settings.table_name == LOCAL_NAMES["InterviewData"]
+    assert variables["BLOB_BUCKET"] == Settings.blob_bucket == LOCAL_NAMES["BlobBucket"]
+    assert variables["TASK_QUEUE"] == Settings.task_queue == LOCAL_NAMES["TaskQueue"]
+
+
+# ---------------------------------------------------------------- the local stack's resources
+
+
+def test_create_resources_builds_table_bucket_and_queues(aws: None) -> None:
+    created = create_resources()
+
+    assert set(created) == {"InterviewData", "BlobBucket", "TaskQueue", "TaskDeadLetterQueue"}
+    dynamodb = boto3.client("dynamodb")
+    table = dynamodb.describe_table(TableName=created["InterviewData"])["Table"]
+    assert table["TableName"] == "InterviewData"
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"by_interview", "by_owner"}
+    for name, hash_key in (("by_interview", "interview"), ("by_owner", "owner")):
+        assert indexes[name]["KeySchema"] == [
+            {"AttributeName": hash_key, "KeyType": "HASH"},
+            {"AttributeName": "modified", "KeyType": "RANGE"},
+        ]
+        assert indexes[name]["Projection"]["ProjectionType"] == "ALL"
+    ttl = dynamodb.describe_time_to_live(TableName="InterviewData")["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+
+    s3 = boto3.client("s3")
+    assert created["BlobBucket"] == "interview-blobs"
+    s3.head_bucket(Bucket="interview-blobs")
+    rules = s3.get_bucket_encryption(Bucket="interview-blobs")["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    block = s3.get_public_access_block(Bucket="interview-blobs")["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+
+    sqs = boto3.client("sqs")
+    assert created["TaskQueue"] == sqs.get_queue_url(QueueName="interview-tasks")["QueueUrl"]
+    assert created["TaskDeadLetterQueue"] == sqs.get_queue_url(QueueName="interview-tasks-dlq")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=created["TaskQueue"], AttributeNames=["All"])["Attributes"]
+    dlq = sqs.get_queue_attributes(QueueUrl=created["TaskDeadLetterQueue"], AttributeNames=["All"])[
+        "Attributes"
+    ]
+    assert queue["VisibilityTimeout"] == "180"
+    assert json.loads(queue["RedrivePolicy"]) == {
+        "deadLetterTargetArn": dlq["QueueArn"],
+        "maxReceiveCount": 5,
+    }
+    assert dlq["MessageRetentionPeriod"] == "1209600"
+
+
+def test_dead_letter_queue_receives_after_five_receives(aws: None) -> None:
+    created = create_resources()
+    sqs = boto3.client("sqs")
+    sqs.set_queue_attributes(QueueUrl=created["TaskQueue"], Attributes={"VisibilityTimeout": "0"})
+    sqs.send_message(QueueUrl=created["TaskQueue"], MessageBody="job")
+
+    receives = 0
+    while sqs.receive_message(QueueUrl=created["TaskQueue"]).get("Messages"):
+        receives += 1
+        assert receives <= 5
+
+    assert receives == 5
+    moved = sqs.receive_message(QueueUrl=created["TaskDeadLetterQueue"])["Messages"]
+    assert [message["Body"] for message in moved] == ["job"]
+
+
+def test_create_resources_is_idempotent(aws: None) -> None:
+    first = create_resources()
+    # Also converges a queue that exists with other attributes.
+    boto3.client("sqs").set_queue_attributes(
+        QueueUrl=first["TaskQueue"], Attributes={"VisibilityTimeout": "5"}
+    )
+
+    assert create_resources() == first
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=first["TaskQueue"], AttributeNames=["VisibilityTimeout"]
+    )["Attributes"]
+    assert attributes["VisibilityTimeout"] == "180"
+
+
+def test_resource_without_a_local_name_is_reported(aws: None, tmp_path: Path) -> None:
+    text = (REPO / "infra" / "resources.yaml").read_text()
+    template = tmp_path / "resources.yaml"
+    template.write_text(
+        text.replace("\nResources:\n", "\nResources:\n  MailQueue:\n    Type: AWS::SQS::Queue\n", 1)
+    )
+
+    with pytest.raises(TemplateError, match="MailQueue"):
+        create_resources(template_path=template)
+
+
+# ---------------------------------------------------------------- make package + cfn-lint
+
+
+def _repo_copy(destination: Path) -> Path:
+    """The repository without its venv, VCS data and build output; app.py stubbed if missing."""
+    ignored = shutil.ignore_patterns(
+        ".venv", ".git", "build", "__pycache__", "*_cache", ".import_linter_cache", "node_modules"
+    )
+    copy = destination / "repo"
+    shutil.copytree(REPO, copy, ignore=ignored)
+    shutil.rmtree(copy / "chalicelib" / "interviews", ignore_errors=True)
+    (copy / "interviews").mkdir(exist_ok=True)
+    if not (copy / "app.py").exists():
+        (copy / "app.py").write_text(THROWAWAY_APP)
+    return copy
+
+
+def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **FAKE_AWS_ENV}
+    env.pop("AWS_ENDPOINT_URL", None)
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=240, check=False)
+
+
+def _is_arn_of_queue(value: Any, queues: set[str]) -> bool:
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        return value["Fn::GetAtt"][0] in queues and value["Fn::GetAtt"][1] == "Arn"
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        return value["Fn::Sub"] in {f"${{{queue}.Arn}}" for queue in queues}
+    return False
+
+
+def _wildcard_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = [
+        statement
+        for policy in role["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    return [s for s in statements if s["Resource"] == "*" or "*" in (s["Resource"] or [])]
+
+
+@pytest.mark.slow
+def test_package_merges_into_a_cfn_lint_clean_template(tmp_path: Path) -> None:
+    if shutil.which("make") is None:
+        pytest.fail("make is not installed; CONTRACT.md §1 requires it")
+    repo = _repo_copy(tmp_path)
+
+    # The real `make package`, using this venv and skipping its install step.
+    package = _run(["make", "-o", f"{VENV}/.installed", f"VENV={VENV}", "package"], cwd=repo)
+    assert package.returncode == 0, package.stdout + package.stderr
+    sam = repo / "build" / "sam.json"
+    assert sam.is_file() and (repo / "build" / "deployment.zip").is_file()
+    assert not (repo / "chalicelib" / "interviews").exists(), "make package must remove its copy"
+
+    lint = _run([str(VENV / "bin" / "cfn-lint"), str(sam)], cwd=repo)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+    resources: dict[str, Any] = json.loads(sam.read_text())["Resources"]
+    untyped = sorted(name for name, resource in resources.items() if "Type" not in resource)
+    assert not untyped, f"infra/resources.yaml overrides {untyped}, which chalice package did not generate"
+    queues = {name for name, resource in resources.items() if resource["Type"] == "AWS::SQS::Queue"}
+    for name, resource in resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        variables = resource["Properties"]["Environment"]["Variables"]
+        assert {key: variables.get(key) for key in FUNCTION_ENVIRONMENT} == FUNCTION_ENVIRONMENT, (
+            f"function {name}: give it `Environment: *function-environment` in infra/resources.yaml"
+        )
+        for event_name, event in (resource["Properties"].get("Events") or {}).items():
+            if event["Type"] == "SQS":
+                assert _is_arn_of_queue(event["Properties"]["Queue"], queues), (
+                    f"{name}.Events.{event_name}: point Queue at a queue of infra/resources.yaml,"
+                    ' e.g. `Queue: !Sub "${TaskQueue.Arn}"`'
+                )
+    assert not _wildcard_statements(resources["DefaultRole"]), "the Lambda role must name its resources"
