@@ -152,12 +152,17 @@ def _field(ev: Evaluation, f: Field, bindings: Mapping[str, Any]) -> RenderedFie
         choice_values=values,
         hint=f.hint.text(ns) if f.hint else "",
         help=f.help.html(ns) if f.help else "",
-        note=(f.note or f.html).html(ns) if (f.note or f.html) else "",
+        note=_note_html(f, ns),
         minimum=_limit(f.minimum, ns), maximum=_limit(f.maximum, ns),
         minlength=f.minlength, maxlength=f.maxlength, input_type=f.input_type,
         js_show_if=f.js_show_if, js_hide_if=f.js_hide_if,
         js_enable_if=f.js_enable_if, js_disable_if=f.js_disable_if,
     )
+
+
+def _note_html(f: Field, ns: Mapping[str, Any]) -> str:
+    text = f.note or f.html
+    return text.html(ns) if text is not None else ""
 
 
 def _limit(value: Any, ns: Mapping[str, Any]) -> Any:

@@ -176,7 +176,7 @@ def to_html(markdown_text: str, inline: bool = False) -> str:
         import markdown
 
         _md = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
-    result = _md.reset().convert(markdown_text.strip())
+    result: str = _md.reset().convert(markdown_text.strip())
     if inline and result.startswith("<p>") and result.endswith("</p>") and result.count("<p>") == 1:
         result = result[3:-4]
     _md_cache[key] = result

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 from types import CodeType
+from typing import Any
 
 from chalicelib.language.errors import InterviewSyntaxError
 
@@ -15,7 +16,7 @@ from chalicelib.language.errors import InterviewSyntaxError
 def compile_code(source: str, file: str, line: int, block: int, mode: str = "exec") -> CodeType:
     """Compile author code; `line` is the file line of the code's first line."""
     try:
-        tree = ast.parse(source, filename=file, mode=mode)
+        tree: Any = ast.parse(source, filename=file, mode=mode)
     except SyntaxError as err:
         raise InterviewSyntaxError(
             f"this Python code has a syntax error: {err.msg}",
@@ -23,7 +24,8 @@ def compile_code(source: str, file: str, line: int, block: int, mode: str = "exe
             hint="Fix the code; remember that YAML '|' keeps the code's indentation.",
         ) from err
     ast.increment_lineno(tree, line - 1)
-    return compile(tree, file, mode)
+    code: CodeType = compile(tree, file, mode, dont_inherit=True)
+    return code
 
 
 def assigned_names(source: str) -> tuple[str, ...]:

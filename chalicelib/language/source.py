@@ -36,7 +36,7 @@ class RawBlock:
 def _chunks(text: str) -> list[tuple[int, str]]:
     """(first line number, text) of each document, separators removed."""
     chunks: list[tuple[int, str]] = []
-    start, lines = 1, []
+    start, lines = 1, list[str]()
     for lineno, line in enumerate(text.splitlines(), start=1):
         if _SEPARATOR.match(line):
             chunks.append((start, "\n".join(lines)))

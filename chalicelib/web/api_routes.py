@@ -54,7 +54,7 @@ def _body() -> dict[str, Any]:
     raw = request.raw_body or b""
     if not raw:
         return {}
-    text = raw.decode("utf-8", errors="replace")
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     try:
         data = json.loads(text)
         if isinstance(data, dict):
@@ -83,8 +83,39 @@ def _flag(value: Any, default: bool = False) -> bool:
     return str(value).strip().lower() not in ("0", "false", "f")
 
 
+def _error_text(err: Exception) -> str:
+    return str(err)
+
+
+# Known failures → (status, message). The first matching class wins.
+_ERRORS: tuple[tuple[type[Exception], int, Callable[[Exception], str]], ...] = (
+    (ApiError, 0, lambda err: err.message if isinstance(err, ApiError) else str(err)),
+    (InterviewNotFoundError, 404, _error_text),
+    (InterviewSyntaxError, 400, lambda err: f"The interview has an error: {err}"),
+    (SessionNotFoundError, 404, lambda err: "Session not found."),
+    (WrongSecretError, 403, lambda err: "Unable to decrypt interview dictionary: the secret is wrong or missing."),
+    (TamperedDataError, 403, lambda err: f"Refused to load the session: {err}"),
+    (NoPreviousStepError, 400, lambda err: "Cannot go back."),
+    (ConflictError, 409, _error_text),
+    (EngineError, 400, lambda err: f"failure to assemble interview: {err}"),
+    (assign.BadVariableNameError, 400, _error_text),
+)
+
+
+def _error_response(err: Exception, where: str) -> Response:
+    for kind, status, message in _ERRORS:
+        if isinstance(err, kind):
+            if isinstance(err, InterviewCodeError):
+                log.error("error in interview code at %s\n%s", err.where, err.trace)
+            elif isinstance(err, (TamperedDataError, EngineError)):
+                log.warning("%s: %s", where, err)
+            return error_response(err.status if isinstance(err, ApiError) else status, message(err))
+    log.exception("unexpected error in %s", where)
+    return error_response(500, "Internal error; it has been logged.")
+
+
 def api(handler: Callable[[User, dict[str, str], dict[str, Any]], Response]) -> Callable[[], Response]:
-    """Authenticate, parse, call, and turn every known failure into a JSON 4xx."""
+    """Authenticate, parse, call, and turn every failure into a JSON error (4xx for bad input)."""
 
     def wrapper() -> Response:
         try:
@@ -93,34 +124,8 @@ def api(handler: Callable[[User, dict[str, str], dict[str, Any]], Response]) -> 
             body = _body() if request.method in ("POST", "PUT", "PATCH") else {}
             user = authenticate(find_key(query, body, dict(request.headers)))
             return handler(user, query, body)
-        except ApiError as err:
-            return error_response(err.status, err.message)
-        except InterviewNotFoundError as err:
-            return error_response(404, str(err))
-        except InterviewSyntaxError as err:
-            return error_response(400, f"The interview has an error: {err}")
-        except SessionNotFoundError:
-            return error_response(404, "Session not found.")
-        except WrongSecretError:
-            return error_response(403, "Unable to decrypt interview dictionary: the secret is wrong or missing.")
-        except TamperedDataError as err:
-            log.error("refused a tampered session item: %s", err)
-            return error_response(403, f"Refused to load the session: {err}")
-        except NoPreviousStepError:
-            return error_response(400, "Cannot go back.")
-        except ConflictError as err:
-            return error_response(409, str(err))
-        except InterviewCodeError as err:
-            log.error("error in interview code at %s\n%s", err.where, err.trace)
-            return error_response(400, f"failure to assemble interview: {err}")
-        except EngineError as err:
-            log.warning("interview could not continue: %s", err)
-            return error_response(400, f"failure to assemble interview: {err}")
-        except assign.BadVariableNameError as err:
-            return error_response(400, str(err))
-        except Exception:  # the last line of defence: log it, answer JSON
-            log.exception("unexpected error in %s", handler.__name__)
-            return error_response(500, "Internal error; it has been logged.")
+        except Exception as err:  # mapped to JSON; unknown ones are logged with their traceback
+            return _error_response(err, handler.__name__)
 
     wrapper.__name__ = handler.__name__
     return wrapper
@@ -307,14 +312,14 @@ def _interview_items(user: User, query: Mapping[str, str]) -> list[dict[str, Any
             "utc_modtime": _iso(head.modified), "utc_starttime": _iso(head.created), "steps": head.step,
             "encrypted": head.encrypted, "user_id": head.owner or None, "tags": list(head.tags),
         })
-    items.sort(key=lambda item: item["utc_modtime"], reverse=True)
+    items.sort(key=lambda item: str(item["utc_modtime"]), reverse=True)
     return items
 
 
 def _iso(stamp: float) -> str:
     import datetime as dt
 
-    return dt.datetime.fromtimestamp(stamp, tz=dt.timezone.utc).isoformat()
+    return dt.datetime.fromtimestamp(stamp, tz=dt.UTC).isoformat()
 
 
 @bp.route("/api/interviews", methods=["GET"])

@@ -23,7 +23,7 @@ from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
 from chalicelib.language.errors import InterviewNotFoundError, InterviewSyntaxError
 from chalicelib.library.functions import decode_action
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
-from chalicelib.runtime.sessions import SessionRef, Sessions, TurnResult
+from chalicelib.runtime.sessions import SessionRef, TurnResult
 from chalicelib.storage.errors import SessionNotFoundError, TamperedDataError, WrongSecretError
 from chalicelib.web import context, cookies, page
 
@@ -244,11 +244,17 @@ def _command(ref: SessionRef, outcome: Outcome, base: str, headers: dict[str, An
 
 def _form() -> dict[str, list[str]]:
     request = bp.current_request
-    raw = request.raw_body or b""
+    raw = _raw_bytes(request.raw_body)
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         return _multipart(raw, content_type)
     return parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
+
+
+def _raw_bytes(raw: str | bytes | None) -> bytes:
+    if raw is None:
+        return b""
+    return raw.encode("utf-8") if isinstance(raw, str) else raw
 
 
 def _multipart(raw: bytes, content_type: str) -> dict[str, list[str]]:
@@ -260,8 +266,9 @@ def _multipart(raw: bytes, content_type: str) -> dict[str, list[str]]:
     for part in message.iter_parts() if message.is_multipart() else []:
         name = part.get_param("name", header="content-disposition")
         if name:
-            payload = part.get_payload(decode=True) or b""
-            out.setdefault(str(name), []).append(payload.decode("utf-8", errors="replace"))
+            payload = part.get_payload(decode=True)
+            text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
+            out.setdefault(str(name), []).append(text)
     return out
 
 
@@ -274,7 +281,7 @@ def _submit(name: str) -> Response:
     form = _form()
     if ref is None:
         return _redirect(here)
-    if not cookies.csrf_ok(settings.server_key, ref.session_id, (form.get("_csrf") or [None])[0]):
+    if not cookies.csrf_ok(settings.server_key, ref.session_id, (form.get("_csrf") or [""])[0]):
         return _error_page(400, "This form has expired",
                            "The form could not be verified (its security token is missing or wrong). "
                            "Reload the page and answer again.", name)
@@ -285,7 +292,7 @@ def _submit(name: str) -> Response:
             pass
         return _redirect(here)
     screen_token = (form.get("_screen") or [""])[0]
-    button = (form.get("_button") or [None])[0]
+    button = (form.get("_button") or [""])[0] or None
     stale: list[bool] = []
 
     def mutate(answers: dict[str, Any]) -> Any:
