@@ -29,6 +29,7 @@ from chalicelib.storage.records import User
 from chalicelib.web import context
 from chalicelib.web.api_auth import ApiError, authenticate, error_response, find_key, require_privilege, user_info
 from chalicelib.web.api_json import question_json
+from chalicelib.web.responses import raw_response
 
 log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
@@ -154,7 +155,7 @@ def _question(ref: SessionRef, result: TurnResult) -> Response:
     if outcome.kind is OutcomeKind.RESPONSE:
         if outcome.url:
             return Response(body="", status_code=302, headers={"Location": outcome.url})
-        return Response(body=outcome.body, status_code=outcome.status, headers={"Content-Type": outcome.content_type})
+        return raw_response(outcome.body, outcome.content_type, outcome.status)
     if outcome.kind is OutcomeKind.COMMAND:
         return _json({"questionType": outcome.command, "questionText": outcome.url or "",
                       "steps": result.head.step, "message_log": list(outcome.message_log)})
@@ -278,8 +279,7 @@ def session_action(user: User, query: dict[str, str], body: dict[str, Any]) -> R
     except UndefinedVariableError:
         return _no_content()
     if result.outcome is not None and result.outcome.kind is OutcomeKind.RESPONSE:
-        return Response(body=result.outcome.body, status_code=200,
-                        headers={"Content-Type": result.outcome.content_type})
+        return raw_response(result.outcome.body, result.outcome.content_type, 200)
     return _no_content()
 
 

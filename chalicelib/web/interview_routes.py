@@ -26,6 +26,7 @@ from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
 from chalicelib.runtime.sessions import SessionRef, TurnResult
 from chalicelib.storage.errors import SessionNotFoundError, TamperedDataError, WrongSecretError
 from chalicelib.web import context, cookies, page
+from chalicelib.web.responses import raw_response
 
 log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
@@ -194,8 +195,7 @@ def _outcome_response(ref: SessionRef, result: TurnResult, base: str,
     if outcome.kind is OutcomeKind.RESPONSE:
         if outcome.url:
             return _redirect(outcome.url, headers, status=302)
-        return Response(body=outcome.body, status_code=outcome.status,
-                        headers={"Content-Type": outcome.content_type, **headers})
+        return raw_response(outcome.body, outcome.content_type, outcome.status, headers)
     if outcome.kind is OutcomeKind.COMMAND:
         return _command(ref, outcome, base, headers)
     return _code_error_page(ref.interview)
