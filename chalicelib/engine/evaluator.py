@@ -105,6 +105,7 @@ class Evaluation:
         self.action_arguments: dict[str, Any] = {}
         self._action_done = False
         self._rounds = 0
+        self._seeking: list[str] = []
 
     # ----------------------------------------------------------------- public API
     def run(self) -> Outcome:
@@ -150,7 +151,7 @@ class Evaluation:
             try:
                 return assign.lookup(self.namespace, name)
             except MissingVariable as missing:
-                self._seek(missing.name, 0)
+                self._seek(missing.name)
         raise LoopError(f"{name!r} stays undefined after its blocks ran")
 
     def is_defined(self, name: str) -> bool:
@@ -179,7 +180,7 @@ class Evaluation:
             try:
                 if pending is not None:
                     name, pending = pending, None
-                    self._seek(name, 0)
+                    self._seek(name)
                 if ask is not None:
                     return self._screen_outcome(self._render(ask))
                 self._drive()
@@ -247,14 +248,25 @@ class Evaluation:
         found.sort(key=lambda pair: -pair[0].number)
         return found
 
-    def _seek(self, name: str, depth: int) -> None:
-        if depth > _MAX_SEEK_DEPTH:
-            raise LoopError(f"seeking {name!r} went {depth} levels deep; the interview's blocks form a cycle")
+    def _seek(self, name: str) -> None:
+        if name in self._seeking:
+            chain = " → ".join([*self._seeking[self._seeking.index(name):], name])
+            raise LoopError(f"the interview {self.interview.name} goes in a circle: {chain}; "
+                            "change one of these blocks so that it does not need the other")
+        if len(self._seeking) > _MAX_SEEK_DEPTH:
+            raise LoopError(f"seeking {name!r} went {len(self._seeking)} names deep: {' → '.join(self._seeking)}")
+        self._seeking.append(name)
+        try:
+            self._seek_candidates(name)
+        finally:
+            self._seeking.pop()
+
+    def _seek_candidates(self, name: str) -> None:
         candidates = self._definers(name)
         if not candidates:
             parent = _parent_name(name)
             if parent and not self.is_defined(parent):
-                return self._seek(parent, depth + 1)
+                return self._seek(parent)
             raise UndefinedVariableError(name, self.interview.name)
         for block, bindings in candidates:
             if block.kind is Kind.QUESTION:
@@ -282,11 +294,11 @@ class Evaluation:
                 exec(code, self.namespace)  # noqa: S102 - interview code is author code
                 return
             except MissingVariable as missing:
-                self._seek(missing.name, 1)
+                self._seek(missing.name)
             except NameError as err:
                 if not err.name:
                     raise self._code_error(block, err) from err
-                self._seek(err.name, 1)
+                self._seek(err.name)
             except (Signal, _Ask, EngineError):
                 raise
             except Exception as err:  # author code failed: report where and why
@@ -298,11 +310,11 @@ class Evaluation:
             try:
                 return eval(expr.code, self.namespace)  # noqa: S307 - author expression
             except MissingVariable as missing:
-                self._seek(missing.name, 1)
+                self._seek(missing.name)
             except NameError as err:
                 if not err.name:
                     raise self._code_error(block, err) from err
-                self._seek(err.name, 1)
+                self._seek(err.name)
             except (Signal, _Ask, EngineError):
                 raise
             except Exception as err:
@@ -381,8 +393,7 @@ class Evaluation:
             self._evaluate(need, block)
         for name in block.reconsider:
             assign.delete(self.namespace, name)
-        event = ask.event if ask.event else (ask.sought if block.is_event or ask.sought not in block.defines
-                                             else ask.sought)
+        event = ask.event or (None if ask.sought == block.name else ask.sought)
         return render_question(self, block, ask.bindings, event)
 
     def _screen_outcome(self, view: ScreenView) -> Outcome:

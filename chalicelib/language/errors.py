@@ -32,4 +32,6 @@ class InterviewSyntaxError(InterviewError):
         if self.block is not None:
             where += f", block {self.block}"
         text = f"{where}: {self.message}"
-        return f"{text} {self.hint}".rstrip() if self.hint else text
+        if not self.hint:
+            return text
+        return f"{text}{'' if text.endswith(('.', '?', '!')) else '.'} {self.hint}"

@@ -7,6 +7,7 @@ an InterviewSyntaxError naming the file, line and block.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -99,7 +100,9 @@ class _BlockParser:
         kind = self.kind()
         unknown = [k for k in self.data if k not in _ALLOWED[kind] and k not in _COMMON]
         if unknown:
-            raise self.fail(f"unknown directive {unknown[0]!r} in a {kind.value} block",
+            close = difflib.get_close_matches(str(unknown[0]), sorted(_ALLOWED[kind] | _COMMON), n=1)
+            suggestion = f"; did you mean {close[0]!r}?" if close else "; check its spelling"
+            raise self.fail(f"unknown directive {unknown[0]!r} in a {kind.value} block{suggestion}",
                             f"keys {', '.join(map(str, self.data))}")
         fields: dict[str, Any] = _PARSERS[kind](self)
         return Block(

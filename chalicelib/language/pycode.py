@@ -56,15 +56,12 @@ def assigned_names(source: str) -> tuple[str, ...]:
 
 
 def _walk_outside_functions(tree: ast.AST) -> list[ast.AST]:
-    out: list[ast.AST] = []
-    stack: list[ast.AST] = [tree]
-    while stack:
-        node = stack.pop()
-        out.append(node)
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                stack.append(child)
-    return out
+    """Every node in source order, not descending into function or class bodies."""
+    out: list[ast.AST] = [tree]
+    for node in out:  # grows while we walk: a breadth-first pass
+        out.extend(child for child in ast.iter_child_nodes(node)
+                   if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)))
+    return sorted(out[1:], key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
 
 
 def _target_names(target: ast.expr) -> list[str]:

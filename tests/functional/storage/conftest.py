@@ -15,8 +15,7 @@ there, over real HTTP.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -125,40 +124,14 @@ def scan_items(dynamodb_client: Any) -> list[dict[str, Any]]:
     return [item for page in pages for item in page["Items"]]
 
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def _one_request_at_a_time(app: WsgiApp) -> WsgiApp:
-    lock = threading.Lock()
-
-    def serialized(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        with lock:
-            return list(app(environ, start_response))
-
-    return serialized
-
-
 @pytest.fixture(scope="package")
 def serialized_endpoint(aws: None) -> Iterator[str]:
     """The URL of a moto server that handles one request at a time."""
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
-    from werkzeug.serving import make_server
+    from chalicelib.local.moto_server import MotoServer
 
-    class QuietHandler(MotoRequestHandler):
-        def log_request(self, *args: Any, **kwargs: Any) -> None:
-            """No access log line per request."""
-
-    app = _one_request_at_a_time(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
-    thread.join()
+    server = MotoServer().start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture

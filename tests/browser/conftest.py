@@ -1,0 +1,134 @@
+"""Browser fixtures: the real app served over HTTP, and headless Chromium driven by Playwright.
+
+- `server`: the Chalice app (on the `services` fixture's moto) served by chalice's
+  local dev server in a daemon thread on 127.0.0.1 and a free port; yields the base URL.
+- `browser`: one Debian `chromium` for the session (playwright's own browser
+  download is not used). Without chromium on PATH the tests skip, or fail when
+  the environment variable CI is set (`make test` installs chromium).
+- `context` / `page`: a fresh browser context (no cookies) and page per test.
+  Requests that leave 127.0.0.1 are answered by a stub page, never the network.
+
+Every test in this folder is marked `browser`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT_MS = 15_000
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+STUB_PAGE = "<!DOCTYPE html><html><head><title>Stub</title></head><body><h1>External site (stub)</h1></body></html>"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _quiet_handler_cls() -> type:
+    from chalice.local import ChaliceRequestHandler
+
+    class QuietHandler(ChaliceRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            return None
+
+    return QuietHandler
+
+
+def _local_server(app: Any, config: Any) -> Any:
+    """What `chalice.local.create_local_server(app, config, "127.0.0.1", 0)` does, with quiet request logs.
+
+    create_local_server swaps the app's class for CustomLocalChalice (whose
+    `current_request` is thread-local) and builds a LocalDevServer with the default,
+    chatty handler. The swap is done once here: a second create_local_server call
+    would make CustomLocalChalice its own base class (TypeError) in the next test.
+    """
+    from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
+
+    if not isinstance(app, CustomLocalChalice):
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice
+    return LocalDevServer(app, config, "127.0.0.1", 0, handler_cls=_quiet_handler_cls())
+
+
+@pytest.fixture
+def server(services: Any) -> Iterator[str]:
+    from chalice.cli.factory import CLIFactory
+
+    from app import app
+
+    config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name="dev")
+    srv = _local_server(app, config)
+    port = srv.server.server_address[1]
+    thread = threading.Thread(target=srv.serve_forever, name="chalice-local", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.shutdown()
+        srv.server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        reason = "chromium is not on PATH; the browser tests need Debian's chromium (make test installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}. CI is set, so this is an error: install chromium (apt-get install -y chromium)")
+        print(f"\nskipping browser tests: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def context(browser: Any, server: str) -> Iterator[Any]:
+    ctx = browser.new_context(base_url=server)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    ctx.set_default_navigation_timeout(TIMEOUT_MS)
+
+    def stub_external(route: Any) -> None:
+        route.fulfill(status=200, content_type="text/html; charset=utf-8", body=STUB_PAGE)
+
+    # Anything that is not our server gets a stub page: the tests never touch the network.
+    ctx.route(lambda url: not url.startswith(server + "/"), stub_external)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Iterator[Any]:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        pg.close()

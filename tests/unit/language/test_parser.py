@@ -1,0 +1,108 @@
+"""The language layer: blocks, line numbers, and author-facing errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.language.blocks import Kind, Screen
+from chalicelib.language.errors import InterviewSyntaxError
+from chalicelib.language.markup import Text
+from chalicelib.language.missing import MissingVariable
+from chalicelib.language.parser import parse_interview
+from chalicelib.language.pycode import assigned_names, canonical
+
+
+def test_blocks_know_their_first_line_and_position() -> None:
+    # Given a file with a metadata block, a comment line and two more blocks
+    text = "metadata:\n  title: T\n---\n# a comment\nquestion: Hi\nfield: ok\n---\ncode: |\n  x = 1\n"
+    # When it is parsed
+    interview = parse_interview(text, "demo.yml")
+    # Then each block knows where it starts and its number in the file
+    assert [(b.line, b.number, b.kind) for b in interview.blocks] == [
+        (1, 1, Kind.METADATA), (5, 2, Kind.QUESTION), (8, 3, Kind.CODE)]
+    assert interview.title == "T"
+
+
+def test_invalid_yaml_names_file_line_and_block() -> None:
+    text = "question: one\nfield: a\n---\nquestion: two\nfields:\n  - A: a\n - B: b\n"
+    with pytest.raises(InterviewSyntaxError) as caught:
+        parse_interview(text, "broken.yml")
+    error = caught.value
+    assert (error.file, error.block) == ("broken.yml", 2)
+    assert error.line == 7
+    assert str(error).startswith("broken.yml, line 7, block 2: this is not valid YAML")
+
+
+def test_unknown_directive_is_named_with_its_block() -> None:
+    with pytest.raises(InterviewSyntaxError, match=r"x.yml, line 4, block 2: unknown directive 'feilds' in a question block; did you mean 'fields'\?"):
+        parse_interview("question: a\nfield: b\n---\nquestion: c\nfeilds:\n  - X: x\n", "x.yml")
+
+
+def test_block_without_a_kind_says_what_was_expected() -> None:
+    with pytest.raises(InterviewSyntaxError, match="no directive that says what it is.*expected one of question"):
+        parse_interview("mandatory: True\n", "k.yml")
+
+
+def test_python_syntax_error_points_at_the_file_line_of_the_code() -> None:
+    text = "question: a\nfield: b\n---\nmandatory: True\ncode: |\n  x = 1\n  y = (\n"
+    with pytest.raises(InterviewSyntaxError) as caught:
+        parse_interview(text, "code.yml")
+    assert caught.value.block == 2
+    assert caught.value.line in (7, 8)
+    assert "syntax error" in str(caught.value)
+
+
+def test_unknown_datatype_lists_the_known_ones() -> None:
+    with pytest.raises(InterviewSyntaxError, match="unknown datatype 'numbr'.*use one of text"):
+        parse_interview("question: a\nfields:\n  - N: n\n    datatype: numbr\n", "d.yml")
+
+
+def test_field_without_a_variable_is_an_error() -> None:
+    with pytest.raises(InterviewSyntaxError, match="exactly one 'Label: variable_name' pair"):
+        parse_interview("question: a\nfields:\n  - datatype: text\n", "f.yml")
+
+
+def test_screen_kinds_follow_the_directives() -> None:
+    text = ("question: a\nyesno: likes\n---\nquestion: b\nfield: go\nbuttons:\n  - One: 1\n---\n"
+            "question: c\nfield: ok\n---\nquestion: d\n---\nquestion: e\nfields:\n  - E: e\n")
+    kinds = [b.question.screen for b in parse_interview(text, "s.yml").blocks if b.question]
+    assert kinds == [Screen.YESNO, Screen.BUTTONS, Screen.CONTINUE, Screen.DEADEND, Screen.FIELDS]
+
+
+def test_later_blocks_come_first_among_definers() -> None:
+    text = "question: first\nfields:\n  - X: x\n---\ncode: |\n  x = 2\n"
+    interview = parse_interview(text, "d.yml")
+    assert [b.number for b in interview.definers["x"]] == [2, 1]
+
+
+def test_code_blocks_define_every_assignment_target() -> None:
+    source = "a = 1\nuser.name.first = 'A'\nfishes['blue'] = 2\nfor i in range(3):\n  b = i\ndef f():\n  hidden = 1\n"
+    assert assigned_names(source) == ("a", "user.name.first", "fishes['blue']", "i", "b")
+
+
+def test_variable_names_are_spelled_canonically() -> None:
+    assert canonical('fishes["blue"]') == "fishes['blue']"
+    assert canonical(" user.name.first ") == "user.name.first"
+
+
+def test_text_renders_names_only_when_used() -> None:
+    text = Text("Hello ${ name }.\n% if show:\n${ never_defined }\n% endif\n")
+    assert text.text({"name": "Ann", "show": False}) == "Hello Ann."
+    with pytest.raises(MissingVariable) as caught:
+        text.text({"show": False})
+    assert caught.value.name == "name"
+
+
+def test_html_escapes_answers_but_keeps_markdown() -> None:
+    html = Text("**Hi** ${ who }").html({"who": "<script>alert(1)</script>"})
+    assert html == "<p><strong>Hi</strong> &lt;script&gt;alert(1)&lt;/script&gt;</p>"
+
+
+def test_target_markers_become_live_regions() -> None:
+    html = Text("[TARGET my-feedback]").html({})
+    assert '<span class="datargetmyfeedback" aria-live="polite"></span>' in html
+
+
+def test_broken_mako_is_an_author_error() -> None:
+    with pytest.raises(InterviewSyntaxError, match="not a valid Mako template"):
+        Text("% if x:\nno end\n", "m.yml", 3).text({"x": True})
