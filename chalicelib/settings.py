@@ -38,6 +38,12 @@ ENV_DEFAULT_SENDER = "DEFAULT_SENDER"
 ENV_STEPS_KEPT = "STEPS_KEPT"
 ENV_BASE_URL = "BASE_URL"
 ENV_COOKIE_SECURE = "COOKIE_SECURE"
+# The local stack's ports (`make run`); 0 means any free port.
+ENV_PORT = "PORT"
+ENV_MOTO_PORT = "MOTO_PORT"
+ENV_SMTP_PORT = "SMTP_PORT"
+
+MAX_PORT = 65535
 
 
 class SettingsError(ValueError):
@@ -56,6 +62,13 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
         ) from err
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, found {value}")
+    return value
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value > MAX_PORT:
+        raise SettingsError(f"{name} must be a TCP port from 0 to {MAX_PORT}, found {value}")
     return value
 
 
@@ -94,6 +107,9 @@ class Settings:
     steps_kept: int = 50
     base_url: str = ""
     cookie_secure: bool = False
+    port: int = 8000
+    moto_port: int = 5001
+    smtp_port: int = 2525
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -121,4 +137,7 @@ class Settings:
             steps_kept=_int(env, ENV_STEPS_KEPT, 50, minimum=2),
             base_url=env.get(ENV_BASE_URL, "").rstrip("/"),
             cookie_secure=env.get(ENV_COOKIE_SECURE, "").lower() in ("1", "true", "yes"),
+            port=_port(env, ENV_PORT, 8000),
+            moto_port=_port(env, ENV_MOTO_PORT, 5001),
+            smtp_port=_port(env, ENV_SMTP_PORT, 2525),
         )

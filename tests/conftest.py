@@ -44,7 +44,7 @@ def examples() -> Path:
     return examples_dir()
 
 
-def test_settings_env(**extra: str) -> dict[str, str]:
+def settings_env(**extra: str) -> dict[str, str]:
     return {"INTERVIEW_PATH": f"{EXAMPLES}:{FIXTURE_INTERVIEWS}", "SERVER_KEY": SERVER_KEY, **extra}
 
 
@@ -83,7 +83,7 @@ def fresh_aws(aws_clients: dict[str, Any]) -> dict[str, Any]:
 def settings() -> Any:
     from chalicelib.settings import Settings
 
-    return Settings.from_env(test_settings_env())
+    return Settings.from_env(settings_env())
 
 
 @pytest.fixture

@@ -29,7 +29,11 @@ from chalicelib.storage.records import SessionHead, StepRecord
 
 log = logging.getLogger(__name__)
 
-_MAX_ATTEMPTS = 12
+# Retries of a turn that lost a version race: exponential backoff with full
+# jitter, capped per pause, within a time budget (then 409, nothing written).
+_MAX_ATTEMPTS = 60
+_RETRY_BUDGET_SECONDS = 20.0
+_MAX_PAUSE_SECONDS = 0.4
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,10 @@ class Sessions:
     def _turn(self, ref: SessionRef, request: Request, *, mutate: Mutation | None, new_step: bool,
               evaluate: bool = True) -> TurnResult:
         interview = self.services.loader.load(ref.interview)
+        deadline = time.monotonic() + _RETRY_BUDGET_SECONDS
         for attempt in range(_MAX_ATTEMPTS):
+            if attempt and time.monotonic() > deadline:
+                break
             head, step = self.services.store.load(ref.interview, ref.session_id)
             key = self._key(head, ref.secret)
             answers = self._open(head, step, ref.secret)
@@ -257,4 +264,4 @@ def _extra_aad(session_id: str, label: str) -> bytes:
 
 
 def _pause(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(0.2, 0.005 * (2 ** attempt))))  # noqa: S311 - jitter, not crypto
+    time.sleep(random.uniform(0, min(_MAX_PAUSE_SECONDS, 0.01 * (2 ** attempt))))  # noqa: S311 - jitter

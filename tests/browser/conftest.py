@@ -6,9 +6,10 @@
   download is not used). Without chromium on PATH the tests skip, or fail when
   the environment variable CI is set (`make test` installs chromium).
 - `context` / `page`: a fresh browser context (no cookies) and page per test.
-  Requests that leave 127.0.0.1 are answered by a stub page, never the network.
+  Requests that leave our server are answered by a stub page, never the network,
+  and the pages among them are listed in `outside`.
 
-Every test in this folder is marked `browser`.
+Every test module here sets `pytestmark = pytest.mark.browser`.
 """
 
 from __future__ import annotations
@@ -29,13 +30,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
 STUB_PAGE = "<!DOCTYPE html><html><head><title>Stub</title></head><body><h1>External site (stub)</h1></body></html>"
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    here = Path(__file__).resolve().parent
-    for item in items:
-        if here in Path(str(item.fspath)).resolve().parents:
-            item.add_marker(pytest.mark.browser)
 
 
 def _quiet_handler_cls() -> type:
@@ -73,12 +67,13 @@ def server(services: Any) -> Iterator[str]:
     config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name="dev")
     srv = _local_server(app, config)
     port = srv.server.server_address[1]
-    thread = threading.Thread(target=srv.serve_forever, name="chalice-local", daemon=True)
+    # srv.server directly: LocalDevServer.serve_forever only adds a banner (with the wrong port, 0).
+    thread = threading.Thread(target=srv.server.serve_forever, name="chalice-local", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        srv.shutdown()
+        srv.server.shutdown()
         srv.server.server_close()
         thread.join(timeout=5)
 
@@ -106,12 +101,20 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def context(browser: Any, server: str) -> Iterator[Any]:
+def outside() -> list[str]:
+    """The pages the browser navigated to outside our server (each answered by a stub page)."""
+    return []
+
+
+@pytest.fixture
+def context(browser: Any, server: str, outside: list[str]) -> Iterator[Any]:
     ctx = browser.new_context(base_url=server)
     ctx.set_default_timeout(TIMEOUT_MS)
     ctx.set_default_navigation_timeout(TIMEOUT_MS)
 
     def stub_external(route: Any) -> None:
+        if route.request.is_navigation_request():
+            outside.append(route.request.url)
         route.fulfill(status=200, content_type="text/html; charset=utf-8", body=STUB_PAGE)
 
     # Anything that is not our server gets a stub page: the tests never touch the network.

@@ -1,0 +1,374 @@
+"""The local stack behind `make run`: the Chalice app on an embedded AWS, in one process.
+
+`LocalStack` is a list of components, each with `start()`, `stop()` and
+`describe()` (the lines printed once the stack is ready). They start in list
+order and stop in reverse:
+
+1. `EmbeddedAws`: moto's endpoint on MOTO_PORT (requests serialized, see
+   moto_server), with the process environment pointed at it: AWS_ENDPOINT_URL,
+   fake credentials and region. The local stack never touches real AWS.
+2. `AppServices`: every resource of infra/resources.yaml created in moto, the
+   real DynamoDB/S3 adapters installed into the app, and the admin user with an
+   API key (ADMIN_EMAIL, ADMIN_PASSWORD, API_KEY; generated when unset).
+3. `WebServer`: the Chalice app on PORT through `chalice.local.create_local_server`
+   (thread-safe `current_request`), one short log line per request on stderr.
+
+The SQS drainer, cron clock and SMTP server are further components appended
+to the list. Used by `python -m chalicelib.local` and by the tests.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import logging
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import parse_qsl, urlencode
+
+from chalice.local import ChaliceRequestHandler, create_local_server
+
+from chalicelib.local.moto_server import MotoServer
+from chalicelib.local.resources import DEFAULT_REGION, create_resources
+from chalicelib.runtime.services import Services
+from chalicelib.settings import (
+    BUNDLED_INTERVIEWS,
+    ENV_ADMIN_EMAIL,
+    ENV_ADMIN_PASSWORD,
+    ENV_API_KEY,
+    ENV_MOTO_PORT,
+    ENV_PORT,
+    PROJECT_ROOT,
+    Settings,
+)
+from chalicelib.storage.accounts import AccountStore
+from chalicelib.storage.crypto import random_token
+from chalicelib.storage.errors import AccountError
+from chalicelib.web import api_auth, context
+
+if TYPE_CHECKING:
+    from chalice import Chalice
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+STAGE = "dev"
+STOP_SECONDS = 5.0  # the whole stack stops within this (CONTRACT.md §2)
+FALLBACK_INTERVIEW = "actions.yml"
+GENERATED_PASSWORD_LENGTH = 16
+GENERATED_API_KEY_LENGTH = 32
+
+# What boto3 sees in the local stack: moto's endpoint and credentials that work nowhere else.
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": DEFAULT_REGION,
+    "AWS_REGION": DEFAULT_REGION,
+}
+# Variables that could otherwise lead boto3 past the endpoint or to real credentials.
+CLEARED_AWS_ENV = (
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+)
+REDACTED_QUERY_ARGS = frozenset({"key", "secret"})
+
+
+class StackError(RuntimeError):
+    """The local stack cannot start; the message says what to change."""
+
+
+class PortInUseError(StackError):
+    def __init__(self, port: int, env_var: str) -> None:
+        super().__init__(f"port {port} is already in use; set {env_var} to another port")
+        self.port = port
+        self.env_var = env_var
+
+
+class Component(Protocol):
+    """One part of the local stack."""
+
+    #: Where its lines go in the listing printed once ready (lowest first).
+    listing_order: int
+
+    def start(self) -> None:
+        """Start serving; raise StackError (and leave nothing running) when it cannot."""
+
+    def stop(self) -> None:
+        """Stop within a bounded time; only called after a successful start()."""
+
+    def describe(self) -> list[str]:
+        """The lines to print once the stack is ready, e.g. ``aws: http://127.0.0.1:5001``."""
+
+
+def bind_error(err: OSError, port: int, env_var: str) -> StackError:
+    """The StackError for a server that could not listen on `port`."""
+    if err.errno == errno.EADDRINUSE:
+        return PortInUseError(port, env_var)
+    return StackError(f"cannot listen on {HOST}:{port} ({err.strerror or err}); set {env_var} to another port")
+
+
+class EmbeddedAws:
+    """moto on MOTO_PORT, and the process environment pointed at it (restored on stop)."""
+
+    listing_order = 10
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.server: MotoServer | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    @property
+    def url(self) -> str:
+        return self.server.url if self.server is not None else f"http://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        try:
+            self.server = MotoServer(self.port, HOST)
+        except OSError as err:
+            raise bind_error(err, self.port, ENV_MOTO_PORT) from err
+        self.server.start()
+        self._point_environment_at(self.server.url)
+        log.info("embedded AWS (moto) on %s", self.server.url)
+
+    def _point_environment_at(self, url: str) -> None:
+        overrides: dict[str, str | None] = {name: None for name in CLEARED_AWS_ENV}
+        overrides.update({name: None for name in os.environ if name.startswith("AWS_ENDPOINT_URL_")})
+        overrides.update(FAKE_AWS_ENV)
+        overrides["AWS_ENDPOINT_URL"] = url
+        self._saved_env = {name: os.environ.get(name) for name in overrides}
+        _apply_env(overrides)
+
+    def stop(self) -> None:
+        _apply_env(self._saved_env)
+        self._saved_env = {}
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def describe(self) -> list[str]:
+        return [f"aws: {self.url}"]
+
+
+def _apply_env(values: Mapping[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@dataclass(frozen=True)
+class AdminCredentials:
+    email: str
+    password: str | None  # only when generated here: a password from ADMIN_PASSWORD is not printed
+    api_key: str
+
+
+def ensure_admin(accounts: AccountStore, settings: Settings) -> AdminCredentials:
+    """The admin user (privileges ("admin",)) and an API key it owns, created if missing."""
+    generated = "" if settings.admin_password else random_token(GENERATED_PASSWORD_LENGTH)
+    if accounts.get_user(settings.admin_email) is None:
+        try:
+            accounts.create_user(settings.admin_email, settings.admin_password or generated, privileges=("admin",))
+        except AccountError as err:
+            raise StackError(f"cannot create the admin user ({ENV_ADMIN_EMAIL}, {ENV_ADMIN_PASSWORD}): {err}") from err
+    else:
+        generated = ""  # an existing user keeps the password it has
+    api_key = settings.api_key or random_token(GENERATED_API_KEY_LENGTH)
+    if accounts.user_for_api_key(api_key) is None:
+        try:
+            accounts.add_api_key(settings.admin_email, api_key, "local stack")
+        except AccountError as err:
+            raise StackError(f"cannot register {ENV_API_KEY}: {err}") from err
+    return AdminCredentials(settings.admin_email, generated or None, api_key)
+
+
+class AppServices:
+    """The app's resources in moto, its services installed, and the admin account."""
+
+    listing_order = 90
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.services: Services | None = None
+        self.admin: AdminCredentials | None = None
+
+    def start(self) -> None:
+        create_resources()
+        self.services = Services.from_settings(self.settings)
+        context.use_services(self.services)
+        api_auth.clear_cache()
+        self.admin = ensure_admin(self.services.accounts, self.settings)
+        log.info("resources created; admin user %s", self.admin.email)
+
+    def stop(self) -> None:
+        context.use_services(None)
+        api_auth.clear_cache()
+        self.services = None
+
+    def describe(self) -> list[str]:
+        if self.admin is None:
+            return []
+        admin = f"admin: {self.admin.email}"
+        if self.admin.password is not None:
+            admin += f" password {self.admin.password}"
+        return [admin, f"api key: {self.admin.api_key}"]
+
+
+def redacted_path(path: str) -> str:
+    """`path` with the values of secret query arguments (key, secret) replaced by ***."""
+    route, question, query = path.partition("?")
+    if not question:
+        return path
+    args = [(k, "***" if k in REDACTED_QUERY_ARGS else v) for k, v in parse_qsl(query, keep_blank_values=True)]
+    return f"{route}?{urlencode(args)}"
+
+
+class QuietRequestHandler(ChaliceRequestHandler):
+    """Chalice's request handler with one short log line per request on the logger."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.info("%s %s %s", self.command, redacted_path(self.path), code)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- the base class's name
+        log.warning("%s: %s", self.address_string(), format % args)
+
+
+def first_bundled_interview(folder: Path = BUNDLED_INTERVIEWS) -> str:
+    """The name of the first bundled interview, or actions.yml when none is bundled."""
+    names = sorted(p.name for p in folder.glob("*.yml")) if folder.is_dir() else []
+    return names[0] if names else FALLBACK_INTERVIEW
+
+
+def app_log_to_stderr(app: Chalice) -> None:
+    """Keep stdout for the ready listing: Chalice logs the app's errors to stdout."""
+    for handler in app.log.handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)
+
+
+class WebServer:
+    """The Chalice app (web UI, check-in, REST API) on PORT."""
+
+    listing_order = 0
+
+    def __init__(self, app: Chalice, port: int, landing_interview: str) -> None:
+        self.app = app
+        self.port = port
+        self.landing_interview = landing_interview
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._app_class: type | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        config = _chalice_config()
+        app_log_to_stderr(self.app)
+        self._app_class = type(self.app)
+        try:
+            local = create_local_server(self.app, config, HOST, self.port)
+        except OSError as err:
+            self._restore_app_class()
+            raise bind_error(err, self.port, ENV_PORT) from err
+        server = local.server
+        server.RequestHandlerClass = functools.partial(QuietRequestHandler, app_object=self.app, config=config)
+        server.daemon_threads = True  # a browser's keep-alive connection must not hold up stop()
+        self.port = int(server.server_address[1])
+        self._server = server
+        # server.serve_forever, not local.serve_forever: that one prints a banner to stdout.
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name="web", daemon=True)
+        self._thread.start()
+        log.info("web on %s", self.url)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=STOP_SECONDS / 2)
+            self._thread = None
+        self._restore_app_class()
+
+    def _restore_app_class(self) -> None:
+        # create_local_server swaps the app's class; undo it so that a later start can swap it again.
+        if self._app_class is not None:
+            self.app.__class__ = self._app_class
+            self._app_class = None
+
+    def describe(self) -> list[str]:
+        return [f"web: {self.url}/interview?i={self.landing_interview}", f"api: {self.url}/api"]
+
+
+def _chalice_config() -> Any:
+    from chalice.cli.factory import CLIFactory
+
+    return CLIFactory(str(PROJECT_ROOT)).create_config_obj(chalice_stage_name=STAGE)
+
+
+def _default_app() -> Chalice:
+    from app import app
+
+    return app
+
+
+class LocalStack:
+    """Every component of the local stack; `start()` all, `stop()` all (also as a context manager)."""
+
+    def __init__(self, settings: Settings | None = None, app: Chalice | None = None) -> None:
+        self.settings = Settings.from_env() if settings is None else settings
+        self.aws = EmbeddedAws(self.settings.moto_port)
+        self.app_services = AppServices(self.settings)
+        self.web = WebServer(app or _default_app(), self.settings.port, first_bundled_interview())
+        self.components: list[Component] = [self.aws, self.app_services, self.web]
+        self._started: list[Component] = []
+
+    def start(self) -> LocalStack:
+        """Start the components in order; on any failure stop those already started and re-raise."""
+        try:
+            for component in self.components:
+                component.start()
+                self._started.append(component)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop the started components in reverse order (web first, moto last)."""
+        while self._started:
+            component = self._started.pop()
+            try:
+                component.stop()
+            except Exception:
+                log.exception("stopping %s failed", type(component).__name__)
+
+    def describe(self) -> list[str]:
+        """The lines to print once ready: addresses first, then the admin account."""
+        ordered = sorted(self._started, key=lambda component: component.listing_order)
+        return [line for component in ordered for line in component.describe()]
+
+    @property
+    def admin(self) -> AdminCredentials | None:
+        return self.app_services.admin
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
