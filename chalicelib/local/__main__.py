@@ -35,9 +35,10 @@ def stop_on_signals(stopping: threading.Event) -> None:
     """SIGINT and SIGTERM ask for a clean stop (repeats are harmless: make forwards SIGTERM again)."""
 
     def handle(signum: int, frame: FrameType | None) -> None:
-        if not stopping.is_set():
-            log.info("%s received, stopping", signal.Signals(signum).name)
+        first = not stopping.is_set()
         stopping.set()
+        if first:
+            log.info("%s received, stopping", signal.Signals(signum).name)
 
     signal.signal(signal.SIGINT, handle)
     signal.signal(signal.SIGTERM, handle)

@@ -34,7 +34,8 @@ def test_invalid_yaml_names_file_line_and_block() -> None:
 
 
 def test_unknown_directive_is_named_with_its_block() -> None:
-    with pytest.raises(InterviewSyntaxError, match=r"x.yml, line 4, block 2: unknown directive 'feilds' in a question block; did you mean 'fields'\?"):
+    expected = r"x.yml, line 4, block 2: unknown directive 'feilds' in a question block; did you mean 'fields'\?"
+    with pytest.raises(InterviewSyntaxError, match=expected):
         parse_interview("question: a\nfield: b\n---\nquestion: c\nfeilds:\n  - X: x\n", "x.yml")
 
 
