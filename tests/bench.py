@@ -93,14 +93,13 @@ def api_bench() -> dict[str, float]:
     from moto import mock_aws
 
     with mock_aws():
+        from moto.moto_api._internal.models import moto_api_backend
+
+        from app import app
         from chalicelib.local.resources import create_resources
         from chalicelib.runtime.services import Services
         from chalicelib.settings import Settings
         from chalicelib.web import context
-
-        from moto.moto_api._internal.models import moto_api_backend
-
-        from app import app
 
         key = "BenchKey0123456789abcdefghijklmn"
         results: dict[str, float] = {}

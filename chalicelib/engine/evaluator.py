@@ -38,6 +38,7 @@ from chalicelib.language.blocks import Block, Expr, Interview, Kind
 from chalicelib.language.pycode import canonical
 
 _MAX_SEEK_DEPTH = 60
+_SPECIAL_ACTIONS = {"_da_force_ask", "_da_priority_action"}
 _MAX_ROUNDS = 400
 
 
@@ -135,6 +136,9 @@ class Evaluation:
         name = canonical(str(action["action"]))
         self.action_name = name
         self.action_arguments = dict(action.get("arguments") or {})
+        if name in _SPECIAL_ACTIONS:
+            self._special_action(name, self.action_arguments)
+            return
         candidates = self._definers(name)
         if not candidates:
             self._pop_action(name)
@@ -377,6 +381,18 @@ class Evaluation:
         if stack and canonical(str(stack[-1]["action"])) == name:
             stack.pop()
 
+    def _special_action(self, name: str, arguments: dict[str, Any]) -> None:
+        """url_ask() and url_action(..., _forget_prior=True) arrive as these built-in actions."""
+        self._pop_action(name)
+        stack: list[dict[str, Any]] = self.internal["event_stack"]
+        if name == "_da_priority_action":
+            stack.clear()
+            stack.append({"action": arguments.get("_action"), "arguments": dict(arguments.get("_arguments") or {})})
+        else:
+            self._push_force_ask(ForceAskSignal(list(arguments.get("variables") or [])))
+        self._action_done = False
+        self.process_action()
+
     def _push_force_ask(self, signal: ForceAskSignal) -> None:
         stack: list[dict[str, Any]] = self.internal["event_stack"]
         for item in reversed(signal.items):
@@ -394,7 +410,12 @@ class Evaluation:
         for name in block.reconsider:
             assign.delete(self.namespace, name)
         event = ask.event or (None if ask.sought == block.name else ask.sought)
-        return render_question(self, block, ask.bindings, event)
+        try:
+            return render_question(self, block, ask.bindings, event)
+        except (MissingVariable, NameError, Signal, _Ask, EngineError):
+            raise
+        except Exception as err:  # a failing ${ } expression in the question's text
+            raise self._code_error(block, err) from err
 
     def _screen_outcome(self, view: ScreenView) -> Outcome:
         self.internal["screen"] = _screen_record(view)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -29,6 +30,7 @@ from chalicelib.engine.signals import (
 if TYPE_CHECKING:
     from chalicelib.engine.evaluator import Evaluation
 
+_author_log = logging.getLogger("chalicelib.interviews")
 _COMMANDS = {"exit", "leave", "restart", "refresh", "new_session", "wait", "logout", "exit_logout",
              "signin", "register", "continue", "interview_exit"}
 _RESERVED_URL_KW = {"i", "session", "local", "new_session", "reset", "style", "_forget_prior", "temporary",
@@ -268,7 +270,12 @@ class AuthorFunctions:
             assign.delete(self.ev.namespace, name)
 
     def log(self, message: Any, priority: str = "log") -> None:
-        """Write to the server log; other priorities (info, success, ...) reach the API's message_log."""
+        """Write to the server log; other priorities (info, success, warning, danger) are also shown
+        to the user: a flash message in the browser, `message_log` in the API.
+
+        Example: ``log('Your answers were saved.', 'success')``
+        """
+        _author_log.info("%s: %s", self.ev.request.interview, message)
         self.ev.log(str(message), priority)
 
     # ------------------------------------------------------------------ users

@@ -209,6 +209,7 @@ def _screen_response(ref: SessionRef, result: TurnResult, view: ScreenView, base
         view, title=interview.title or "Interview", action_url=_interview_url(base, ref.interview), base=base,
         csrf=cookies.csrf_token(services.settings.server_key, ref.session_id),
         can_go_back=result.head.step > 1, errors=errors, checkin_interval=services.settings.checkin_interval,
+        messages=result.outcome.message_log if result.outcome else (),
     )
     return _html(body, 200, headers)
 

@@ -9,7 +9,7 @@ maps positions back to the variables the screen asked for.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -42,12 +42,15 @@ def layout(title: str, body: str, base: str, *, refresh: float | None = None, ex
 
 
 def screen_page(view: ScreenView, *, title: str, action_url: str, base: str, csrf: str, can_go_back: bool,
-                errors: Mapping[str, str] | None = None, checkin_interval: int = 0) -> str:
+                errors: Mapping[str, str] | None = None, checkin_interval: int = 0,
+                messages: Sequence[Mapping[str, str]] = ()) -> str:
     errors = errors or {}
     parts = [_back_form(action_url, csrf) if can_go_back and not view.prevent_back else ""]
     if errors:
         parts.append('<div class="alert alert-error" role="alert">Please correct the answers marked below.</div>')
-    parts.append('<div id="flash" class="flash" role="status" aria-live="polite"></div>')
+    flashes = "".join(f'<div class="alert alert-{_a(_priority(m))}">{escape(m.get("message", ""))}</div>'
+                      for m in messages if m.get("priority", "log") != "log")
+    parts.append(f'<div id="flash" class="flash" role="status" aria-live="polite">{flashes}</div>')
     parts.append(f'<form method="post" action="{_a(action_url)}" class="screen" novalidate>')
     parts.append(f'<input type="hidden" name="_csrf" value="{_a(csrf)}">')
     parts.append(f'<input type="hidden" name="_screen" value="{_a(view.block)}">')
@@ -65,6 +68,11 @@ def screen_page(view: ScreenView, *, title: str, action_url: str, base: str, csr
         parts.append(f'<aside class="right">{view.right}</aside>')
     attrs = f' data-checkin-interval="{checkin_interval}"' if view.check_in else ""
     return layout(title, "".join(parts), base, refresh=view.reload_seconds, body_attrs=attrs)
+
+
+def _priority(message: Mapping[str, str]) -> str:
+    priority = message.get("priority", "info")
+    return priority if priority in ("info", "success", "warning", "danger", "error") else "info"
 
 
 def _back_form(action_url: str, csrf: str) -> str:

@@ -121,3 +121,10 @@ def test_an_exception_in_interview_code_shows_a_clean_page_and_logs_the_trace(
     back = browser.post("/interview?i=age_then_crash.yml", {"_csrf": _hidden(body, "_csrf"), "_back": "1"})
     assert back.status_code == 303
     assert "How old are you?" in browser.page("/interview?i=age_then_crash.yml")
+
+
+def test_log_messages_with_a_priority_are_flashed_on_the_page(client: Any) -> None:
+    browser = Browser(client)
+    body = browser.page("/interview?i=flash.yml")
+    assert '<div class="alert alert-success">Saved &lt;for now&gt;.</div>' in body
+    assert "only for the server" not in body

@@ -237,3 +237,34 @@ question: ${ times_task_performed('plain') } ${ task_performed('kept', persisten
     assert run.question() == "1 True"
     assert run.kv[("session", "tasks")] == {"kept": 1}
     assert run.answers["_internal"]["tasks"] == {"plain": 1}
+
+
+def test_url_ask_asks_each_named_variable_again_in_order() -> None:
+    text = FAVORITE + "---\nquestion: Mood?\nfields:\n  - Mood: mood\n"
+    run = Run(text)
+    run.turn()
+    run.answer({"color": "red"})
+    outcome = run.turn(action="_da_force_ask", arguments={"variables": ["mood", "color"]})
+    assert outcome.screen is not None and outcome.screen.question == "Mood?"
+    run.answer({"mood": "calm"})
+    assert run.question() == "What is your favorite color?"
+    run.answer({"color": "green"})
+    assert run.question() == "Your favorite color is green."
+    assert run.answers["mood"] == "calm"
+
+
+def test_forget_prior_clears_pending_actions_first() -> None:
+    run = Run(FAVORITE + "---\nquestion: Mood?\nfields:\n  - Mood: mood\n")
+    run.turn()
+    run.answer({"color": "red"})
+    run.turn(action="mood")
+    outcome = run.turn(action="_da_priority_action", arguments={"_action": "color", "_arguments": {}})
+    assert outcome.screen is not None and outcome.screen.question == "What is your favorite color?"
+    run.answer({"color": "blue"})
+    assert run.question() == "Your favorite color is blue."
+
+
+def test_an_error_in_question_text_names_the_question_block() -> None:
+    run = Run("mandatory: True\nquestion: Ratio ${ 1 / 0 }\n")
+    with pytest.raises(InterviewCodeError, match="ZeroDivisionError in inline.yml, line 1, block 1"):
+        run.turn()
