@@ -134,7 +134,7 @@ def _api_path(client: Any, key: str, name: str, steps: list[Step]) -> float:
         query = "&".join(f"{k}={v}" for k, v in ids.items())
         for step in steps:
             if step[0] == "view":
-                timed(lambda: client.http.get(f"/api/session/question?{query}", headers=headers))
+                timed(lambda query=query: client.http.get(f"/api/session/question?{query}", headers=headers))
             elif step[0] == "action":
                 body = json.dumps({**ids, "action": step[1], "arguments": step[2]})
                 timed(lambda body=body: client.http.post("/api/session/action", headers=headers, body=body))
