@@ -347,14 +347,16 @@ class Evaluation:
                 self.namespace[item.split(".")[0]] = importlib.import_module(item.split(".")[0])
 
     def _make_objects(self, block: Block) -> None:
-        for name, class_name in block.objects:
+        for name, class_expr in block.objects:
             if self.is_defined(name):
                 continue
-            cls = self.namespace.get(class_name.split(".")[0])
-            for part in class_name.split(".")[1:]:
-                cls = getattr(cls, part, None)
+            try:
+                cls = eval(class_expr.code, self.namespace)  # noqa: S307 - author expression
+            except NameError as err:
+                raise EngineError(f"{block.where}: unknown object class {class_expr.source!r} for {name!r}; "
+                                  "use a class the interview knows, such as DAObject or Individual") from err
             if not callable(cls):
-                raise EngineError(f"{block.where}: unknown object class {class_name!r} for {name!r}")
+                raise EngineError(f"{block.where}: {class_expr.source!r} for {name!r} is not a class")
             assign.assign(self.namespace, name, cls(name))
 
     def _define_template(self, block: Block) -> None:

@@ -158,7 +158,7 @@ class Block:
     question: Question | None = None
     template: Template | None = None
     attachment: Attachment | None = None
-    objects: tuple[tuple[str, str], ...] = ()
+    objects: tuple[tuple[str, Expr], ...] = ()  # name → class expression, e.g. DAList.using(...)
     imports: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
     screen_parts: dict[str, Text] = field(default_factory=dict)

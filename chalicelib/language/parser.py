@@ -188,12 +188,12 @@ class _BlockParser:
     def parse_objects(self) -> dict[str, Any]:
         raw = self.data["objects"]
         items = [{k: v} for k, v in raw.items()] if isinstance(raw, Mapping) else raw
-        pairs: list[tuple[str, str]] = []
+        pairs: list[tuple[str, Expr]] = []
         for item in items if isinstance(items, list) else []:
             if not isinstance(item, Mapping) or len(item) != 1:
                 raise self.fail("each item of 'objects' must be 'name: ClassName'", repr(item))
             (name, cls), = item.items()
-            pairs.append((canonical(str(name)), str(cls)))
+            pairs.append((canonical(str(name)), self.expr(str(cls))))
         if not pairs:
             raise self.fail("'objects' must be a list of 'name: ClassName' items", repr(raw))
         return {**self._defines([n for n, _ in pairs]), "objects": tuple(pairs)}

@@ -19,8 +19,10 @@ to the list. Used by `python -m chalicelib.local` and by the tests.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
+import io
 import logging
 import os
 import sys
@@ -109,11 +111,15 @@ class Component(Protocol):
         """The lines to print once the stack is ready, e.g. ``aws: http://127.0.0.1:5001``."""
 
 
-def bind_error(err: OSError, port: int, env_var: str) -> StackError:
-    """The StackError for a server that could not listen on `port`."""
-    if err.errno == errno.EADDRINUSE:
+def listen_error(port: int, env_var: str, *, in_use: bool, reason: str) -> StackError:
+    """The StackError for a server that could not listen on `port` (set by `env_var`)."""
+    if in_use:
         return PortInUseError(port, env_var)
-    return StackError(f"cannot listen on {HOST}:{port} ({err.strerror or err}); set {env_var} to another port")
+    return StackError(f"cannot listen on {HOST}:{port} ({reason}); set {env_var} to another port")
+
+
+def bind_error(err: OSError, port: int, env_var: str) -> StackError:
+    return listen_error(port, env_var, in_use=err.errno == errno.EADDRINUSE, reason=err.strerror or str(err))
 
 
 class EmbeddedAws:
@@ -131,13 +137,23 @@ class EmbeddedAws:
         return self.server.url if self.server is not None else f"http://{HOST}:{self.port}"
 
     def start(self) -> None:
-        try:
-            self.server = MotoServer(self.port, HOST)
-        except OSError as err:
-            raise bind_error(err, self.port, ENV_MOTO_PORT) from err
-        self.server.start()
+        self.server = self._bind().start()
         self._point_environment_at(self.server.url)
         log.info("embedded AWS (moto) on %s", self.server.url)
+
+    def _bind(self) -> MotoServer:
+        # werkzeug prints its own message and calls sys.exit(1) when it cannot bind:
+        # keep the message from stderr and raise our one-line error instead.
+        werkzeug_said = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(werkzeug_said):
+                return MotoServer(self.port, HOST)
+        except OSError as err:
+            raise bind_error(err, self.port, ENV_MOTO_PORT) from err
+        except SystemExit as err:
+            said = werkzeug_said.getvalue().strip()
+            reason = said.splitlines()[0] if said else "the server did not start"
+            raise listen_error(self.port, ENV_MOTO_PORT, in_use="in use" in said, reason=reason) from err
 
     def _point_environment_at(self, url: str) -> None:
         overrides: dict[str, str | None] = {name: None for name in CLEARED_AWS_ENV}

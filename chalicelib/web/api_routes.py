@@ -335,3 +335,24 @@ def interviews_delete(user: User, query: dict[str, str], body: dict[str, Any]) -
     for item in _interview_items(user, query):
         store.delete(item["filename"], item["session"])
     return _no_content()
+
+
+# ---------------------------------------------------------------------------- unknown endpoints
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _unknown_endpoint() -> Response:
+    request = bp.current_request
+    path = str((request.context or {}).get("resourcePath", "")) or "this path"
+    return error_response(404, f"Unknown API endpoint {request.method} {request.path or path}; "
+                               "see README.md, 'The REST API', for the endpoints.")
+
+
+@bp.route("/api/{name}", methods=_ALL_METHODS, content_types=_BODY_TYPES)
+def unknown_endpoint(name: str) -> Response:
+    return _unknown_endpoint()
+
+
+@bp.route("/api/{name}/{part}", methods=_ALL_METHODS, content_types=_BODY_TYPES)
+def unknown_sub_endpoint(name: str, part: str) -> Response:
+    return _unknown_endpoint()

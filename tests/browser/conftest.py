@@ -5,9 +5,10 @@
 - `browser`: one Debian `chromium` for the session (playwright's own browser
   download is not used). Without chromium on PATH the tests skip, or fail when
   the environment variable CI is set (`make test` installs chromium).
-- `context` / `page`: a fresh browser context (no cookies) and page per test.
-  Requests that leave our server are answered by a stub page, never the network,
-  and the pages among them are listed in `outside`.
+- `context` / `page`: a fresh browser context (no cookies) and page per test, with
+  the server as base URL, so `page.goto("/interview?i=actions.yml")` works.
+- `outside`: the pages the browser opened on other sites. Every other host name
+  resolves to a local stub site (see outside.py): the tests never touch the network.
 
 Every test module here sets `pytestmark = pytest.mark.browser`.
 """
@@ -23,20 +24,21 @@ from typing import Any
 
 import pytest
 
+from tests.browser.outside import OutsideServer
+
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 15_000
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
-STUB_PAGE = "<!DOCTYPE html><html><head><title>Stub</title></head><body><h1>External site (stub)</h1></body></html>"
 
 
 def _quiet_handler_cls() -> type:
     from chalice.local import ChaliceRequestHandler
 
     class QuietHandler(ChaliceRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return None
 
     return QuietHandler
@@ -79,19 +81,38 @@ def server(services: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def outside_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutsideServer]:
+    site = OutsideServer(tmp_path_factory.mktemp("outside-tls")).start()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+@pytest.fixture
+def outside(outside_site: OutsideServer) -> list[str]:
+    """The pages (documents) the browser opened on other sites in this test, e.g. "https://google.com/"."""
+    outside_site.pages.clear()
+    return outside_site.pages
+
+
+@pytest.fixture(scope="session")
+def browser(outside_site: OutsideServer) -> Iterator[Any]:
     executable = shutil.which("chromium")
     if executable is None:
         reason = "chromium is not on PATH; the browser tests need Debian's chromium (make test installs it)"
         if os.environ.get("CI"):
             pytest.fail(f"{reason}. CI is set, so this is an error: install chromium (apt-get install -y chromium)")
-        print(f"\nskipping browser tests: {reason}")
+        print(f"\nskipping the browser tests: {reason}")
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
     try:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=executable,
+            args=[*CHROMIUM_ARGS, f"--host-resolver-rules={outside_site.resolver_rules}"],
+        )
         try:
             yield chromium
         finally:
@@ -101,24 +122,11 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def outside() -> list[str]:
-    """The pages the browser navigated to outside our server (each answered by a stub page)."""
-    return []
-
-
-@pytest.fixture
 def context(browser: Any, server: str, outside: list[str]) -> Iterator[Any]:
-    ctx = browser.new_context(base_url=server)
+    # ignore_https_errors: the stub site's certificate is self-signed.
+    ctx = browser.new_context(base_url=server, ignore_https_errors=True)
     ctx.set_default_timeout(TIMEOUT_MS)
     ctx.set_default_navigation_timeout(TIMEOUT_MS)
-
-    def stub_external(route: Any) -> None:
-        if route.request.is_navigation_request():
-            outside.append(route.request.url)
-        route.fulfill(status=200, content_type="text/html; charset=utf-8", body=STUB_PAGE)
-
-    # Anything that is not our server gets a stub page: the tests never touch the network.
-    ctx.route(lambda url: not url.startswith(server + "/"), stub_external)
     try:
         yield ctx
     finally:

@@ -128,3 +128,11 @@ def test_log_messages_with_a_priority_are_flashed_on_the_page(client: Any) -> No
     body = browser.page("/interview?i=flash.yml")
     assert '<div class="alert alert-success">Saved &lt;for now&gt;.</div>' in body
     assert "only for the server" not in body
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/api/nope"), ("POST", "/api/session/nope"),
+                                              ("DELETE", "/api/stash")])
+def test_unknown_api_endpoints_answer_json_404(client: Any, method: str, path: str) -> None:
+    response = client.http.request(method, path, headers={"Content-Type": "application/json"}, body="{}")
+    assert response.status_code == 404
+    assert "Unknown API endpoint" in response.json_body["error"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.api.conftest import ApiSession, content_type, decoded_action, links, ok_json, plain
+from tests.functional.api.helpers import ApiSession, content_type, decoded_action, links, ok_json, plain
 
 Start = Callable[[str], ApiSession]
 

@@ -1,7 +1,6 @@
 """Fixtures for the storage layer on an emulated AWS (moto).
 
-`aws`: one in-process mock for this package's tests (package scope, so that
-neither the mock nor the fake credentials leak into other tests); each test that asks
+`aws`: the session's in-process mock (tests/conftest.py `moto_aws`); each test that asks
 for `table`/`bucket` gets a fresh InterviewData table and interview-blobs
 bucket, created as infra/ declares them, and removed afterwards.
 
@@ -24,37 +23,9 @@ TABLE = "InterviewData"
 BUCKET = "interview-blobs"
 REGION = "us-east-1"
 
-# Anything that could point the clients at a real account or endpoint.
-_AWS_ENV_TO_CLEAR = (
-    "AWS_PROFILE",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_DYNAMODB",
-    "AWS_ENDPOINT_URL_S3",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-)
-_FAKE_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-}
-
-
 @pytest.fixture(scope="package")
-def aws() -> Iterator[None]:
-    """Fake credentials in the environment and every AWS call answered by moto."""
-    from moto import mock_aws
-
-    with pytest.MonkeyPatch.context() as env:
-        for name in _AWS_ENV_TO_CLEAR:
-            env.delenv(name, raising=False)
-        for name, value in _FAKE_AWS_ENV.items():
-            env.setenv(name, value)
-        with mock_aws():
-            yield
+def aws(moto_aws: None) -> None:
+    """Fake credentials and every AWS call answered by moto (the session-wide mock of tests/conftest.py)."""
 
 
 @pytest.fixture(scope="package")

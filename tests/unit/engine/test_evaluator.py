@@ -268,3 +268,23 @@ def test_an_error_in_question_text_names_the_question_block() -> None:
     run = Run("mandatory: True\nquestion: Ratio ${ 1 / 0 }\n")
     with pytest.raises(InterviewCodeError, match="ZeroDivisionError in inline.yml, line 1, block 1"):
         run.turn()
+
+
+def test_objects_blocks_accept_class_expressions() -> None:
+    text = """
+objects:
+  - guests: DAList.using(object_type=Individual)
+---
+mandatory: True
+code: |
+  guests.appendObject()
+---
+mandatory: True
+question: ${ guests[0].instanceName }
+"""
+    assert Run(text).question() == "guests[0]"
+
+
+def test_an_unknown_object_class_is_a_clear_error() -> None:
+    with pytest.raises(Exception, match="unknown object class 'Nonesuch' for 'thing'"):
+        Run("objects:\n  - thing: Nonesuch\n---\nmandatory: True\nquestion: ${ thing }\n").turn()
