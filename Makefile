@@ -39,12 +39,12 @@ $(PYTHON):
 	  fi; }
 
 $(STAMP): requirements.txt requirements-dev.txt | $(PYTHON)
-	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q 'pip<26.3'
 	$(PYTHON) -m pip install -q -r requirements-dev.txt
 	@touch $@
 
 run: $(STAMP)
-	exec $(PYTHON) -m chalicelib.local
+	@exec $(PYTHON) -m chalicelib.local
 
 # The browser tests drive Debian's chromium through playwright (playwright's own
 # browser download is not available everywhere). Install it when we can; when we

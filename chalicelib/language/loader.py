@@ -33,8 +33,10 @@ class InterviewLoader:
             candidate = folder / cleaned
             if candidate.is_file():
                 return candidate
-        searched = ", ".join(str(f) for f in self.folders)
-        raise InterviewNotFoundError(f"no interview named {name!r} in {searched}")
+        raise InterviewNotFoundError(
+            f"no interview named {name!r}: expected a file of that name in the bundled interviews or a folder "
+            "of INTERVIEW_PATH"
+        )
 
     def load(self, name: str) -> Interview:
         path = self.path_of(name)

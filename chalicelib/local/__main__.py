@@ -4,11 +4,13 @@ Once every component is up it prints one line per address, the admin account
 and the API key, then ``ready`` (stdout, flushed). It runs until SIGINT or
 SIGTERM, then stops every component and exits 0 within 5 s. A stack that cannot
 start (a port in use, a bad setting) prints one ``error:`` line on stderr and
-exits 1 with nothing left running. Logs go to stderr.
+exits 1 with nothing left running. Logs go to stderr; SIGUSR1 dumps the stack
+of every thread there (for a stack that seems stuck).
 """
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import signal
@@ -42,6 +44,7 @@ def stop_on_signals(stopping: threading.Event) -> None:
 
     signal.signal(signal.SIGINT, handle)
     signal.signal(signal.SIGTERM, handle)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
 def start_watchdog() -> None:

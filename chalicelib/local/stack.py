@@ -5,8 +5,10 @@
 order and stop in reverse:
 
 1. `EmbeddedAws`: moto's endpoint on MOTO_PORT (requests serialized, see
-   moto_server), with the process environment pointed at it: AWS_ENDPOINT_URL,
-   fake credentials and region. The local stack never touches real AWS.
+   moto_server), emptied, with the process environment pointed at it:
+   AWS_ENDPOINT_URL, fake credentials and region. The local stack never
+   touches real AWS. (moto's state is per process, shared by every moto server
+   and `mock_aws` in it.)
 2. `AppServices`: every resource of infra/resources.yaml created in moto, the
    real DynamoDB/S3 adapters installed into the app, and the admin user with an
    API key (ADMIN_EMAIL, ADMIN_PASSWORD, API_KEY; generated when unset).
@@ -27,6 +29,7 @@ import logging
 import os
 import sys
 import threading
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +61,7 @@ if TYPE_CHECKING:
     from chalice import Chalice
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("chalicelib.local.web")
 
 HOST = "127.0.0.1"
 STAGE = "dev"
@@ -138,6 +142,11 @@ class EmbeddedAws:
 
     def start(self) -> None:
         self.server = self._bind().start()
+        try:
+            _reset_moto(self.server.url)
+        except BaseException:
+            self.stop()
+            raise
         self._point_environment_at(self.server.url)
         log.info("embedded AWS (moto) on %s", self.server.url)
 
@@ -160,6 +169,8 @@ class EmbeddedAws:
         overrides.update({name: None for name in os.environ if name.startswith("AWS_ENDPOINT_URL_")})
         overrides.update(FAKE_AWS_ENV)
         overrides["AWS_ENDPOINT_URL"] = url
+        for name in ("NO_PROXY", "no_proxy"):  # an HTTP(S)_PROXY must not see moto's traffic
+            overrides[name] = ",".join(filter(None, [os.environ.get(name), HOST, "localhost"]))
         self._saved_env = {name: os.environ.get(name) for name in overrides}
         _apply_env(overrides)
 
@@ -172,6 +183,14 @@ class EmbeddedAws:
 
     def describe(self) -> list[str]:
         return [f"aws: {self.url}"]
+
+
+def _reset_moto(url: str) -> None:
+    """Empty moto: its state lives as long as the process, and every start begins afresh."""
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with direct.open(request, timeout=STOP_SECONDS) as response:
+        response.read()
 
 
 def _apply_env(values: Mapping[str, str | None]) -> None:
@@ -246,17 +265,17 @@ def redacted_path(path: str) -> str:
     if not question:
         return path
     args = [(k, "***" if k in REDACTED_QUERY_ARGS else v) for k, v in parse_qsl(query, keep_blank_values=True)]
-    return f"{route}?{urlencode(args)}"
+    return f"{route}?{urlencode(args, safe='*')}"
 
 
 class QuietRequestHandler(ChaliceRequestHandler):
     """Chalice's request handler with one short log line per request on the logger."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        log.info("%s %s %s", self.command, redacted_path(self.path), code)
+        access_log.info("%s %s %s", self.command, redacted_path(self.path), code)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- the base class's name
-        log.warning("%s: %s", self.address_string(), format % args)
+    def log_message(self, format: str, *args: Any) -> None:
+        access_log.warning("%s: %s", self.address_string(), format % args)
 
 
 def first_bundled_interview(folder: Path = BUNDLED_INTERVIEWS) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib.engine.answers import Answer, apply_answer, current_screen
+from chalicelib.engine.errors import UndefinedVariableError
 from chalicelib.engine.evaluator import Evaluation, Request, UserInfo
 from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind
 from chalicelib.language.blocks import Interview
@@ -91,7 +92,10 @@ class Sessions:
         kv_writes: dict[tuple[str, str], Any] = {}
         if evaluate:
             ev = Evaluation(interview, answers, request, namespace.build)
-            outcome = ev.run()
+            try:
+                outcome = ev.run()
+            except UndefinedVariableError:
+                outcome = None  # as docassemble: the first pass may stop on a missing name; the session still starts
             answers = ev.answers()
             kv_writes = ev.kv_writes
         key = crypto.session_key(secret, session_id)

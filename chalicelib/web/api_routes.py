@@ -176,11 +176,8 @@ def session_new(user: User, query: dict[str, str], body: dict[str, Any]) -> Resp
     if not name:
         raise ApiError(400, "Parameter i is required.")
     url_args = {k: v for k, v in query.items() if k not in ("i", "key", "secret") and _ARG_NAME.match(k)}
-    try:
-        ref, result = context.sessions().start(name, secret=query.get("secret"), url_args=url_args,
-                                               user=user_info(user), interface="api")
-    except UndefinedVariableError:
-        raise ApiError(400, "The interview needs a variable that no block defines.") from None
+    ref, result = context.sessions().start(name, secret=query.get("secret"), url_args=url_args,
+                                           user=user_info(user), interface="api")
     data: dict[str, Any] = {"i": ref.interview, "session": ref.session_id, "encrypted": result.head.encrypted}
     if not query.get("secret") and result.head.encrypted:
         data["secret"] = ref.secret

@@ -27,11 +27,17 @@ import pytest
 from tests.browser.outside import OutsideServer
 
 ROOT = Path(__file__).resolve().parents[2]
+_SKIPPED_BECAUSE: list[str] = []  # shown at the end of the run (a skip inside a fixture is easy to miss)
 TIMEOUT_MS = 15_000
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _SKIPPED_BECAUSE:
+        terminalreporter.write_line(f"browser tests skipped: {_SKIPPED_BECAUSE[0]}", yellow=True, bold=True)
 
 
 def _quiet_handler_cls() -> type:
@@ -69,8 +75,10 @@ def server(services: Any) -> Iterator[str]:
     config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name="dev")
     srv = _local_server(app, config)
     port = srv.server.server_address[1]
-    # srv.server directly: LocalDevServer.serve_forever only adds a banner (with the wrong port, 0).
-    thread = threading.Thread(target=srv.server.serve_forever, name="chalice-local", daemon=True)
+    # srv.server directly: LocalDevServer.serve_forever only adds a banner (with the wrong port, 0);
+    # a short poll interval makes shutdown() quick.
+    thread = threading.Thread(target=srv.server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="chalice-local", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{port}"
@@ -103,7 +111,7 @@ def browser(outside_site: OutsideServer) -> Iterator[Any]:
         reason = "chromium is not on PATH; the browser tests need Debian's chromium (make test installs it)"
         if os.environ.get("CI"):
             pytest.fail(f"{reason}. CI is set, so this is an error: install chromium (apt-get install -y chromium)")
-        print(f"\nskipping the browser tests: {reason}")
+        _SKIPPED_BECAUSE.append(reason)
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 

@@ -52,7 +52,8 @@ class _StubHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
-        if self.headers.get("Sec-Fetch-Dest", "document") == "document":
+        # Pages only: a favicon asks for image/*; Sec-Fetch-Dest is not sent over plain http.
+        if "text/html" in self.headers.get("Accept", ""):
             self.server.pages.append(f"{scheme}://{self.headers.get('Host', '')}{self.path}")
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")

@@ -74,7 +74,14 @@ class Run:
         try:
             return self.process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
+            self.dump_threads()
             pytest.fail(f"`make run` did not {what} within {seconds:g} s; output:\n{self.output()}")
+
+    def dump_threads(self) -> None:
+        """Ask a stuck stack for the stack of every thread (SIGUSR1), into the output."""
+        for pid in _children_of(self.process.pid) or []:
+            os.kill(pid, signal.SIGUSR1)
+        time.sleep(1.0)
 
     def wait_ready(self) -> dict[str, str]:
         """The `name: value` lines printed before `ready`, once `ready` is printed."""
@@ -90,17 +97,21 @@ class Run:
 
     def stack_pid(self) -> int:
         """The stack's process: make's child (the recipe execs the Python module)."""
-        children = [int(pid) for pid in _children_of(self.process.pid)]
+        children = _children_of(self.process.pid)
+        if children is None:
+            pytest.skip(f"skipped: /proc does not list the children of make (pid {self.process.pid})")
         if len(children) != 1:
             pytest.fail(f"expected make to have one child process, found {children}; output:\n{self.output()}")
         return children[0]
 
 
-def _children_of(pid: int) -> list[str]:
+def _children_of(pid: int) -> list[int] | None:
+    """The child processes of `pid`, or None where /proc does not list them."""
     path = Path(f"/proc/{pid}/task/{pid}/children")
-    if not path.exists():
-        pytest.skip(f"skipped: {path} is not available to find the stack's process")
-    return path.read_text().split()
+    try:
+        return [int(child) for child in path.read_text().split()]
+    except OSError:
+        return None
 
 
 @contextmanager
@@ -156,7 +167,9 @@ class Browser:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()), _NoRedirects())
+        self.opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(CookieJar()), _NoRedirects()
+        )
 
     def request(self, url: str, form: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Page:
         data = None if form is None else urlencode(form).encode()

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from chalicelib.storage.accounts import DynamoAccountStore
-from chalicelib.storage.base import SessionStore
 from chalicelib.storage.dynamodb import (
     STEP_BLOB_LIMIT,
     DynamoSessionStore,
@@ -39,15 +38,10 @@ def store(dynamodb_client: Any, s3_client: Any, table: str, bucket: str) -> Dyna
 class TestDynamoSessionStore(SessionStoreBehaviour):
     """Runs the shared suite; the `store` fixture above is the DynamoDB one."""
 
-    @pytest.mark.xfail(
-        reason="moto's in-process backend is not atomic under threads: it lets two conditional"
-        " writes pass on the same version, even with plain PutItem and no project code, and its"
-        " TransactWriteItems rollback restores a whole-table snapshot over other threads' writes."
-        " See test_thirty_concurrent_writers_lose_no_update_on_a_serialized_moto_server.",
-        strict=False,
-    )
-    def test_thirty_concurrent_writers_lose_no_update(self, store: SessionStore) -> None:
-        super().test_thirty_concurrent_writers_lose_no_update(store)
+    # moto's in-process backend is not atomic under threads (two conditional writes can pass on
+    # the same version, with plain boto3 and no project code), so the inherited concurrency test
+    # would test moto, not us. The DynamoDB store runs it on a serialized moto server instead.
+    test_thirty_concurrent_writers_lose_no_update = None  # type: ignore[assignment]
 
     @pytest.mark.slow  # about 10 s: some 1,400 requests, one at a time
     def test_thirty_concurrent_writers_lose_no_update_on_a_serialized_moto_server(
