@@ -19,7 +19,7 @@ def open_interview(page: Page, name: str) -> None:
 
 
 def question(page: Page) -> Locator:
-    return page.locator("h1#question")
+    return page.get_by_role("heading", level=1)
 
 
 def field_box(page: Page, label: str) -> Locator:
