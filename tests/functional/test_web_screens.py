@@ -1,0 +1,70 @@
+"""Every screen kind and datatype answered through the browser form, and the web commands."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.functional.test_web_bad_input import Browser, _hidden
+
+
+def _submit(browser: Browser, interview: str, form: dict[str, str]) -> Any:
+    page = browser.page(f"/interview?i={interview}")
+    return browser.post(f"/interview?i={interview}", {
+        "_csrf": _hidden(page, "_csrf"), "_screen": _hidden(page, "_screen"), **form})
+
+
+def test_every_screen_kind_and_datatype_takes_its_answer(client: Any) -> None:
+    browser = Browser(client)
+    first = browser.page("/interview?i=all_kinds.yml")
+    assert "Do you like tea?" in first
+    assert re.findall(r'name="_button" value="(\d)"[^>]*>(\w+)<', first) == [("0", "Yes"), ("1", "No")]
+    _submit(browser, "all_kinds.yml", {"_button": "0"})               # yesno: Yes → True
+    _submit(browser, "all_kinds.yml", {"_button": "0"})               # noyes: Yes → False
+    form = browser.page("/interview?i=all_kinds.yml")
+    assert 'type="radio"' in form and "<select" in form and 'type="checkbox"' in form
+    assert '<datalist id="f4-list">' in form and 'type="date"' in form and "<textarea" in form
+    assert '<p class="hint" id="f6-hint">Anything else</p>' in form
+    _submit(browser, "all_kinds.yml", {"_f0": "1", "_f1": "1", "_f2": "1", "_f3": "True", "_f4": "Oslo",
+                                       "_f5": "2026-11-23", "_f6": "two\nlines", "_continue": "1"})
+    assert "Which way?" in browser.page("/interview?i=all_kinds.yml")
+    _submit(browser, "all_kinds.yml", {"_button": "1"})
+    summary = browser.page("/interview?i=all_kinds.yml")
+    assert ("tea=True coffee=False size=L colour=blue\nextras=['sugar'] agree=True city=Oslo\n"
+            "day=2026-11-23 note=two\nlines direction=s") in summary
+
+
+def test_command_wait_shows_a_page_that_refreshes_itself(client: Any) -> None:
+    body = Browser(client).page("/interview?i=cmd_wait.yml")
+    assert '<meta http-equiv="refresh" content="5">' in body
+    assert "Please wait" in body
+
+
+def test_command_refresh_shows_the_page_again(client: Any) -> None:
+    browser = Browser(client)
+    first = browser.get("/interview?i=cmd_refresh.yml")
+    assert first.status_code == 303
+    assert first.headers["Location"] == "/interview?i=cmd_refresh.yml"
+    assert "Visits 2" in browser.page("/interview?i=cmd_refresh.yml")
+
+
+def test_command_restart_clears_the_answers_but_keeps_url_args(client: Any) -> None:
+    browser = Browser(client)
+    browser.page("/interview?i=cmd_restart.yml&from=mail")
+    _submit(browser, "cmd_restart.yml", {"_f0": "again", "_continue": "1"})
+    restarted = browser.get("/interview?i=cmd_restart.yml")
+    assert restarted.status_code == 303
+    assert "Your name?" in browser.page("/interview?i=cmd_restart.yml")
+    _submit(browser, "cmd_restart.yml", {"_f0": "Ann", "_continue": "1"})
+    assert "Hello Ann from mail" in browser.page("/interview?i=cmd_restart.yml")
+
+
+def test_command_new_session_starts_a_fresh_session(client: Any) -> None:
+    browser = Browser(client)
+    browser.page("/interview?i=cmd_restart.yml")
+    old_cookie = browser.cookie
+    _submit(browser, "cmd_restart.yml", {"_f0": "fresh", "_continue": "1"})
+    moved = browser.get("/interview?i=cmd_restart.yml")
+    assert moved.status_code == 303 and moved.headers["Location"].endswith("&new_session=1")
+    assert "Your name?" in browser.page(moved.headers["Location"])
+    assert browser.cookie != old_cookie
