@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 
 from chalicelib.local.stack import STOP_SECONDS, LocalStack, StackError
@@ -33,18 +34,25 @@ def configure_logging() -> None:
     logging.getLogger("chalicelib").setLevel(logging.INFO)
 
 
-def stop_on_signals(stopping: threading.Event) -> None:
-    """SIGINT and SIGTERM ask for a clean stop (repeats are harmless: make forwards SIGTERM again)."""
+class StopRequest:
+    """Set by SIGINT/SIGTERM. The handler only stores plain values: it may interrupt the
+    main thread anywhere, even inside a lock, so it must take no lock (no Event, no logging)."""
 
-    def handle(signum: int, frame: FrameType | None) -> None:
-        first = not stopping.is_set()
-        stopping.set()
-        if first:
-            log.info("%s received, stopping", signal.Signals(signum).name)
+    def __init__(self) -> None:
+        self.signal_name: str | None = None
 
-    signal.signal(signal.SIGINT, handle)
-    signal.signal(signal.SIGTERM, handle)
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.signal_name is None:
+            self.signal_name = signal.Signals(signum).name
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self.handle)
+        signal.signal(signal.SIGTERM, self.handle)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+    def wait(self) -> None:
+        while self.signal_name is None:
+            time.sleep(0.1)
 
 
 def start_watchdog() -> None:
@@ -67,18 +75,18 @@ def announce(stack: LocalStack) -> None:
 
 def main() -> int:
     configure_logging()
-    stopping = threading.Event()
-    stop_on_signals(stopping)
+    stop = StopRequest()
+    stop.install()
     try:
         stack = LocalStack().start()
     except (StackError, SettingsError) as err:
         print(f"error: {err}", file=sys.stderr, flush=True)
         return EXIT_FAILED
     try:
-        if not stopping.is_set():
+        if stop.signal_name is None:
             announce(stack)
-        while not stopping.wait(1.0):
-            pass
+        stop.wait()
+        log.info("%s received, stopping", stop.signal_name)
     finally:
         start_watchdog()
         stack.stop()
