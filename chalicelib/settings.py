@@ -37,6 +37,9 @@ ENV_CHECKIN_INTERVAL = "CHECKIN_INTERVAL"
 ENV_DEFAULT_SENDER = "DEFAULT_SENDER"
 ENV_STEPS_KEPT = "STEPS_KEPT"
 ENV_BASE_URL = "BASE_URL"
+ENV_TASK_MAX_ATTEMPTS = "TASK_MAX_ATTEMPTS"
+ENV_TASK_RETRY_SECONDS = "TASK_RETRY_SECONDS"
+ENV_TASK_LEASE_SECONDS = "TASK_LEASE_SECONDS"
 ENV_COOKIE_SECURE = "COOKIE_SECURE"
 # The local stack's ports (`make run`); 0 means any free port.
 ENV_PORT = "PORT"
@@ -106,6 +109,9 @@ class Settings:
     default_sender: str = "noreply@mail.localhost"
     steps_kept: int = 50
     base_url: str = ""
+    task_max_attempts: int = 3
+    task_retry_seconds: int = 2
+    task_lease_seconds: int = 120
     cookie_secure: bool = False
     port: int = 8000
     moto_port: int = 5001
@@ -136,6 +142,9 @@ class Settings:
             default_sender=env.get(ENV_DEFAULT_SENDER) or cls.default_sender,
             steps_kept=_int(env, ENV_STEPS_KEPT, 50, minimum=2),
             base_url=env.get(ENV_BASE_URL, "").rstrip("/"),
+            task_max_attempts=_int(env, ENV_TASK_MAX_ATTEMPTS, 3, minimum=1),
+            task_retry_seconds=_int(env, ENV_TASK_RETRY_SECONDS, 2),
+            task_lease_seconds=_int(env, ENV_TASK_LEASE_SECONDS, 120, minimum=5),
             cookie_secure=env.get(ENV_COOKIE_SECURE, "").lower() in ("1", "true", "yes"),
             port=_port(env, ENV_PORT, 8000),
             moto_port=_port(env, ENV_MOTO_PORT, 5001),

@@ -89,6 +89,7 @@ def settings() -> Any:
 @pytest.fixture
 def services(fresh_aws: dict[str, Any], settings: Any) -> Iterator[Any]:
     from chalicelib.language.loader import InterviewLoader
+    from chalicelib.runtime.queue import SqsTaskQueue
     from chalicelib.runtime.services import Services
     from chalicelib.storage.accounts import DynamoAccountStore
     from chalicelib.storage.dynamodb import DynamoSessionStore
@@ -100,6 +101,7 @@ def services(fresh_aws: dict[str, Any], settings: Any) -> Iterator[Any]:
                                  s3=fresh_aws["s3"]),
         accounts=DynamoAccountStore(settings.table_name, client=fresh_aws["dynamodb"]),
         loader=InterviewLoader(settings.interview_path),
+        queue=SqsTaskQueue(settings.task_queue, client=fresh_aws["sqs"]),
     )
     context.use_services(services)
     api_auth.clear_cache()

@@ -21,10 +21,11 @@ class UndefinedVariableError(EngineError):
 class InterviewCodeError(EngineError):
     """Author code raised an exception; carries the block and the traceback text."""
 
-    def __init__(self, where: str, error: BaseException, trace: str) -> None:
+    def __init__(self, where: str, error: BaseException, trace: str, variables: list[str] | None = None) -> None:
         self.where = where
         self.error = error
         self.trace = trace
+        self.variables = list(variables or [])  # the names being sought when it failed, newest first
         super().__init__(f"{type(error).__name__} in {where}: {error}")
 
 

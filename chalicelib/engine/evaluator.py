@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from types import CodeType, ModuleType
 from typing import Any, Protocol
 
-from chalicelib.engine import assign
+from chalicelib.engine import active, assign
 from chalicelib.engine.errors import EngineError, InterviewCodeError, LoopError, UndefinedVariableError
 from chalicelib.engine.render import render_message, render_question
 from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.signals import (
+    BackgroundResponseActionSignal,
+    BackgroundResponseSignal,
     CommandSignal,
     ForceAskSignal,
     MessageSignal,
@@ -34,6 +36,7 @@ from chalicelib.engine.signals import (
     ResponseSignal,
     Signal,
 )
+from chalicelib.engine.tasks import NewTask, TaskPort
 from chalicelib.language.blocks import Block, Expr, Interview, Kind
 from chalicelib.language.pycode import canonical
 
@@ -72,6 +75,7 @@ class Request:
     base_url: str = ""
     interface: str = "web"  # web | api | cron | background | checkin
     kv: KeyValuePort | None = None
+    tasks: TaskPort | None = None
     step: int = 1
 
 
@@ -107,15 +111,25 @@ class Evaluation:
         self._action_done = False
         self._rounds = 0
         self._seeking: list[str] = []
+        self.outbox: list[NewTask] = []  # background_action() calls of this turn
+        self.error_action: tuple[str, dict[str, Any]] | None = None  # background_error_action()
 
     # ----------------------------------------------------------------- public API
     def run(self) -> Outcome:
         """Evaluate until a screen or another outcome is reached."""
+        token = active.activate(self)
         try:
             self._prepare()
             return self._loop()
         except Signal as signal:
             return self._signal_outcome(signal)
+        finally:
+            active.deactivate(token)
+
+    @property
+    def sought(self) -> list[str]:
+        """The names being sought right now, newest first (for background_error_action)."""
+        return list(reversed(self._seeking))
 
     def answers(self) -> dict[str, Any]:
         """The answers to save: everything defined, less library names and unpicklable kinds."""
@@ -331,7 +345,7 @@ class Evaluation:
         return bool(eval(flag.code, self.namespace))  # noqa: S307 - author expression
 
     def _code_error(self, block: Block, err: BaseException) -> InterviewCodeError:
-        return InterviewCodeError(block.where, err, "".join(traceback.format_exception(err)))
+        return InterviewCodeError(block.where, err, "".join(traceback.format_exception(err)), self.sought)
 
     # ----------------------------------------------------------------- block kinds
     def _run_setup(self, block: Block) -> None:
@@ -430,6 +444,12 @@ class Evaluation:
                            status=signal.status, url=signal.url, save=not signal.null, message_log=log)
         if isinstance(signal, CommandSignal):
             return Outcome(OutcomeKind.COMMAND, command=signal.kind, url=signal.url, sleep=signal.sleep,
+                           message_log=log)
+        if isinstance(signal, BackgroundResponseSignal):
+            return Outcome(OutcomeKind.BACKGROUND, value=signal.value, ui=signal.kind, sleep=signal.sleep,
+                           message_log=log)
+        if isinstance(signal, BackgroundResponseActionSignal):
+            return Outcome(OutcomeKind.CALLBACK, action=signal.action, arguments=dict(signal.arguments),
                            message_log=log)
         if isinstance(signal, MessageSignal):
             view = render_message(self, signal)

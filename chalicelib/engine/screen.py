@@ -82,6 +82,8 @@ class OutcomeKind(enum.Enum):
     RESPONSE = "response"
     COMMAND = "command"
     UNDEFINED = "undefined_variable"  # no block defines a needed name (API: questionType undefined_variable)
+    BACKGROUND = "background_response"  # background or check-in code ended with background_response()
+    CALLBACK = "background_response_action"  # background code asked for a callback action
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,10 @@ class Outcome:
     variable: str | None = None
     save: bool = True
     message_log: tuple[dict[str, str], ...] = field(default_factory=tuple)
+    value: Any = None  # background_response's value
+    ui: str | None = None  # background_response's kind: flash | javascript | fields | refresh
+    action: str | None = None  # background_response_action's callback
+    arguments: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import base64
 import copy
 import json
 import logging
+import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -236,6 +237,33 @@ class AuthorFunctions:
         else:
             value = kwargs or None
         raise BackgroundResponseSignal(value, kind, sleep)
+
+    def background_action(self, action: str, ui_notification: str | None = None, **kwargs: Any) -> Any:
+        """Run `action` in the background; returns a task handle at once.
+
+        The task is queued only when this turn's answers are saved, so it sees them.
+        `ui_notification` ('flash', 'refresh', 'javascript' or 'fields') sends its
+        result to the user's screen when it is done.
+
+        Example: ``the_task = background_action('bg_task', 'flash', additional=value_to_add)``
+        """
+        from chalicelib.engine.tasks import NewTask
+        from chalicelib.library.tasks import BackgroundTask
+
+        if ui_notification not in (None, "flash", "refresh", "javascript", "fields"):
+            raise ValueError(f"background_action() got ui_notification={ui_notification!r}; expected None, "
+                             "'flash', 'refresh', 'javascript' or 'fields'")
+        task = NewTask(uuid.uuid4().hex, str(action), dict(kwargs), ui_notification)
+        self.ev.outbox.append(task)
+        return BackgroundTask(task.task_id, task.action)
+
+    def background_error_action(self, action: str, **kwargs: Any) -> None:
+        """In background code: if it fails, run `action` with these arguments plus error_type,
+        error_message, error_trace and variables.
+
+        Example: ``background_error_action('bg_fail', stage='calculation')``
+        """
+        self.ev.error_action = (str(action), dict(kwargs))
 
     def background_response_action(self, action: str, **kwargs: Any) -> None:
         """End background code and run the callback `action` with these arguments."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.language.loader import InterviewLoader
+from chalicelib.runtime.queue import MemoryTaskQueue, SqsTaskQueue, TaskQueue
 from chalicelib.settings import Settings
 from chalicelib.storage.accounts import AccountStore
 from chalicelib.storage.base import SessionStore
@@ -21,6 +22,7 @@ class Services:
     store: SessionStore
     accounts: AccountStore
     loader: InterviewLoader
+    queue: TaskQueue
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -32,10 +34,12 @@ class Services:
             store=DynamoSessionStore(settings.table_name, settings.blob_bucket),
             accounts=DynamoAccountStore(settings.table_name),
             loader=InterviewLoader(settings.interview_path),
+            queue=SqsTaskQueue(settings.task_queue),
         )
 
     @classmethod
     def in_memory(cls, settings: Settings) -> Services:
         from chalicelib.storage.memory import MemoryAccountStore, MemorySessionStore
 
-        return cls(settings, MemorySessionStore(), MemoryAccountStore(), InterviewLoader(settings.interview_path))
+        return cls(settings, MemorySessionStore(), MemoryAccountStore(), InterviewLoader(settings.interview_path),
+                   MemoryTaskQueue())

@@ -13,20 +13,23 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.engine.answers import Answer, apply_answer, current_screen
 from chalicelib.engine.errors import UndefinedVariableError
 from chalicelib.engine.evaluator import Evaluation, Request, UserInfo
 from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind
+from chalicelib.engine.tasks import NewTask, TaskSnapshot
 from chalicelib.language.blocks import Interview
 from chalicelib.library import namespace
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
 from chalicelib.runtime.services import Services
+from chalicelib.runtime.tasks import TaskService
 from chalicelib.storage import crypto
 from chalicelib.storage.errors import VersionConflictError, WrongSecretError
 from chalicelib.storage.records import SessionHead, StepRecord
+from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,7 @@ class SessionRef:
     interview: str
     session_id: str
     secret: str | None = None
+    key: bytes | None = field(default=None, repr=False)  # the session key itself (background tasks)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,25 @@ class TurnResult:
 
 
 Mutation = Callable[[dict[str, Any]], Any]
+Finalize = Callable[[Outcome | None], tuple[list[TaskWrite], list[Notification]]]
+
+
+class SessionTaskPort:
+    """The session's tasks as the task handles in the answers see them, read once per turn."""
+
+    def __init__(self, tasks: TaskService, session_id: str, key: bytes | None) -> None:
+        self.tasks, self.session_id, self.key = tasks, session_id, key
+        self._records: dict[str, TaskRecord] | None = None
+
+    def snapshot(self, task_id: str, fresh: bool = False) -> TaskSnapshot | None:
+        if self._records is None or fresh:
+            self._records = {t.task_id: t for t in self.tasks.records(self.session_id)}
+        record = self._records.get(task_id)
+        return self.tasks.snapshot(record, self.key) if record else None
+
+    def revoke(self, task_id: str) -> bool:
+        self._records = None
+        return self.tasks.revoke(self.session_id, task_id)
 
 
 class _Kv:
@@ -71,8 +94,12 @@ class _Kv:
 
 
 class Sessions:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, tasks: TaskService | None = None) -> None:
         self.services = services
+        self.tasks = tasks or TaskService(services, services.queue)
+
+    def task_port(self, session_id: str, key: bytes | None) -> SessionTaskPort:
+        return SessionTaskPort(self.tasks, session_id, key)
 
     # ------------------------------------------------------------------ use cases
     def start(self, interview_name: str, *, secret: str | None = None, url_args: Mapping[str, Any] | None = None,
@@ -90,7 +117,10 @@ class Sessions:
                            modified=now, owner=(user.id if user else ""), title=interview.title)
         outcome = None
         kv_writes: dict[tuple[str, str], Any] = {}
+        outbox: list[NewTask] = []
+        key = crypto.session_key(secret, session_id)
         if evaluate:
+            request = replace(request, tasks=self.task_port(session_id, key))
             ev = Evaluation(interview, answers, request, namespace.build)
             try:
                 outcome = ev.run()
@@ -98,11 +128,11 @@ class Sessions:
                 outcome = None  # as docassemble: the first pass may stop on a missing name; the session still starts
             answers = ev.answers()
             kv_writes = ev.kv_writes
-        key = crypto.session_key(secret, session_id)
+            outbox = ev.outbox
         head, blob = self._seal(head, answers, key, step=1)
         self.services.store.create(head, StepRecord(1, blob))
-        if kv_writes:
-            self._commit_extras(head, kv_writes, key)
+        if kv_writes or outbox:
+            head = self._commit_extras(head, kv_writes, key, self.tasks.new_records(head, key, request.user, outbox))
         return SessionRef(interview_name, session_id, secret), TurnResult(outcome, head)
 
     def view(self, ref: SessionRef, request: Request) -> TurnResult:
@@ -124,13 +154,22 @@ class Sessions:
 
     def read(self, ref: SessionRef) -> tuple[SessionHead, dict[str, Any]]:
         head, step = self.services.store.load(ref.interview, ref.session_id)
-        return head, self._open(head, step, ref.secret)
+        return head, self._open(head, step, ref)
+
+    def callback(self, ref: SessionRef, request: Request, finalize: Finalize) -> TurnResult:
+        """A background callback: a turn saved over the current step, whose commit also
+        carries `finalize`'s task writes (so a redelivered message cannot apply it twice)."""
+        return self._turn(ref, request, mutate=None, new_step=False, finalize=finalize)
+
+    def key_for(self, ref: SessionRef) -> bytes | None:
+        head, _ = self.services.store.load(ref.interview, ref.session_id)
+        return self._key(head, ref)
 
     def back(self, ref: SessionRef) -> SessionHead:
         """Make the previous step current again, discarding the latest one."""
         for attempt in range(_MAX_ATTEMPTS):
             head, _ = self.services.store.load(ref.interview, ref.session_id)
-            self._key(head, ref.secret)
+            self._key(head, ref)
             steps = [n for n in self.services.store.step_numbers(ref.interview, ref.session_id) if n < head.step]
             if not steps:
                 raise NoPreviousStepError("Cannot go back.")
@@ -157,15 +196,15 @@ class Sessions:
 
     # ------------------------------------------------------------------ the turn
     def _turn(self, ref: SessionRef, request: Request, *, mutate: Mutation | None, new_step: bool,
-              evaluate: bool = True) -> TurnResult:
+              evaluate: bool = True, finalize: Finalize | None = None) -> TurnResult:
         interview = self.services.loader.load(ref.interview)
         deadline = time.monotonic() + _RETRY_BUDGET_SECONDS
         for attempt in range(_MAX_ATTEMPTS):
             if attempt and time.monotonic() > deadline:
                 break
             head, step = self.services.store.load(ref.interview, ref.session_id)
-            key = self._key(head, ref.secret)
-            answers = self._open(head, step, ref.secret)
+            key = self._key(head, ref)
+            answers = self._open(head, step, ref)
             result = self._evaluate(interview, answers, head, key, request, mutate, evaluate)
             if result.errors:
                 return TurnResult(result.outcome, head, result.errors)
@@ -178,9 +217,12 @@ class Sessions:
             drop = [number - self.services.settings.steps_kept] if new_step and \
                 number > self.services.settings.steps_kept else []
             extras = self._extras(head, kv_writes, key)
+            new_tasks = self.tasks.new_records(after, key, request.user, result.outbox)
+            task_writes, notes = finalize(outcome) if finalize else ([], [])
             try:
                 self.services.store.commit(head, after, StepRecord(number, blob), delete_steps=drop,
-                                           extras=extras)
+                                           extras=extras, tasks=new_tasks + task_writes, notes=notes)
+                self.tasks.enqueue([w.record for w in new_tasks])
                 return TurnResult(outcome, after, command=command)
             except VersionConflictError:
                 log.info("version conflict on %s (attempt %d); retrying on fresh state", ref.session_id,
@@ -195,6 +237,7 @@ class Sessions:
         kv: dict[tuple[str, str], Any]
         errors: tuple[FieldError, ...] = ()
         command: Any = None
+        outbox: list[NewTask] = field(default_factory=list)
 
     def _evaluate(self, interview: Interview, answers: dict[str, Any], head: SessionHead, key: bytes | None,
                   request: Request, mutate: Mutation | None, evaluate: bool) -> Sessions._Evaluated:
@@ -208,24 +251,28 @@ class Sessions:
             command = getattr(applied, "command", None)
         if not evaluate or command is not None:
             return Sessions._Evaluated(None, answers, {}, command=command)
-        request = replace(request, kv=_Kv(self, head, key), step=head.step)
+        request = replace(request, kv=_Kv(self, head, key), step=head.step,
+                          tasks=self.task_port(head.session_id, key))
         ev = Evaluation(interview, answers, request, namespace.build)
         outcome = ev.run()
-        return Sessions._Evaluated(outcome, ev.answers(), ev.kv_writes)
+        return Sessions._Evaluated(outcome, ev.answers(), ev.kv_writes, outbox=ev.outbox)
 
     # ------------------------------------------------------------------ sealing
-    def _key(self, head: SessionHead, secret: str | None) -> bytes | None:
-        if not secret:
+    def _key(self, head: SessionHead, ref: SessionRef) -> bytes | None:
+        if ref.key is not None:
+            key = ref.key
+        elif not ref.secret:
             if head.encrypted:
                 raise WrongSecretError("this session is encrypted: its secret is required")
             return None
-        key = crypto.session_key(secret, head.session_id)
+        else:
+            key = crypto.session_key(ref.secret, head.session_id)
         if head.encrypted and head.key_check and crypto.key_check(key) != head.key_check:
             raise WrongSecretError("the secret does not open this session")
         return key
 
-    def _open(self, head: SessionHead, step: StepRecord, secret: str | None) -> dict[str, Any]:
-        key = self._key(head, secret)
+    def _open(self, head: SessionHead, step: StepRecord, ref: SessionRef) -> dict[str, Any]:
+        key = self._key(head, ref)
         answers = crypto.unseal(step.blob, key=key, server_key=self.services.settings.server_key,
                                 aad=_step_aad(head.session_id, step.step))
         if not isinstance(answers, dict):
@@ -254,9 +301,12 @@ class Sessions:
                 else crypto.sign(value, self.services.settings.server_key, aad)
         return out
 
-    def _commit_extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes) -> None:
+    def _commit_extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes,
+                       tasks: list[TaskWrite]) -> SessionHead:
         after = replace(head, version=head.version + 1)
-        self.services.store.commit(head, after, None, extras=self._extras(head, kv, key))
+        self.services.store.commit(head, after, None, extras=self._extras(head, kv, key), tasks=tasks)
+        self.tasks.enqueue([w.record for w in tasks])
+        return after
 
 
 def _step_aad(session_id: str, step: int) -> bytes:

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 
 from chalicelib.storage.records import SessionHead, StepRecord
+from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 # One DynamoDB transaction holds at most 100 actions: the head, the new step and
 # the deletions. Callers trimming more old steps do it over several commits.
@@ -20,7 +21,7 @@ MAX_DELETES_PER_COMMIT = 98
 
 def check_commit(
     before: SessionHead, after: SessionHead, put: StepRecord | None, delete_steps: Sequence[int],
-    extras: Mapping[str, bytes] | None = None,
+    extras: Mapping[str, bytes] | None = None, writes: int = 0,
 ) -> None:
     """Reject a `commit` call that no store could carry out; raises ValueError.
 
@@ -39,7 +40,7 @@ def check_commit(
             f"delete_steps {sorted(delete_steps)} must not hold the head's step {after.step}"
             f" or the step being written {None if put is None else put.step}"
         )
-    if len(delete_steps) + len(extras or {}) > MAX_DELETES_PER_COMMIT:
+    if len(delete_steps) + len(extras or {}) + writes > MAX_DELETES_PER_COMMIT:
         raise ValueError(
             f"a commit deletes and writes at most {MAX_DELETES_PER_COMMIT} extra items, found"
             f" {len(delete_steps)} deletes and {len(extras or {})} extras; spread them over several commits"
@@ -71,14 +72,36 @@ class SessionStore(ABC):
         put: StepRecord | None,
         delete_steps: Sequence[int] = (),
         extras: Mapping[str, bytes] | None = None,
+        tasks: Sequence[TaskWrite] = (),
+        notes: Sequence[Notification] = (),
     ) -> None:
         """Atomically: write `put` (if any), delete `delete_steps`, write the named
         `extras` (values that outlive the back button, e.g. persistent task counters),
-        and replace the head with `after` -- only if the stored head still has
-        `before.version`.
+        the `tasks` (each only if in its expected state) and the `notes`, and replace
+        the head with `after` -- only if the stored head still has `before.version`.
+
+        A task in another state than expected raises TaskStateError (nothing written).
 
         `after.version` must be `before.version + 1`. Raises VersionConflictError
         (nothing written) when the version moved, SessionNotFoundError when gone."""
+
+    @abstractmethod
+    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = ()) -> None:
+        """Atomically write tasks (each only if in its expected state) and notifications,
+        without touching the session head. Raises TaskStateError (nothing written)."""
+
+    @abstractmethod
+    def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
+        """One task (consistent read), or None."""
+
+    @abstractmethod
+    def list_tasks(self, session_id: str) -> list[TaskRecord]:
+        """Every task of a session, oldest first (consistent read)."""
+
+    @abstractmethod
+    def take_notifications(self, session_id: str) -> list[Notification]:
+        """Remove and return the session's waiting notifications, oldest first. Each one
+        is returned to exactly one caller, however many take at the same time."""
 
     @abstractmethod
     def load_extra(self, interview: str, session_id: str, name: str) -> bytes | None:

@@ -24,13 +24,23 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.storage.base import SessionStore, check_commit
+from chalicelib.storage.dynamodb_tasks import (
+    NOTE_PREFIX,
+    TASK_PREFIX,
+    note_from_item,
+    note_put,
+    task_from_item,
+    task_put,
+)
 from chalicelib.storage.errors import (
     SessionExistsError,
     SessionNotFoundError,
     StorageError,
+    TaskStateError,
     VersionConflictError,
 )
 from chalicelib.storage.records import SessionHead, StepRecord
+from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 Item = dict[str, Any]  # a DynamoDB item in the low-level client's typed-JSON form
 ConditionHandler = Callable[[list[Item]], StorageError]
@@ -372,8 +382,10 @@ class DynamoSessionStore(SessionStore):
         put: StepRecord | None,
         delete_steps: Sequence[int] = (),
         extras: Mapping[str, bytes] | None = None,
+        tasks: Sequence[TaskWrite] = (),
+        notes: Sequence[Notification] = (),
     ) -> None:
-        check_commit(before, after, put, delete_steps, extras)
+        check_commit(before, after, put, delete_steps, extras, len(tasks) + len(notes))
         actions: list[Item] = []
         s3_key = None
         if put is not None:
@@ -389,8 +401,52 @@ class DynamoSessionStore(SessionStore):
                      "Item": {"pk": pk, "sk": {"S": extra_sk(name)}, "blob": {"B": blob}}}}
             for name, blob in (extras or {}).items()
         ]
+        task_actions = [task_put(self.table_name, write) for write in tasks]
+        actions += task_actions + [note_put(self.table_name, note) for note in notes]
         actions.append({"Put": self._conditional_head(before, after)})
-        self._transact(actions, s3_key, f"committing session {before.session_id!r}", _commit_conflict(before))
+        first_task = len(actions) - 1 - len(notes) - len(task_actions)
+        self._transact(actions, s3_key, f"committing session {before.session_id!r}",
+                       _commit_conflict(before, range(first_task, first_task + len(task_actions))))
+
+    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = ()) -> None:
+        if not tasks and not notes:
+            return
+        actions = [task_put(self.table_name, w) for w in tasks] + [note_put(self.table_name, n) for n in notes]
+
+        def moved(reasons: list[Item]) -> StorageError:
+            return TaskStateError("a task is no longer in the state this write expected; nothing was written")
+
+        self._transact(actions, None, "writing tasks", moved)
+
+    def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
+        item = self._get(session_id, TASK_PREFIX + task_id)
+        return task_from_item(item) if item else None
+
+    def list_tasks(self, session_id: str) -> list[TaskRecord]:
+        items = self._query(
+            f"listing tasks of session {session_id!r}", ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": session_pk(session_id)}, ":prefix": {"S": TASK_PREFIX}},
+        )
+        return sorted((task_from_item(i) for i in items), key=lambda t: (t.created, t.task_id))
+
+    def take_notifications(self, session_id: str) -> list[Notification]:
+        items = list(self._query(
+            f"reading notifications of session {session_id!r}", ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": session_pk(session_id)}, ":prefix": {"S": NOTE_PREFIX}},
+        ))
+        taken = []
+        for item in items:
+            try:
+                with aws_errors(f"taking a notification of session {session_id!r}", _already_taken):
+                    self._aws.dynamodb.delete_item(
+                        TableName=self.table_name, Key={"pk": item["pk"], "sk": item["sk"]},
+                        ConditionExpression="attribute_exists(pk)")
+            except TaskStateError:
+                continue  # another check-in took it first: it is theirs to deliver
+            taken.append(note_from_item(item))
+        return sorted(taken, key=lambda n: n.note_id)
 
     def _conditional_head(self, before: SessionHead, after: SessionHead) -> Item:
         return {
@@ -464,10 +520,16 @@ class DynamoSessionStore(SessionStore):
                 self._aws.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
 
 
-def _commit_conflict(before: SessionHead) -> ConditionHandler:
-    """What a failed commit condition means: the head is gone, or it moved on."""
+def _already_taken(reasons: list[Item]) -> StorageError:
+    return TaskStateError("the notification was taken already")
+
+
+def _commit_conflict(before: SessionHead, task_positions: range = range(0)) -> ConditionHandler:
+    """What a failed commit condition means: a task moved on, the head is gone, or it moved on."""
 
     def conflict(reasons: list[Item]) -> StorageError:
+        if any(i < len(reasons) and reasons[i].get("Code") == "ConditionalCheckFailed" for i in task_positions):
+            return TaskStateError("a task of this commit is no longer in the expected state; nothing was written")
         head_reason = reasons[-1] if reasons else {}
         old = head_reason.get("Item")
         if head_reason.get("Code") == "ConditionalCheckFailed" and (

@@ -27,5 +27,10 @@ class TamperedDataError(StorageError):
     """Raised when a stored item fails its authentication check; it is never unpickled."""
 
 
+class TaskStateError(StorageError):
+    """Raised when a task write finds the task in another state than expected
+    (claimed by another worker, already finished, or already created)."""
+
+
 class AccountError(StorageError):
     """Raised for bad account operations (duplicate e-mail, bad password, ...)."""

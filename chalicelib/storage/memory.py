@@ -17,9 +17,11 @@ from chalicelib.storage.errors import (
     AccountError,
     SessionExistsError,
     SessionNotFoundError,
+    TaskStateError,
     VersionConflictError,
 )
 from chalicelib.storage.records import SessionHead, StepRecord, User
+from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 
 @dataclass
@@ -32,6 +34,8 @@ class _Session:
 class MemorySessionStore(SessionStore):
     def __init__(self) -> None:
         self._sessions: dict[str, _Session] = {}
+        self._tasks: dict[tuple[str, str], TaskRecord] = {}
+        self._notes: dict[str, dict[str, Notification]] = {}
         self._lock = threading.Lock()
 
     def _session(self, interview: str, session_id: str) -> _Session:
@@ -73,8 +77,10 @@ class MemorySessionStore(SessionStore):
         put: StepRecord | None,
         delete_steps: Sequence[int] = (),
         extras: Mapping[str, bytes] | None = None,
+        tasks: Sequence[TaskWrite] = (),
+        notes: Sequence[Notification] = (),
     ) -> None:
-        check_commit(before, after, put, delete_steps, extras)
+        check_commit(before, after, put, delete_steps, extras, len(tasks) + len(notes))
         with self._lock:
             session = self._session(before.interview, before.session_id)
             if session.head.version != before.version:
@@ -82,12 +88,50 @@ class MemorySessionStore(SessionStore):
                     f"session {before.session_id!r} is at version {session.head.version}, not"
                     f" {before.version}; reload it and apply the change again"
                 )
+            self._check_tasks(tasks)
+            self._apply_tasks(tasks, notes)
             if put is not None:
                 session.steps[put.step] = put.blob
             for step in delete_steps:
                 session.steps.pop(step, None)
             session.extras.update(extras or {})
             session.head = after
+
+    def _check_tasks(self, tasks: Sequence[TaskWrite]) -> None:
+        """Raise TaskStateError unless every task is in its expected state; call with the lock held."""
+        for write in tasks:
+            stored = self._tasks.get((write.record.session_id, write.record.task_id))
+            if write.expect_status is None:
+                if stored is not None:
+                    raise TaskStateError(f"task {write.record.task_id!r} exists already")
+            elif stored is None or stored.status != write.expect_status or (
+                    write.expect_attempts is not None and stored.attempts != write.expect_attempts):
+                raise TaskStateError(f"task {write.record.task_id!r} is no longer {write.expect_status}")
+
+    def _apply_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification]) -> None:
+        for write in tasks:
+            self._tasks[(write.record.session_id, write.record.task_id)] = write.record
+        for note in notes:
+            self._notes.setdefault(note.session_id, {})[note.note_id] = note
+
+    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = ()) -> None:
+        with self._lock:
+            self._check_tasks(tasks)
+            self._apply_tasks(tasks, notes)
+
+    def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
+        with self._lock:
+            return self._tasks.get((session_id, task_id))
+
+    def list_tasks(self, session_id: str) -> list[TaskRecord]:
+        with self._lock:
+            found = [t for (sid, _), t in self._tasks.items() if sid == session_id]
+        return sorted(found, key=lambda t: (t.created, t.task_id))
+
+    def take_notifications(self, session_id: str) -> list[Notification]:
+        with self._lock:
+            taken = self._notes.pop(session_id, {})
+        return [taken[k] for k in sorted(taken)]
 
     def load_extra(self, interview: str, session_id: str, name: str) -> bytes | None:
         with self._lock:
@@ -98,6 +142,9 @@ class MemorySessionStore(SessionStore):
             session = self._sessions.get(session_id)
             if session is not None and session.head.interview == interview:
                 del self._sessions[session_id]
+                self._notes.pop(session_id, None)
+                for key in [k for k in self._tasks if k[0] == session_id]:
+                    del self._tasks[key]
 
     def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
         if owner == "":

@@ -19,6 +19,7 @@ from chalicelib.engine.evaluator import Request
 from chalicelib.language.loader import InterviewLoader
 from chalicelib.local.moto_server import MotoServer
 from chalicelib.local.resources import create_resources
+from chalicelib.runtime.queue import MemoryTaskQueue
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.sessions import SessionRef, Sessions
 from chalicelib.settings import Settings
@@ -51,7 +52,8 @@ def _services(endpoint: str, store_class: type[DynamoSessionStore] = DynamoSessi
     settings = Settings.from_env(settings_env())
     dynamodb, s3 = _clients(endpoint)
     return Services(settings, store_class(settings.table_name, settings.blob_bucket, client=dynamodb, s3=s3),
-                    DynamoAccountStore(settings.table_name, client=dynamodb), InterviewLoader(settings.interview_path))
+                    DynamoAccountStore(settings.table_name, client=dynamodb), InterviewLoader(settings.interview_path),
+                    MemoryTaskQueue())
 
 
 def _increment(sessions: Sessions, ref: SessionRef, writer: int) -> None:
@@ -93,11 +95,11 @@ class _InterferingStore(DynamoSessionStore):
     interfere: Any = None
 
     def commit(self, before: SessionHead, after: SessionHead, put: StepRecord | None,
-               delete_steps: Sequence[int] = (), extras: Any = None) -> None:
+               delete_steps: Sequence[int] = (), extras: Any = None, tasks: Any = (), notes: Any = ()) -> None:
         if self.interfere is not None:
             interfere, self.interfere = self.interfere, None
             interfere()
-        super().commit(before, after, put, delete_steps, extras)
+        super().commit(before, after, put, delete_steps, extras, tasks, notes)
 
 
 def test_a_version_conflict_is_retried_on_fresh_state_not_dropped(endpoint: str) -> None:

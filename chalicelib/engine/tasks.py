@@ -1,0 +1,43 @@
+"""What the engine knows of background tasks: requests made in a turn, and snapshots.
+
+`NewTask` is put in the evaluation's outbox by `background_action()`; the runtime
+stores it with the turn's commit and enqueues it only after that commit.
+`TaskSnapshot` is a task's state as of this turn, read through a `TaskPort`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class NewTask:
+    task_id: str
+    action: str
+    arguments: dict[str, Any]
+    ui: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskSnapshot:
+    task_id: str
+    action: str
+    status: str  # queued | running | done | failed
+    value: Any = None
+    error_type: str | None = None
+    error_message: str | None = None
+    error_trace: str | None = None
+    variables: list[str] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+
+class TaskPort(Protocol):
+    """The session's tasks, for the task handles in the answers."""
+
+    def snapshot(self, task_id: str, fresh: bool = False) -> TaskSnapshot | None: ...
+
+    def revoke(self, task_id: str) -> bool: ...
