@@ -7,14 +7,33 @@ Deployed as API Gateway → Lambda. `make run` serves the same app locally
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from chalice import Chalice
+from chalice.app import SQSEvent
 
+from chalicelib.runtime import tasks
+from chalicelib.settings import DEFAULT_TASK_QUEUE
+from chalicelib.web import context
 from chalicelib.web.api_routes import bp as api_bp
+from chalicelib.web.checkin_routes import bp as checkin_bp
 from chalicelib.web.interview_routes import bp as interview_bp
 
 app = Chalice(app_name="serverless-interviews")
 app.log.setLevel(logging.INFO)
 logging.getLogger("chalicelib").setLevel(logging.INFO)
 app.register_blueprint(interview_bp)
+app.register_blueprint(checkin_bp)
 app.register_blueprint(api_bp)
+
+
+@app.on_sqs_message(queue=DEFAULT_TASK_QUEUE, batch_size=10)
+def run_tasks(event: SQSEvent) -> dict[str, Any]:
+    """The background worker: one SQS batch of task messages."""
+    return tasks.handle_sqs_event(context.sessions().tasks, event.to_dict())
+
+
+@app.on_sqs_message(queue=DEFAULT_TASK_QUEUE + "-dlq", batch_size=10)
+def fail_abandoned_tasks(event: SQSEvent) -> dict[str, Any]:
+    """Messages the worker never finished: fail their tasks, so none hangs."""
+    return tasks.handle_dead_letters(context.sessions().tasks, event.to_dict())

@@ -22,6 +22,8 @@ BUNDLED_INTERVIEWS = next(
     PROJECT_ROOT / "interviews",
 )
 
+DEFAULT_TASK_QUEUE = "interview-tasks"  # the local queue name; its dead-letter queue adds "-dlq"
+
 # Environment variable names (all listed in README.md, "Settings").
 ENV_INTERVIEW_PATH = "INTERVIEW_PATH"
 ENV_TABLE_NAME = "TABLE_NAME"
@@ -98,7 +100,7 @@ class Settings:
     interview_path: tuple[Path, ...]
     table_name: str = "InterviewData"
     blob_bucket: str = "interview-blobs"
-    task_queue: str = "interview-tasks"
+    task_queue: str = DEFAULT_TASK_QUEUE
     server_key: bytes = field(default=b"\0" * 32, repr=False)
     admin_email: str = "admin@localhost"
     admin_password: str = ""

@@ -360,6 +360,34 @@ def _default_app() -> Chalice:
     return app
 
 
+class Worker:
+    """The SQS drainer in a thread: task messages reach the same handlers as on Lambda."""
+
+    listing_order = 50
+
+    def __init__(self, app: Chalice) -> None:
+        self.app = app
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        from chalicelib.local.drainer import QueueDrainer
+
+        drainer = QueueDrainer(self.app)
+        self._stopping.clear()
+        self._thread = threading.Thread(target=drainer.run, args=(self._stopping,), name="sqs-drainer",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.5)
+
+    def describe(self) -> list[str]:
+        return []
+
+
 class LocalStack:
     """Every component of the local stack; `start()` all, `stop()` all (also as a context manager)."""
 
@@ -367,8 +395,10 @@ class LocalStack:
         self.settings = Settings.from_env() if settings is None else settings
         self.aws = EmbeddedAws(self.settings.moto_port)
         self.app_services = AppServices(self.settings)
-        self.web = WebServer(app or _default_app(), self.settings.port, first_bundled_interview())
-        self.components: list[Component] = [self.aws, self.app_services, self.web]
+        chalice_app = app or _default_app()
+        self.web = WebServer(chalice_app, self.settings.port, first_bundled_interview())
+        self.worker = Worker(chalice_app)
+        self.components: list[Component] = [self.aws, self.app_services, self.web, self.worker]
         self._started: list[Component] = []
 
     def start(self) -> LocalStack:

@@ -161,6 +161,18 @@ class Sessions:
         carries `finalize`'s task writes (so a redelivered message cannot apply it twice)."""
         return self._turn(ref, request, mutate=None, new_step=False, finalize=finalize)
 
+    def checkin(self, ref: SessionRef) -> list[dict[str, Any]]:
+        """The commands waiting for the screen: notifications of finished background tasks.
+
+        A cheap read: no evaluation and no write to the session itself."""
+        key = self.key_for(ref)
+        self.tasks.records(ref.session_id)  # the sweep: nothing may hang unnoticed
+        return self.tasks.take_commands(ref.session_id, key)
+
+    def task_list(self, ref: SessionRef) -> list[TaskRecord]:
+        self.key_for(ref)  # the caller must be able to open the session
+        return self.tasks.records(ref.session_id)
+
     def key_for(self, ref: SessionRef) -> bytes | None:
         head, _ = self.services.store.load(ref.interview, ref.session_id)
         return self._key(head, ref)

@@ -373,7 +373,7 @@ def handle_sqs_event(service: TaskService, event: dict[str, Any]) -> dict[str, A
         if handled.disposition is Disposition.ACK:
             continue
         failures.append({"itemIdentifier": message_id})
-        if handled.delay and record.get("receiptHandle"):
+        if record.get("receiptHandle"):  # retry after the backoff; a give-up is redriven to the DLQ at once
             try:
                 service.queue.delay(record["receiptHandle"], handled.delay)
             except Exception:  # the retry comes after the visibility timeout instead

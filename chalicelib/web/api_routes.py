@@ -295,6 +295,27 @@ def session_back(user: User, query: dict[str, str], body: dict[str, Any]) -> Res
     return _question(ref, result)
 
 
+# ---------------------------------------------------------------------------- tasks and check-in
+@bp.route("/api/session/tasks", methods=["GET"])
+@api
+def session_tasks(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    ref = _ref(query, body)
+    return _json([{"id": t.task_id, "action": t.action, "status": t.status, "created": _iso(t.created),
+                   "finished": _iso(t.finished) if t.finished else None, "attempts": t.attempts,
+                   **({"reason": t.reason} if t.reason else {})}
+                  for t in context.sessions().task_list(ref)])
+
+
+@bp.route("/api/session/checkin", methods=["POST"], content_types=_BODY_TYPES)
+@api
+def session_checkin(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    ref = _ref(query, body)
+    parameters = body.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise ApiError(400, "parameters must be an object of variable names to raw string values.")
+    return _json({"commands": context.sessions().checkin(ref)})
+
+
 # ---------------------------------------------------------------------------- session lists
 def _interview_items(user: User, query: Mapping[str, str]) -> list[dict[str, Any]]:
     require_privilege(user, "admin", "advocate")

@@ -125,7 +125,7 @@ def test_create_resources_builds_table_bucket_and_queues(aws: None) -> None:
     assert queue["VisibilityTimeout"] == "180"
     assert json.loads(queue["RedrivePolicy"]) == {
         "deadLetterTargetArn": dlq["QueueArn"],
-        "maxReceiveCount": 5,
+        "maxReceiveCount": 3,
     }
     assert dlq["MessageRetentionPeriod"] == "1209600"
 
@@ -139,9 +139,9 @@ def test_dead_letter_queue_receives_after_five_receives(aws: None) -> None:
     receives = 0
     while sqs.receive_message(QueueUrl=created["TaskQueue"]).get("Messages"):
         receives += 1
-        assert receives <= 5
+        assert receives <= 3
 
-    assert receives == 5
+    assert receives == 3
     moved = sqs.receive_message(QueueUrl=created["TaskDeadLetterQueue"])["Messages"]
     assert [message["Body"] for message in moved] == ["job"]
 
