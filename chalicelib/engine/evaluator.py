@@ -345,7 +345,7 @@ class Evaluation:
         return bool(eval(flag.code, self.namespace))  # noqa: S307 - author expression
 
     def _code_error(self, block: Block, err: BaseException) -> InterviewCodeError:
-        return InterviewCodeError(block.where, err, "".join(traceback.format_exception(err)), self.sought)
+        return InterviewCodeError(block.where, err, _author_trace(err, block.file), self.sought)
 
     # ----------------------------------------------------------------- block kinds
     def _run_setup(self, block: Block) -> None:
@@ -456,6 +456,15 @@ class Evaluation:
             self.internal["screen"] = _screen_record(view)
             return Outcome(OutcomeKind.SCREEN, screen=view, message_log=log)
         raise EngineError(f"{type(signal).__name__} is not allowed here")
+
+
+def _author_trace(err: BaseException, file: str) -> str:
+    """The traceback of an error in interview code, showing only the interview's own frames."""
+    summary = traceback.TracebackException.from_exception(err)
+    own = [frame for frame in summary.stack if frame.filename == file]
+    if own:
+        summary.stack = traceback.StackSummary.from_list(own)
+    return "".join(summary.format())
 
 
 def _screen_record(view: ScreenView) -> dict[str, Any]:

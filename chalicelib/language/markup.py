@@ -8,14 +8,15 @@ Names are looked up lazily: a name that is not defined yet renders as a
 name inside an `% if` branch that is not taken never needs to be defined (Mako's
 own strict mode would demand every name up front).
 
-In HTML, interpolated values are escaped (`<`, `>`, `&`) unless they carry an
-`__html__` method: an answer can never inject markup into a page.
+In HTML, interpolated values cannot inject markup: their `<`, `>` and `&` are
+replaced by private-use stand-ins before Markdown runs (so Markdown neither
+interprets nor re-escapes them, even inside code blocks) and become `&lt;`,
+`&gt;`, `&amp;` after it. Values with an `__html__` method are trusted as HTML.
 """
 
 from __future__ import annotations
 
 import builtins
-import html
 import re
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -36,12 +37,16 @@ class Markup(str):
         return str(self)
 
 
+_STAND_INS = str.maketrans({"<": "\ue000", ">": "\ue001", "&": "\ue002"})
+_ENTITIES = str.maketrans({"\ue000": "&lt;", "\ue001": "&gt;", "\ue002": "&amp;"})
+
+
 def escape_html(value: Any) -> str:
-    """The HTML filter applied to every `${ }` in an HTML context."""
+    """The filter applied to every `${ }` in an HTML context (see the module docstring)."""
     method = getattr(type(value), "__html__", None)
     if method is not None:
         return str(method(value))
-    return html.escape(str(value), quote=False)
+    return str(value).translate(_STAND_INS)
 
 
 def _raise_missing(name: str) -> Any:
@@ -156,7 +161,7 @@ class Text:
 
     def html(self, namespace: Mapping[str, Any], inline: bool = False) -> str:
         """Render as HTML: Mako with escaping, then Markdown."""
-        return to_html(self._render(namespace, True), inline=inline)
+        return to_html(self._render(namespace, True), inline=inline).translate(_ENTITIES)
 
 
 _md_cache: OrderedDict[tuple[str, bool], str] = OrderedDict()

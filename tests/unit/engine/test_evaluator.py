@@ -288,3 +288,12 @@ question: ${ guests[0].instanceName }
 def test_an_unknown_object_class_is_a_clear_error() -> None:
     with pytest.raises(Exception, match="unknown object class 'Nonesuch' for 'thing'"):
         Run("objects:\n  - thing: Nonesuch\n---\nmandatory: True\nquestion: ${ thing }\n").turn()
+
+
+def test_the_trace_of_an_author_error_shows_only_interview_frames() -> None:
+    with pytest.raises(InterviewCodeError) as caught:
+        Run("mandatory: True\ncode: |\n  x = 1\n  y = x / 0\n").turn()
+    trace = caught.value.trace
+    assert trace.startswith("Traceback (most recent call last):")
+    assert 'File "inline.yml", line 4' in trace
+    assert "chalicelib" not in trace and trace.rstrip().endswith("ZeroDivisionError: division by zero")

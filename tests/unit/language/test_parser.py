@@ -107,3 +107,14 @@ def test_target_markers_become_live_regions() -> None:
 def test_broken_mako_is_an_author_error() -> None:
     with pytest.raises(InterviewSyntaxError, match="not a valid Mako template"):
         Text("% if x:\nno end\n", "m.yml", 3).text({"x": True})
+
+
+def test_answers_in_code_blocks_are_escaped_once() -> None:
+    html = Text("Trace:\n\n    ${ trace }\n\nand `${ trace }`").html({"trace": "<module> & co"})
+    assert html.count("&lt;module&gt; &amp; co") == 2
+    assert "&amp;lt;" not in html and "<module>" not in html
+
+
+def test_answers_in_link_targets_keep_their_ampersands() -> None:
+    html = Text("[go](${ url })").html({"url": "/interview?i=a.yml&action=x"})
+    assert html == '<p><a href="/interview?i=a.yml&amp;action=x">go</a></p>'
