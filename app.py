@@ -13,6 +13,7 @@ from chalice import Chalice
 from chalice.app import SQSEvent
 
 from chalicelib.runtime import tasks
+from chalicelib.runtime.documents import CONTENT_TYPES
 from chalicelib.settings import DEFAULT_TASK_QUEUE
 from chalicelib.web import context
 from chalicelib.web.api_routes import bp as api_bp
@@ -20,6 +21,7 @@ from chalicelib.web.checkin_routes import bp as checkin_bp
 from chalicelib.web.interview_routes import bp as interview_bp
 
 app = Chalice(app_name="serverless-interviews")
+app.api.binary_types.extend(CONTENT_TYPES.values())  # assembled documents are served as bytes
 app.log.setLevel(logging.INFO)
 logging.getLogger("chalicelib").setLevel(logging.INFO)
 app.register_blueprint(interview_bp)

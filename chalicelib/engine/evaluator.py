@@ -23,6 +23,7 @@ from types import CodeType, ModuleType
 from typing import Any, Protocol
 
 from chalicelib.engine import active, assign
+from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import EngineError, InterviewCodeError, LoopError, UndefinedVariableError
 from chalicelib.engine.render import render_message, render_question
 from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
@@ -37,7 +38,7 @@ from chalicelib.engine.signals import (
     Signal,
 )
 from chalicelib.engine.tasks import NewTask, TaskPort
-from chalicelib.language.blocks import Block, Expr, Interview, Kind
+from chalicelib.language.blocks import Attachment, Block, Expr, Interview, Kind
 from chalicelib.language.pycode import canonical
 
 _MAX_SEEK_DEPTH = 60
@@ -112,6 +113,7 @@ class Evaluation:
         self._rounds = 0
         self._seeking: list[str] = []
         self.outbox: list[NewTask] = []  # background_action() calls of this turn
+        self.documents: list[DocumentValue] = []  # attachments assembled this turn (files to store)
         self.error_action: tuple[str, dict[str, Any]] | None = None  # background_error_action()
 
     # ----------------------------------------------------------------- public API
@@ -303,6 +305,11 @@ class Evaluation:
             self._make_objects(block)
         elif block.kind is Kind.TEMPLATE:
             self._define_template(block)
+        elif block.kind is Kind.ATTACHMENT:
+            assert block.attachment is not None
+            document = self.assemble(block.attachment)
+            if block.attachment.variable_name:
+                assign.assign(self.namespace, block.attachment.variable_name, document)
         elif block.kind is Kind.QUESTION:
             raise _Ask(block, block.defines[0] if block.defines else block.name, bindings)
 
@@ -384,6 +391,19 @@ class Evaluation:
             content_html=template.content.html(self.namespace),
         )
         assign.assign(self.namespace, template.name, rendered)
+
+    def assemble(self, attachment: Attachment) -> DocumentValue:
+        """Render an attachment's content now; its files are made and stored by the runtime."""
+        ns = self.namespace
+        document = DocumentValue(
+            name=attachment.name.text(ns), filename=attachment.filename.text(ns),
+            description=attachment.description.text(ns) if attachment.description else "",
+            content_html=attachment.content.html(ns) if attachment.content else "",
+            formats=attachment.valid_formats, session_id=self.request.session_id,
+        )
+        if document not in self.documents:
+            self.documents.append(document)
+        return document
 
     # ----------------------------------------------------------------- actions
     def _current_action(self) -> dict[str, Any] | None:

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.engine import assign
-from chalicelib.engine.screen import RenderedButton, RenderedChoice, RenderedField, ScreenView
+from chalicelib.engine.documents import DocumentValue
+from chalicelib.engine.screen import RenderedAttachment, RenderedButton, RenderedChoice, RenderedField, ScreenView
 from chalicelib.engine.signals import MessageSignal
 from chalicelib.language.blocks import Block, Choices, Expr, Field, Question, Screen
 from chalicelib.language.markup import Text, to_html
@@ -74,7 +75,17 @@ def render_question(ev: Evaluation, block: Block, bindings: Mapping[str, Any], e
         event_list=(event,) if event else (),
         mandatory=block.mandatory is not False,
         question_id=q.id,
+        attachments=_attachments(ev, q),
     )
+
+
+def _attachments(ev: Evaluation, q: Question) -> tuple[RenderedAttachment, ...]:
+    documents = [ev.assemble(a) for a in q.attachments]
+    if q.attachment_code is not None:
+        value = eval(q.attachment_code.code, ev.namespace)  # noqa: S307 - author expression
+        documents += [d for d in (value if isinstance(value, (list, tuple)) else [value])
+                      if isinstance(d, DocumentValue)]
+    return tuple(RenderedAttachment(d.name, d.description, d.file_id, d.filename, d.formats) for d in documents)
 
 
 def render_message(ev: Evaluation, signal: MessageSignal) -> ScreenView:

@@ -52,6 +52,15 @@ class RenderedButton:
 
 
 @dataclass(frozen=True)
+class RenderedAttachment:
+    name: str
+    description: str
+    file_id: str
+    filename: str  # without extension
+    formats: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ScreenView:
     """One screen, ready to show."""
 
@@ -75,6 +84,7 @@ class ScreenView:
     question_id: str | None = None
     is_message: bool = False
     message_url: str | None = None
+    attachments: tuple[RenderedAttachment, ...] = ()
 
 
 class OutcomeKind(enum.Enum):

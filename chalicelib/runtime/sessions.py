@@ -17,12 +17,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.engine.answers import Answer, apply_answer, current_screen
+from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import UndefinedVariableError
 from chalicelib.engine.evaluator import Evaluation, Request, UserInfo
 from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
 from chalicelib.language.blocks import Interview
 from chalicelib.library import namespace
+from chalicelib.runtime.documents import store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.tasks import TaskService
@@ -129,6 +131,7 @@ class Sessions:
             answers = ev.answers()
             kv_writes = ev.kv_writes
             outbox = ev.outbox
+            store_documents(self.services, session_id, key, ev.documents)
         head, blob = self._seal(head, answers, key, step=1)
         self.services.store.create(head, StepRecord(1, blob))
         if kv_writes or outbox:
@@ -229,6 +232,7 @@ class Sessions:
             drop = [number - self.services.settings.steps_kept] if new_step and \
                 number > self.services.settings.steps_kept else []
             extras = self._extras(head, kv_writes, key)
+            store_documents(self.services, head.session_id, key if after.encrypted else None, result.documents)
             new_tasks = self.tasks.new_records(after, key, request.user, result.outbox)
             task_writes, notes = finalize(outcome) if finalize else ([], [])
             try:
@@ -250,6 +254,7 @@ class Sessions:
         errors: tuple[FieldError, ...] = ()
         command: Any = None
         outbox: list[NewTask] = field(default_factory=list)
+        documents: list[DocumentValue] = field(default_factory=list)
 
     def _evaluate(self, interview: Interview, answers: dict[str, Any], head: SessionHead, key: bytes | None,
                   request: Request, mutate: Mutation | None, evaluate: bool) -> Sessions._Evaluated:
@@ -267,7 +272,7 @@ class Sessions:
                           tasks=self.task_port(head.session_id, key))
         ev = Evaluation(interview, answers, request, namespace.build)
         outcome = ev.run()
-        return Sessions._Evaluated(outcome, ev.answers(), ev.kv_writes, outbox=ev.outbox)
+        return Sessions._Evaluated(outcome, ev.answers(), ev.kv_writes, outbox=ev.outbox, documents=ev.documents)
 
     # ------------------------------------------------------------------ sealing
     def _key(self, head: SessionHead, ref: SessionRef) -> bytes | None:

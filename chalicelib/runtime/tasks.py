@@ -283,6 +283,9 @@ class _Run:
             outcome = ev.run()
         except (InterviewCodeError, EngineError) as err:
             return self._failed_attempt(ev, err)
+        from chalicelib.runtime.documents import store_documents
+
+        store_documents(self.service.services, task.session_id, self.key, ev.documents)
         return self._ended(outcome)
 
     def _ended(self, outcome: Outcome) -> Handled:

@@ -104,6 +104,14 @@ class SessionStore(ABC):
         is returned to exactly one caller, however many take at the same time."""
 
     @abstractmethod
+    def put_file(self, session_id: str, name: str, blob: bytes) -> None:
+        """Store a (sealed) file of the session, e.g. an assembled document; deleted with the session."""
+
+    @abstractmethod
+    def get_file(self, session_id: str, name: str) -> bytes | None:
+        """A file stored by put_file, or None."""
+
+    @abstractmethod
     def load_extra(self, interview: str, session_id: str, name: str) -> bytes | None:
         """An extra written by `commit`, or None if there is none (consistent read)."""
 

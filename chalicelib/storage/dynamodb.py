@@ -458,6 +458,23 @@ class DynamoSessionStore(SessionStore):
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
 
+    def put_file(self, session_id: str, name: str, blob: bytes) -> None:
+        key = f"files/{session_id}/{name}"
+        with aws_errors(f"storing s3://{self.bucket}/{key}"):
+            self._aws.s3.put_object(Bucket=self.bucket, Key=key, Body=blob)
+
+    def get_file(self, session_id: str, name: str) -> bytes | None:
+        key = f"files/{session_id}/{name}"
+        s3 = self._aws.s3
+        try:
+            response = s3.get_object(Bucket=self.bucket, Key=key)
+        except s3.exceptions.NoSuchKey:
+            return None
+        except Exception as err:
+            with aws_errors(f"reading s3://{self.bucket}/{key}"):
+                raise err
+        return bytes(response["Body"].read())
+
     def load_extra(self, interview: str, session_id: str, name: str) -> bytes | None:
         with aws_errors(f"reading {name!r} of session {session_id!r}"):
             response = self._aws.dynamodb.get_item(
@@ -484,7 +501,7 @@ class DynamoSessionStore(SessionStore):
         self._batch_delete([{"pk": i["pk"], "sk": i["sk"]} for i in items])
         # Items first: if removing the objects fails, a retry still finds them,
         # and no surviving step item points to a missing object.
-        self._delete_objects(self._object_keys(f"steps/{session_id}/"))
+        self._delete_objects(self._object_keys(f"steps/{session_id}/") + self._object_keys(f"files/{session_id}/"))
 
     def _batch_delete(self, keys: list[Item]) -> None:
         for start in range(0, len(keys), _BATCH_WRITE_SIZE):

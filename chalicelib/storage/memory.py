@@ -36,6 +36,7 @@ class MemorySessionStore(SessionStore):
         self._sessions: dict[str, _Session] = {}
         self._tasks: dict[tuple[str, str], TaskRecord] = {}
         self._notes: dict[str, dict[str, Notification]] = {}
+        self._files: dict[tuple[str, str], bytes] = {}
         self._lock = threading.Lock()
 
     def _session(self, interview: str, session_id: str) -> _Session:
@@ -133,6 +134,14 @@ class MemorySessionStore(SessionStore):
             taken = self._notes.pop(session_id, {})
         return [taken[k] for k in sorted(taken)]
 
+    def put_file(self, session_id: str, name: str, blob: bytes) -> None:
+        with self._lock:
+            self._files[(session_id, name)] = blob
+
+    def get_file(self, session_id: str, name: str) -> bytes | None:
+        with self._lock:
+            return self._files.get((session_id, name))
+
     def load_extra(self, interview: str, session_id: str, name: str) -> bytes | None:
         with self._lock:
             return self._session(interview, session_id).extras.get(name)
@@ -143,6 +152,8 @@ class MemorySessionStore(SessionStore):
             if session is not None and session.head.interview == interview:
                 del self._sessions[session_id]
                 self._notes.pop(session_id, None)
+                for key in [k for k in self._files if k[0] == session_id]:
+                    del self._files[key]
                 for key in [k for k in self._tasks if k[0] == session_id]:
                     del self._tasks[key]
 

@@ -49,6 +49,11 @@ def question_json(view: ScreenView, outcome: Outcome, *, title: str, step: int) 
         data["reload"] = data["reload_after"]
     if view.check_in:
         data["check_in"] = view.check_in
+    if view.attachments:
+        data["attachments"] = [{"name": d.name, "description": d.description, "filename": d.filename,
+                                "valid_formats": list(d.formats), "file_id": d.file_id,
+                                "filename_with_extension": {f: f"{d.filename}.{f}" for f in d.formats}}
+                               for d in view.attachments]
     if view.kind is Screen.BUTTONS:
         data["questionVariety"] = "buttons"
         data["fields"] = [_buttons_field(view)]

@@ -17,11 +17,13 @@ from urllib.parse import parse_qs, quote
 from chalice import Blueprint, Response
 
 from chalicelib.engine.answers import Answer, apply_answer, current_screen
+from chalicelib.engine.documents import safe_filename
 from chalicelib.engine.errors import EngineError, InterviewCodeError
 from chalicelib.engine.evaluator import Request
 from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
 from chalicelib.language.errors import InterviewNotFoundError, InterviewSyntaxError
 from chalicelib.library.functions import decode_action
+from chalicelib.runtime.documents import CONTENT_TYPES, file_name, load_document
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
 from chalicelib.runtime.sessions import SessionRef, TurnResult
 from chalicelib.storage.errors import SessionNotFoundError, TamperedDataError, WrongSecretError
@@ -78,6 +80,31 @@ def static_file(name: str) -> Response:
         return _html("Not found", 404)
     return Response(body=path.read_text(encoding="utf-8"), status_code=200,
                     headers={"Content-Type": _STATIC_TYPES[path.suffix], "Cache-Control": "public, max-age=300"})
+
+
+@bp.route("/interview/file/{file_id}/{name}", methods=["GET"])
+def interview_file(file_id: str, name: str) -> Response:
+    """A document of the browser's session (assembled attachments), as a download."""
+    params = dict(bp.current_request.query_params or {})
+    interview = params.get("i", "")
+    fmt = name.rsplit(".", 1)[-1] if "." in name else ""
+    if not interview or fmt not in CONTENT_TYPES or not file_id.isalnum():
+        return _error_page(404, "File not found", "This link does not name a document.")
+
+    def download() -> Response:
+        ref = _cookie_ref(interview)
+        if ref is None:
+            return _error_page(403, "This file is not yours", "Open the interview in this browser first.")
+        sessions = context.sessions()
+        key = sessions.key_for(ref)
+        data = load_document(sessions.services, ref.session_id, key, file_name(file_id, name))
+        if data is None:
+            return _error_page(404, "File not found", "This document is not (or no longer) stored.")
+        return Response(body=data, status_code=200, headers={
+            "Content-Type": CONTENT_TYPES[fmt], "Cache-Control": "private, no-store",
+            "Content-Disposition": f'attachment; filename="{safe_filename(name.rsplit(".", 1)[0])}.{fmt}"'})
+
+    return _guarded(interview, download)
 
 
 @bp.route("/interview", methods=["GET"])
@@ -207,8 +234,10 @@ def _screen_response(ref: SessionRef, result: TurnResult, view: ScreenView, base
     interview = services.loader.load(ref.interview)
     body = page.screen_page(
         view, title=interview.title or "Interview", action_url=_interview_url(base, ref.interview), base=base,
+        file_url=lambda file_id, name: f"{base}/interview/file/{file_id}/{quote(name)}?i={quote(ref.interview)}",
         csrf=cookies.csrf_token(services.settings.server_key, ref.session_id),
         can_go_back=result.head.step > 1, errors=errors, checkin_interval=services.settings.checkin_interval,
+        checkin_url=f"{base}/checkin?i={quote(ref.interview)}",
         messages=result.outcome.message_log if result.outcome else (),
     )
     return _html(body, 200, headers)

@@ -9,7 +9,7 @@ maps positions back to the variables the screen asked for.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -28,7 +28,9 @@ def _a(value: Any) -> str:
 
 
 def layout(title: str, body: str, base: str, *, refresh: float | None = None, extra_head: str = "",
-           body_attrs: str = "") -> str:
+           body_attrs: str = "", scripts: Sequence[str] = ()) -> str:
+    """The page around `body`; `scripts` are further files of /static to load (deferred, after app.js)."""
+    more = "".join(f'<script src="{_a(base)}/static/{_a(name)}" defer></script>' for name in scripts)
     meta_refresh = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh else ""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -37,13 +39,14 @@ def layout(title: str, body: str, base: str, *, refresh: float | None = None, ex
         f"<link rel=\"stylesheet\" href=\"{_a(base)}/static/app.css\">{extra_head}</head>"
         f"<body{body_attrs}><header class=\"bar\"><span class=\"brand\">{escape(title)}</span></header>"
         f"<main id=\"main\" class=\"container\">{body}</main>"
-        f"<script src=\"{_a(base)}/static/app.js\" defer></script></body></html>"
+        f"<script src=\"{_a(base)}/static/app.js\" defer></script>{more}</body></html>"
     )
 
 
 def screen_page(view: ScreenView, *, title: str, action_url: str, base: str, csrf: str, can_go_back: bool,
-                errors: Mapping[str, str] | None = None, checkin_interval: int = 0,
-                messages: Sequence[Mapping[str, str]] = ()) -> str:
+                errors: Mapping[str, str] | None = None, checkin_interval: int = 0, checkin_url: str = "",
+                messages: Sequence[Mapping[str, str]] = (),
+                file_url: Callable[[str, str], str] | None = None) -> str:
     errors = errors or {}
     parts = [_back_form(action_url, csrf) if can_go_back and not view.prevent_back else ""]
     if errors:
@@ -58,6 +61,8 @@ def screen_page(view: ScreenView, *, title: str, action_url: str, base: str, csr
     if view.subquestion:
         parts.append(f'<div class="subquestion">{view.subquestion}</div>')
     parts.extend(_field(i, f, errors.get(f.variable or "")) for i, f in enumerate(view.fields))
+    if view.attachments and file_url is not None:
+        parts.append(_attachments(view, file_url))
     parts.append(_actions(view, errors))
     if view.help:
         parts.append(f'<details class="help"><summary>Help</summary>{view.help}</details>')
@@ -66,8 +71,24 @@ def screen_page(view: ScreenView, *, title: str, action_url: str, base: str, csr
     parts.append("</form>")
     if view.right:
         parts.append(f'<aside class="right">{view.right}</aside>')
-    attrs = f' data-checkin-interval="{checkin_interval}"' if view.check_in else ""
-    return layout(title, "".join(parts), base, refresh=view.reload_seconds, body_attrs=attrs)
+    # static/checkin.js posts to checkin_url every checkin_interval ms (0: no check-ins)
+    checkin = checkin_interval > 0 and bool(checkin_url)
+    attrs = (f' data-checkin-url="{_a(checkin_url)}" data-checkin-interval="{int(checkin_interval)}"'
+             if checkin else "")
+    return layout(title, "".join(parts), base, refresh=view.reload_seconds, body_attrs=attrs,
+                  scripts=("checkin.js",) if checkin else ())
+
+
+def _attachments(view: ScreenView, file_url: Callable[[str, str], str]) -> str:
+    items = []
+    for doc in view.attachments:
+        links = " ".join(
+            f'<a class="btn btn-secondary" href="{_a(file_url(doc.file_id, f"{doc.filename}.{fmt}"))}" download>'
+            f"{escape(fmt.upper())}</a>" for fmt in doc.formats)
+        description = f'<p class="hint">{escape(doc.description)}</p>' if doc.description else ""
+        items.append(f'<li class="document"><span class="document-name">{escape(doc.name)}</span>'
+                     f"{description} {links}</li>")
+    return f'<section class="documents" aria-label="Documents"><ul>{"".join(items)}</ul></section>'
 
 
 def _priority(message: Mapping[str, str]) -> str:
@@ -125,7 +146,7 @@ def _field(index: int, f: RenderedField, error: str | None) -> str:
         kind = "checkbox" if f.datatype == "checkboxes" else "radio"
         options = "".join(
             f'<div class="option"><input type="{kind}" id="{fid}-{n}" name="{name}" value="{_a(c.value)}"'
-            f'{" checked" if c.selected else ""}{required if kind == "radio" else ""}>'
+            f'{_data_value(f, n)}{" checked" if c.selected else ""}{required if kind == "radio" else ""}>'
             f' <label for="{fid}-{n}">{c.label}</label></div>'
             for n, c in enumerate(f.choices))
         legend = f"<legend>{label}</legend>" if label else ""
@@ -137,8 +158,8 @@ def _field(index: int, f: RenderedField, error: str | None) -> str:
 def _control(fid: str, name: str, f: RenderedField, aria: str, required: str) -> str:
     if f.datatype == "dropdown" or (f.choices and f.datatype != "combobox"):
         options = '<option value="">Select...</option>' + "".join(
-            f'<option value="{_a(c.value)}"{" selected" if c.selected else ""}>{c.label}</option>'
-            for c in f.choices)
+            f'<option value="{_a(c.value)}"{_data_value(f, n)}{" selected" if c.selected else ""}>{c.label}</option>'
+            for n, c in enumerate(f.choices))
         return f'<select id="{fid}" name="{name}"{aria}{required}>{options}</select>'
     if f.datatype == "combobox":
         options = "".join(f'<option value="{_a(c.value)}">{c.label}</option>' for c in f.choices)
@@ -170,6 +191,14 @@ def _js_attrs(f: RenderedField) -> str:
     if f.variable:
         attrs += f' data-variable="{_a(f.variable)}"'
     return attrs
+
+
+def _data_value(f: RenderedField, index: int) -> str:
+    """The real value behind a choice (its form value is its position), for static/checkin.js's `fields`."""
+    value = f.choice_values[index] if index < len(f.choice_values) else None
+    if value is None or not isinstance(value, (str, int, float)):  # bool is an int; objects stay hidden
+        return ""
+    return f' data-value="{_a(value)}"'
 
 
 def _text_value(f: RenderedField) -> str:

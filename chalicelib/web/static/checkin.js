@@ -1,0 +1,189 @@
+// Check-ins: while a screen is open, ask the server every few seconds for news
+// (notifications of finished background tasks) and apply the commands it returns.
+// The body carries data-checkin-url and data-checkin-interval (ms); 0 or absent = off.
+(function () {
+  "use strict";
+  var body = document.body;
+  var url = body.dataset.checkinUrl;
+  var interval = parseInt(body.dataset.checkinInterval || "0", 10);
+  var form = document.querySelector("form.screen");
+  if (!url || !(interval > 0) || !form) { return; }
+
+  var code = String(Math.floor(Math.random() * 1e9)); // this page load's checkinCode
+  var csrf = (form.querySelector("input[name=_csrf]") || {}).value || "";
+  var pending = null; // the AbortController of the check-in in flight
+  var timer = null;
+  var initial = true;
+  var lastRefresh = 0;
+
+  function fieldsOf(variable) {
+    return form.querySelectorAll('[data-variable="' + CSS.escape(variable) + '"]');
+  }
+
+  // The form's current values, keyed by variable name (as docassemble's `parameters`).
+  function parameters() {
+    var out = { _initial: initial, _changed: null };
+    form.querySelectorAll("[data-variable]").forEach(function (field) {
+      var inputs = field.querySelectorAll("input, select, textarea");
+      if (!inputs.length) { return; }
+      var first = inputs[0];
+      if (first.type === "checkbox") {
+        out[field.dataset.variable] = inputs.length === 1 ? (first.checked ? "True" : "False")
+          : Array.from(inputs).filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
+      } else if (first.type === "radio") {
+        var chosen = Array.from(inputs).find(function (i) { return i.checked; });
+        out[field.dataset.variable] = chosen ? chosen.value : "";
+      } else {
+        out[field.dataset.variable] = first.value;
+      }
+    });
+    return out;
+  }
+
+  function flash(text) {
+    var region = document.getElementById("flash");
+    if (!region) { return; }
+    var alert = document.createElement("div");
+    alert.className = "alert alert-info";
+    alert.textContent = String(text);
+    region.appendChild(alert);
+  }
+
+  function refresh() {
+    var now = Date.now();
+    if (now - lastRefresh < interval) { return; }
+    lastRefresh = now;
+    stop();
+    window.location.replace(form.action); // a GET of the interview, never a re-submit
+  }
+
+  // choices: ["a"] | {"a": "A"} | [{"a": "A"}] | [["a", "A"]] | [{value, label}]  ->  [[value, label], ...]
+  function pairs(choices) {
+    if (!Array.isArray(choices)) { return Object.entries(choices || {}); }
+    return choices.map(function (c) {
+      if (Array.isArray(c)) { return [c[0], c.length > 1 ? c[1] : c[0]]; }
+      if (c === null || typeof c !== "object") { return [c, c]; }
+      if ("value" in c || "label" in c) { return ["value" in c ? c.value : c.label, "label" in c ? c.label : c.value]; }
+      return Object.entries(c)[0] || ["", ""];
+    });
+  }
+
+  // As Python prints it: the page's data-value attributes hold str(value).
+  function text(value) {
+    if (value === true || value === false) { return value ? "True" : "False"; }
+    return value === null || value === undefined ? "" : String(value);
+  }
+
+  // Choices are posted by position (value="0", "1"...); data-value holds the real value.
+  function matches(el, values) {
+    return values.indexOf(el.dataset.value !== undefined ? el.dataset.value : el.value) >= 0;
+  }
+
+  function truthy(value) { return [true, 1, "1", "True", "true", "yes"].indexOf(value) >= 0; }
+
+  function setValue(field, value) {
+    var values = (Array.isArray(value) ? value : [value]).map(text);
+    field.querySelectorAll("input, select, textarea").forEach(function (input) {
+      if (input.type === "checkbox" && field.classList.contains("field-check")) {
+        input.checked = truthy(value); // a yes/no checkbox
+      } else if (input.type === "checkbox" || input.type === "radio") {
+        input.checked = matches(input, values);
+      } else if (input.tagName === "SELECT") {
+        var option = Array.from(input.options).find(function (o) { return o.value !== "" && matches(o, values); });
+        input.value = option ? option.value : "";
+      } else {
+        input.value = text(value);
+      }
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  }
+
+  function setOptions(select, choices) {
+    var blank = select.options.length && select.options[0].value === "" ? select.options[0] : null;
+    select.replaceChildren();
+    if (blank) { select.appendChild(blank); }
+    pairs(choices).forEach(function (p, n) {
+      var option = new Option(text(p[1]), String(n)); // by position, as the server renders them
+      option.dataset.value = text(p[0]);
+      select.appendChild(option);
+    });
+  }
+
+  // spec: a value, or {value?, choices?}
+  function setField(variable, spec) {
+    var detailed = spec !== null && typeof spec === "object" && !Array.isArray(spec) &&
+      ("value" in spec || "choices" in spec);
+    fieldsOf(variable).forEach(function (field) {
+      if (detailed && spec.choices) {
+        field.querySelectorAll("select").forEach(function (select) { setOptions(select, spec.choices); });
+      }
+      if (!detailed || "value" in spec) { setValue(field, detailed ? spec.value : spec); }
+    });
+  }
+
+  function backgroundResponse(value) {
+    (Array.isArray(value) ? value : [value]).forEach(function (item) {
+      if (!item || item.target === undefined) { return; }
+      var name = String(item.target).replace(/[^A-Za-z0-9_]/g, "");
+      document.querySelectorAll(".datarget" + name).forEach(function (el) {
+        el.innerHTML = item.content === undefined || item.content === null ? "" : String(item.content); // author HTML
+      });
+    });
+  }
+
+  function apply(command) {
+    var value = command.value;
+    switch (command.extra) {
+      case "flash": flash(value); break;
+      case "refresh": refresh(); break;
+      case "javascript":
+        try { new Function(String(value))(); } catch (err) { console.error("check-in javascript failed:", err); }
+        break;
+      case "fields":
+        Object.keys(value || {}).forEach(function (variable) { setField(variable, value[variable]); });
+        break;
+      case "backgroundresponse": backgroundResponse(value); break;
+      default: break;
+    }
+  }
+
+  function checkin() {
+    if (pending) { return; } // skip the tick while one is pending
+    var data = new URLSearchParams({ csrf_token: csrf, checkinCode: code, parameters: JSON.stringify(parameters()) });
+    initial = false;
+    pending = new AbortController();
+    fetch(url, { method: "POST", body: data, credentials: "same-origin", signal: pending.signal,
+                 headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        if (response.status >= 400 && response.status < 500) { stop(); } // no session, bad token: give up
+        return response.ok ? response.json() : null;
+      })
+      .then(function (reply) {
+        if (!reply || !reply.success || String(reply.checkin_code) !== code) { return; }
+        (reply.commands || []).forEach(function (command) {
+          try { apply(command); } catch (err) { console.error("check-in command failed:", command, err); }
+        });
+      })
+      .catch(function (err) { if (err.name !== "AbortError") { console.warn("check-in failed:", err); } })
+      .finally(function () { pending = null; });
+  }
+
+  function start() {
+    stop();
+    timer = window.setTimeout(function () {
+      checkin();
+      timer = window.setInterval(checkin, interval);
+    }, 100);
+  }
+
+  function stop() {
+    window.clearTimeout(timer);
+    window.clearInterval(timer);
+    timer = null;
+    if (pending) { pending.abort(); }
+  }
+
+  window.addEventListener("pagehide", stop);
+  window.addEventListener("pageshow", function (event) { if (event.persisted) { start(); } });
+  start();
+})();
