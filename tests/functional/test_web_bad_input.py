@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 
 
+_BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # what Chromium sends
+
+
 class Browser:
     """A cookie-keeping driver of the chalice test client."""
 
@@ -17,7 +20,7 @@ class Browser:
         self.cookie = ""
 
     def get(self, path: str) -> Any:
-        response = self.client.http.get(path, headers={"cookie": self.cookie})
+        response = self.client.http.get(path, headers={"cookie": self.cookie, "accept": _BROWSER_ACCEPT})
         for value in response.headers.get("Set-Cookie", []):
             self.cookie = value.split(";")[0]
         return response
