@@ -144,6 +144,120 @@ def _api_path(client: Any, key: str, name: str, steps: list[Step]) -> float:
     return _median_ms(samples)
 
 
+TASK_RUNS = int(os.environ.get("BENCH_TASK_RUNS", "10"))
+THROUGHPUT_TASKS = int(os.environ.get("BENCH_THROUGHPUT_TASKS", "100"))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _http(method: str, url: str, data: dict[str, Any] | None = None, key: str = "") -> Any:
+    import urllib.request
+
+    body = json.dumps(data).encode() if data is not None else None
+    request = urllib.request.Request(url, data=body, method=method,
+                                     headers={"X-API-Key": key, "Content-Type": "application/json"})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")
+
+
+def task_latency_bench() -> tuple[float, float]:
+    """On the local stack (serialized moto, web server, worker thread): from the answer that
+    commits a background task to (a) the task being done and (b) its flash reaching a check-in."""
+    from chalicelib.local.stack import LocalStack
+    from chalicelib.settings import Settings
+
+    key = "BenchKey0123456789abcdefghijklmn"
+    settings = Settings.from_env({"PORT": str(_free_port()), "MOTO_PORT": str(_free_port()), "API_KEY": key,
+                                  "INTERVIEW_PATH": str(EXAMPLES), "ADMIN_PASSWORD": "bench-password"})
+    done, noted = [], []
+    with LocalStack(settings) as stack:
+        api = f"{stack.web.url}/api"
+        for _ in range(TASK_RUNS):
+            new = _http("GET", f"{api}/session/new?i=background_action_flash.yml", key=key)
+            ids = {"i": "background_action_flash.yml", "session": new["session"], "secret": new["secret"]}
+            query = "&".join(f"{k}={v}" for k, v in ids.items())
+            start = time.perf_counter()
+            _http("POST", f"{api}/session", {**ids, "variables": {"value_to_add": 5}}, key)
+            while _http("GET", f"{api}/session/tasks?{query}", key=key)[0]["status"] != "done":
+                time.sleep(0.005)
+            done.append(time.perf_counter() - start)
+            while not _http("POST", f"{api}/session/checkin", ids, key)["commands"]:
+                time.sleep(0.005)
+            noted.append(time.perf_counter() - start)
+    return _median_ms(done), _median_ms(noted)
+
+
+def worker_throughput_bench() -> float:
+    """Tasks per second through the real SQS handler, in-process (moto in memory, one thread)."""
+    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                       "AWS_DEFAULT_REGION": "us-east-1", "INTERVIEW_PATH": str(EXAMPLES)})
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    from moto import mock_aws
+
+    with mock_aws():
+        from moto.moto_api._internal.models import moto_api_backend
+
+        from app import app
+        from chalicelib.engine.evaluator import Request
+        from chalicelib.local.drainer import QueueDrainer
+        from chalicelib.local.resources import create_resources
+        from chalicelib.runtime.services import Services
+        from chalicelib.runtime.sessions import Sessions
+        from chalicelib.settings import Settings
+        from chalicelib.web import context
+
+        moto_api_backend.reset()
+        create_resources()
+        services = Services.from_settings(Settings.from_env())
+        context.use_services(services)
+        sessions = Sessions(services)
+        name = "background_action.yml"
+        for _ in range(THROUGHPUT_TASKS):
+            ref, _ = sessions.start(name, interface="api")
+            sessions.set_variables(ref, Request(name, ref.session_id, interface="api"),
+                                   lambda answers: answers.update(value_to_add=5))
+        start = time.perf_counter()
+        handled = QueueDrainer(app).drain(max_rounds=THROUGHPUT_TASKS)
+        elapsed = time.perf_counter() - start
+        context.use_services(None)
+        return handled / elapsed
+
+
+def worker_memory_throughput_bench() -> float:
+    """Tasks per second of our worker code alone: in-memory stores and queue, one thread."""
+    from chalicelib.engine.evaluator import Request
+    from chalicelib.runtime.queue import MemoryTaskQueue
+    from chalicelib.runtime.services import Services
+    from chalicelib.runtime.sessions import Sessions
+    from chalicelib.settings import Settings
+
+    services = Services.in_memory(Settings.from_env({"INTERVIEW_PATH": str(EXAMPLES)}))
+    sessions = Sessions(services)
+    name = "background_action.yml"
+    for _ in range(THROUGHPUT_TASKS):
+        ref, _ = sessions.start(name, interface="api")
+        sessions.set_variables(ref, Request(name, ref.session_id, interface="api"),
+                               lambda answers: answers.update(value_to_add=5))
+    queue = services.queue
+    assert isinstance(queue, MemoryTaskQueue)
+    messages = [json.dumps(m) for m in queue.sent]
+    start = time.perf_counter()
+    for body in messages:
+        sessions.tasks.handle(body, 1)
+    elapsed = time.perf_counter() - start
+    done = sum(services.store.load_task(m["session"], m["task"]).status == "done"  # type: ignore[union-attr]
+               for m in queue.sent)
+    assert done == len(messages), f"only {done} of {len(messages)} tasks ended done"
+    return len(messages) / elapsed
+
+
 def import_bench(runs: int = 5) -> tuple[float, float]:
     """Cold import of app.py in a fresh interpreter: median ms, and resident memory (MB) after it."""
     code = ("import time, resource; t = time.perf_counter(); import app; d = time.perf_counter() - t; "
@@ -172,6 +286,12 @@ def main() -> None:
     cold, rss = import_bench()
     print(f"cold import of app.py: {cold:.0f} ms; resident memory after import: {rss:.1f} MB")
     print("targets: (a) <= 0.5 ms, (b) <= 15 ms, cold import <= 400 ms, memory <= 100 MB")
+    done, noted = task_latency_bench()
+    print(f"background task on the local stack ({TASK_RUNS} runs, median): committing turn -> done "
+          f"{done:.0f} ms; -> notification at check-in {noted:.0f} ms")
+    print(f"worker throughput in-process, one thread: {worker_throughput_bench():.1f} tasks/s through SQS and "
+          f"DynamoDB on moto; {worker_memory_throughput_bench():.0f} tasks/s on the in-memory stores "
+          f"(our code alone; {THROUGHPUT_TASKS} tasks)")
 
 
 if __name__ == "__main__":

@@ -95,14 +95,21 @@ class QueueDrainer:
                 settle_seconds = 0.0
         return total
 
-    def run(self, stopping: threading.Event, wait_seconds: int = 1) -> None:
-        """Poll until `stopping` is set (the local stack's worker thread)."""
+    def run(self, stopping: threading.Event, idle_seconds: float = 0.05) -> None:
+        """Poll until `stopping` is set (the local stack's worker thread).
+
+        Short polls with a short idle pause, not SQS long polling: the embedded moto
+        answers one request at a time, so a long poll would hold up every other
+        request (the web pages' reads and writes) while it waits."""
         while not stopping.is_set():
+            handled = 0
             for source in self.sources:
                 if stopping.is_set():
                     break
                 try:
-                    self.poll(source, wait_seconds=wait_seconds)
+                    handled += self.poll(source)
                 except Exception:  # keep draining: a bad moment of the queue must not stop the worker
                     log.exception("polling %s failed", source.queue_name)
                     stopping.wait(1.0)
+            if not handled:
+                stopping.wait(idle_seconds)
