@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from typing import Any
 
 _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 def safe_filename(name: str) -> str:
-    cleaned = _SAFE.sub("_", name.strip().replace(" ", "_")).strip("_.")
+    """A portable file name: ASCII letters, digits, `-` and `_` ("résumé 2024" → "resume_2024")."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    cleaned = _SAFE.sub("_", ascii_name.strip().replace(" ", "_")).strip("_.")
     return cleaned[:80] or "document"
 
 

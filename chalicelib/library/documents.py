@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.engine.documents import safe_filename
+from chalicelib.engine import documents as _engine_documents
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -376,16 +376,31 @@ def _serialize(events: Sequence[_Event]) -> str:
 
 
 def _for_fpdf(events: Sequence[_Event]) -> list[_Event]:
-    """Adapt the events to fpdf2's HTML: it indents a block by its own tag only.
+    """Adapt the events to what fpdf2's HTML rendering can do.
 
-    A paragraph inside a block quote becomes a <blockquote> of its own (fpdf2
-    would not indent a <p>), and tables get all their borders, like Word's Table Grid.
+    fpdf2 indents a block by its own tag only, so a paragraph inside a block
+    quote becomes a <blockquote> of its own. A table cell holds one piece of
+    plain text there (bold or italic only for the whole cell), so a cell's
+    text is joined and its inline tags dropped. Tables get all their borders,
+    like Word's Table Grid.
     """
     out: list[_Event] = []
     quotes = 0
-    for kind, tag, value in events:
-        if kind == "text":
-            out.append((kind, tag, value))
+    cell: list[_Event] | None = None
+    for event in events:
+        kind, tag, value = event
+        if cell is not None and not (kind == "end" and tag in ("td", "th")):
+            cell.append(event)
+        elif kind == "text":
+            out.append(event)
+        elif tag in ("td", "th"):
+            if kind == "start":
+                out.append(event)
+                cell = []
+            else:
+                out.extend(_plain_cell(cell or []))
+                out.append(event)
+                cell = None
         elif tag == "blockquote":
             quotes += 1 if kind == "start" else -1
         elif tag == "p" and quotes:
@@ -393,8 +408,30 @@ def _for_fpdf(events: Sequence[_Event]) -> list[_Event]:
         elif tag == "table" and kind == "start":
             out.append((kind, tag, "1"))
         else:
-            out.append((kind, tag, value))
+            out.append(event)
     return out
+
+
+def _plain_cell(events: Sequence[_Event]) -> list[_Event]:
+    """One text event for a table cell, in <b>/<i> if all of its text is bold/italic."""
+    texts: list[str] = []
+    open_tags: list[str] = []
+    bold = italic = True
+    for kind, tag, _ in events:
+        if kind == "start":
+            open_tags.append(tag)
+        elif kind == "end" and tag in open_tags:
+            del open_tags[len(open_tags) - 1 - open_tags[::-1].index(tag)]
+        elif kind == "text":
+            texts.append(tag)
+            if tag.strip():  # a space between a bold and an italic word decides nothing
+                bold = bold and "b" in open_tags
+                italic = italic and "i" in open_tags
+    text = "".join(texts).strip()
+    if not text:
+        return []
+    wrappers = [tag for tag, on in (("b", bold), ("i", italic)) if on]
+    return [("start", t, "") for t in wrappers] + [("text", text, "")] + [("end", t, "") for t in reversed(wrappers)]
 
 
 def _xml_safe(text: str) -> str:
@@ -763,6 +800,17 @@ def render_docx(html: str, title: str = "") -> bytes:
 # ---------------------------------------------------------------------------
 
 _RENDERERS: dict[str, Callable[[str, str], bytes]] = {"pdf": render_pdf, "docx": render_docx}
+
+
+def safe_filename(name: str) -> str:
+    """A file name without extension that is safe anywhere: "../x y" → "x_y".
+
+    Letters and digits (ASCII), "-" and "_" are kept; spaces and every other
+    character become "_"; "_" and "." are trimmed from the ends; at most 80
+    characters; "document" when nothing is left. It is the engine's rule, so
+    these names match the ones the runtime stores the files under.
+    """
+    return _engine_documents.safe_filename(name)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ FUNCTION_ENVIRONMENT = {
     "TABLE_NAME": {"Ref": "InterviewData"},
     "BLOB_BUCKET": {"Ref": "BlobBucket"},
     "TASK_QUEUE": {"Fn::GetAtt": ["TaskQueue", "QueueName"]},
+    "TASK_MAX_ATTEMPTS": "3",
 }
 
 THROWAWAY_APP = """\
@@ -70,6 +71,15 @@ def test_short_tags_load_as_long_form_intrinsics() -> None:
     redrive = resources["TaskQueue"]["Properties"]["RedrivePolicy"]
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["TaskDeadLetterQueue", "Arn"]}
     assert resources["APIHandler"]["Properties"]["Environment"]["Variables"] == FUNCTION_ENVIRONMENT
+
+
+def test_the_dead_letter_redrive_matches_the_workers_attempts() -> None:
+    # The worker fails a task on its last attempt; SQS must move the message on the next receive.
+    resources = load_template()["Resources"]
+    attempts = resources["APIHandler"]["Properties"]["Environment"]["Variables"]["TASK_MAX_ATTEMPTS"]
+    assert resources["TaskQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == int(attempts)
+    assert Settings.task_max_attempts == int(attempts)
+    assert resources["TaskQueue"]["Properties"]["VisibilityTimeout"] >= 6 * 30
 
 
 def test_local_names_agree_with_settings_and_chalice_config() -> None:

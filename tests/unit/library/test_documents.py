@@ -219,6 +219,36 @@ def test_pdf_never_fetches_or_links_unsafe_targets() -> None:
     assert b"javascript" not in data and b"192.0.2.1" not in data
 
 
+def test_pdf_table_cells_with_mixed_formatting_keep_their_text() -> None:
+    html = to_html("| Name | [Site](https://x.example) |\n|---|---|\n| `Ann` | **very** *nice* |\n| **Bob** | |\n")
+    text = pdf_text(render_pdf(html))
+    for cell in ("Name", "Site", "Ann", "very nice", "Bob"):
+        assert cell in text
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<table><tr><td><ul><li>a</li></ul><table><tr><td>n</td></tr></table></td></tr></table>",
+        "<li>orphan item</li><tr><td>orphan cell</td></tr><td>loose</td>",
+        "<b><p>block in inline</p></b></i></li><p><div>div in p</div>",
+        "<blockquote><blockquote><ul><li><h2>deep</h2><hr><pre>x</pre></li></ul></blockquote></blockquote>",
+        "<a href='#x'>anchor</a> <a>bare</a> <a href='https://a.example'><a href='https://b.example'>n</a></a>",
+        "<ul type='square'><li>t</li></ul><ol start='x'><li>t</li></ol><ol start='-3'><li>t</li></ol>",
+        "<dl><dt>term<dd>definition</dl><center>c</center><font color=red>f</font>x<sup>2</sup>H<sub>2</sub>O",
+    ],
+)
+def test_messy_html_renders_in_both_formats(markup: str) -> None:
+    words = [w for w in re.findall(r">([^<>]+)<", markup) if w.strip()]
+    text = pdf_text(render_pdf(markup))
+    document = open_docx(render_docx(markup))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    document_text = "\n".join([t for _, t in paragraphs(document)] + cells)
+    for word in words:
+        assert word.strip() in text
+        assert word.strip() in document_text
+
+
 # --- DOCX -----------------------------------------------------------------------------------------
 
 
