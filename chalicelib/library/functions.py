@@ -253,6 +253,11 @@ class AuthorFunctions:
         if ui_notification not in (None, "flash", "refresh", "javascript", "fields"):
             raise ValueError(f"background_action() got ui_notification={ui_notification!r}; expected None, "
                              "'flash', 'refresh', 'javascript' or 'fields'")
+        # A block re-run in the same turn (after a name it needed was asked) calls this again
+        # with the same arguments: give back the same task rather than queue a second one.
+        for queued in self.ev.outbox:
+            if (queued.action, queued.ui) == (str(action), ui_notification) and queued.arguments == kwargs:
+                return BackgroundTask(queued.task_id, queued.action)
         task = NewTask(uuid.uuid4().hex, str(action), dict(kwargs), ui_notification)
         self.ev.outbox.append(task)
         return BackgroundTask(task.task_id, task.action)

@@ -297,3 +297,30 @@ def test_the_trace_of_an_author_error_shows_only_interview_frames() -> None:
     assert trace.startswith("Traceback (most recent call last):")
     assert 'File "inline.yml", line 4' in trace
     assert "chalicelib" not in trace and trace.rstrip().endswith("ZeroDivisionError: division by zero")
+
+
+def test_a_block_re_run_in_the_same_turn_queues_its_background_task_once() -> None:
+    # Given a block that starts a task, then needs a name that a code block computes,
+    # so the engine runs the first block again, in the same turn, once the name exists
+    text = """
+mandatory: True
+code: |
+  runs = runs + 1 if defined('runs') else 1
+  the_task = background_action('work', n=1)
+  extra_needed
+---
+code: |
+  extra_needed = 'x'
+---
+mandatory: True
+question: Ran ${ runs } times
+"""
+    from chalicelib.engine.evaluator import Evaluation, Request
+    from chalicelib.library import namespace
+
+    run = Run(text)
+    ev = Evaluation(run.interview, {}, Request("inline.yml", "S" * 32), namespace.build)
+    outcome = ev.run()
+    # Then the block ran twice but one task is queued
+    assert outcome.screen is not None and outcome.screen.question == "Ran 2 times"
+    assert len(ev.outbox) == 1
