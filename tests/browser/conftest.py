@@ -9,6 +9,13 @@
   the server as base URL, so `page.goto("/interview?i=actions.yml")` works.
 - `outside`: the pages the browser opened on other sites. Every other host name
   resolves to a local stub site (see outside.py): the tests never touch the network.
+- `fast_checkin`: the app's settings with a 1 s check-in interval and no retry delay.
+- `worker`: the SQS worker, run dry from the test thread with `worker.drain()`.
+
+moto's in-process backend is not thread-safe, and every screen page now checks in
+(static/checkin.js) while the test works: the server handles one request at a time
+(`APP_LOCK`), and `worker.drain()` holds the same lock, so only one thread is ever
+inside moto.
 
 Every test module here sets `pytestmark = pytest.mark.browser`.
 """
@@ -29,6 +36,8 @@ from tests.browser.outside import OutsideServer
 ROOT = Path(__file__).resolve().parents[2]
 _SKIPPED_BECAUSE: list[str] = []  # shown at the end of the run (a skip inside a fixture is easy to miss)
 TIMEOUT_MS = 15_000
+CHECKIN_INTERVAL_MS = 1000  # the `fast_checkin` interval (the smallest the settings allow)
+APP_LOCK = threading.Lock()  # one request (or worker drain) at a time inside the app and moto
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
@@ -46,6 +55,10 @@ def _quiet_handler_cls() -> type:
     class QuietHandler(ChaliceRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
             return None
+
+        def _generic_handle(self) -> None:
+            with APP_LOCK:
+                super()._generic_handle()
 
     return QuietHandler
 
@@ -86,6 +99,39 @@ def server(services: Any) -> Iterator[str]:
         srv.server.shutdown()
         srv.server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def fast_checkin(services: Any) -> Any:
+    """The services with a short check-in interval and no delay before a task's retry; yields the settings."""
+    import dataclasses
+
+    from chalicelib.web import context
+
+    settings = dataclasses.replace(services.settings, checkin_interval=CHECKIN_INTERVAL_MS, task_retry_seconds=0)
+    context.use_services(dataclasses.replace(services, settings=settings))
+    return settings
+
+
+class Worker:
+    """The SQS worker, run from the test thread between page actions (holding APP_LOCK)."""
+
+    def __init__(self, drainer: Any) -> None:
+        self.drainer = drainer
+
+    def drain(self) -> int:
+        """Run every queue dry; the count of messages handled."""
+        with APP_LOCK:
+            handled: int = self.drainer.drain()
+        return handled
+
+
+@pytest.fixture
+def worker(services: Any, fresh_aws: dict[str, Any]) -> Worker:
+    from app import app
+    from chalicelib.local.drainer import QueueDrainer
+
+    return Worker(QueueDrainer(app, sqs=fresh_aws["sqs"]))
 
 
 @pytest.fixture(scope="session")

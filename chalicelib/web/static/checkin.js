@@ -151,8 +151,8 @@
     if (pending) { return; } // skip the tick while one is pending
     var data = new URLSearchParams({ csrf_token: csrf, checkinCode: code, parameters: JSON.stringify(parameters()) });
     initial = false;
-    pending = new AbortController();
-    fetch(url, { method: "POST", body: data, credentials: "same-origin", signal: pending.signal,
+    var mine = pending = new AbortController();
+    fetch(url, { method: "POST", body: data, credentials: "same-origin", signal: mine.signal,
                  headers: { "Accept": "application/json" } })
       .then(function (response) {
         if (response.status >= 400 && response.status < 500) { stop(); } // no session, bad token: give up
@@ -165,7 +165,7 @@
         });
       })
       .catch(function (err) { if (err.name !== "AbortError") { console.warn("check-in failed:", err); } })
-      .finally(function () { pending = null; });
+      .finally(function () { if (pending === mine) { pending = null; } });
   }
 
   function start() {
