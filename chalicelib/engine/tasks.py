@@ -17,6 +17,7 @@ class NewTask:
     action: str
     arguments: dict[str, Any]
     ui: str | None = None
+    revoked: bool = False  # revoked in the turn that started it: stored as failed, never queued
 
 
 @dataclass(frozen=True)

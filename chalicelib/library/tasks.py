@@ -8,6 +8,7 @@ only the task's id and action name.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -95,7 +96,12 @@ class BackgroundTask:
 
     def revoke(self, terminate: bool = True) -> bool:
         """Cancel the task if it has not finished; True if it was cancelled."""
-        port = active.current().request.tasks
+        evaluation = active.current()
+        for position, queued in enumerate(evaluation.outbox):
+            if queued.task_id == self.task_id:  # started in this very turn: it will never be queued
+                evaluation.outbox[position] = dataclasses.replace(queued, revoked=True)
+                return not queued.revoked
+        port = evaluation.request.tasks
         return bool(port.revoke(self.task_id)) if port is not None else False
 
 

@@ -109,11 +109,14 @@ class TaskService:
                 if sealed_key else b""
             record = TaskRecord(head.session_id, new.task_id, head.interview, new.action, QUEUED, now,
                                 ui=new.ui or "", payload=payload, key_wrap=wrap)
+            if new.revoked:
+                record = dataclasses.replace(record, status=FAILED, revoked=True, finished=now, reason="revoked")
             writes.append(TaskWrite(record))
         return writes
 
     def enqueue(self, records: Sequence[TaskRecord]) -> None:
         """Send the messages of committed tasks. A lost send is recovered by the sweep."""
+        records = [r for r in records if r.status == QUEUED]
         if not records:
             return
         try:
