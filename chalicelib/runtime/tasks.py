@@ -133,12 +133,15 @@ class TaskService:
 
     def records(self, session_id: str, sweep: bool = True) -> list[TaskRecord]:
         tasks = self.services.store.list_tasks(session_id)
-        if sweep:
-            self.sweep(tasks)
-        return tasks
+        if not sweep:
+            return tasks
+        revived = {t.task_id: t for t in self.sweep(tasks)}
+        return [revived.get(t.task_id, t) for t in tasks]
 
-    def sweep(self, tasks: Sequence[TaskRecord]) -> None:
-        """Send again a running task whose lease ran out, or a queued one long unclaimed."""
+    def sweep(self, tasks: Sequence[TaskRecord]) -> list[TaskRecord]:
+        """Send again a running task whose lease ran out, or a queued one long unclaimed;
+        returns the tasks it sent again, as they are now."""
+        sent: list[TaskRecord] = []
         now = time.time()
         stale_after = 2 * self.settings.task_lease_seconds
         for task in tasks:
@@ -156,6 +159,8 @@ class TaskService:
             log.warning("task %s (%s) of %s was %s; sending it again", task.task_id, task.action, task.session_id,
                         "past its lease" if expired else "never picked up")
             self.enqueue([revived])
+            sent.append(revived)
+        return sent
 
     def revoke(self, session_id: str, task_id: str) -> bool:
         task = self.services.store.load_task(session_id, task_id)

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-
 _BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # what Chromium sends
 
 
