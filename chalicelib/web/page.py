@@ -83,7 +83,10 @@ def _attachments(view: ScreenView, file_url: Callable[[str, str], str]) -> str:
     items = []
     for doc in view.attachments:
         links = " ".join(
-            f'<a class="btn btn-secondary" href="{_a(file_url(doc.file_id, f"{doc.filename}.{fmt}"))}" download>'
+            # No `download` attribute: Chromium then sends no Accept header, and API Gateway (like
+            # Chalice) serves a binary body only to a request that accepts it. The response's
+            # Content-Disposition makes the link a download anyway.
+            f'<a class="btn btn-secondary" href="{_a(file_url(doc.file_id, f"{doc.filename}.{fmt}"))}">'
             f"{escape(fmt.upper())}</a>" for fmt in doc.formats)
         description = f'<p class="hint">{escape(doc.description)}</p>' if doc.description else ""
         items.append(f'<li class="document"><span class="document-name">{escape(doc.name)}</span>'
