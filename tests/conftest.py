@@ -139,7 +139,7 @@ class Api:
         self.key = key
 
     def _call(self, method: str, path: str, data: Any = None, key: str | None = None) -> ApiResult:
-        headers = {"X-API-Key": self.key if key is None else key}
+        headers = {"X-API-Key": self.key if key is None else key, "Accept": "*/*"}  # as curl and requests send
         body = None
         if data is not None:
             headers["Content-Type"] = "application/json"

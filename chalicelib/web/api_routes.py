@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from chalice import Blueprint, Response
 
@@ -22,6 +22,7 @@ from chalicelib.engine.evaluator import Request
 from chalicelib.engine.screen import OutcomeKind
 from chalicelib.language.errors import InterviewNotFoundError, InterviewSyntaxError
 from chalicelib.library.serialize import jsonable
+from chalicelib.runtime.documents import CONTENT_TYPES, load_document
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
 from chalicelib.runtime.sessions import SessionRef, TurnResult
 from chalicelib.storage.errors import SessionNotFoundError, TamperedDataError, WrongSecretError
@@ -161,7 +162,12 @@ def _question(ref: SessionRef, result: TurnResult) -> Response:
                       "steps": result.head.step, "message_log": list(outcome.message_log)})
     assert outcome.screen is not None
     title = context.services().loader.load(ref.interview).title
-    return _json(question_json(outcome.screen, outcome, title=title, step=result.head.step))
+    data = question_json(outcome.screen, outcome, title=title, step=result.head.step)
+    for attachment in data.get("attachments", []):
+        attachment["url"] = {fmt: f"/api/session/file?i={quote(ref.interview)}&session={ref.session_id}"
+                                  f"&file={attachment['file_id']}/{quote(name)}"
+                             for fmt, name in attachment["filename_with_extension"].items()}
+    return _json(data)
 
 
 def _undefined(err: UndefinedVariableError) -> Response:
@@ -293,6 +299,25 @@ def session_back(user: User, query: dict[str, str], body: dict[str, Any]) -> Res
     except UndefinedVariableError as err:
         return _undefined(err)
     return _question(ref, result)
+
+
+@bp.route("/api/session/file", methods=["GET"])
+@api
+def session_file(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    """An assembled document of the session: `file` is `<file id>/<filename>.<pdf|docx>`."""
+    ref = _ref(query, body)
+    name = query.get("file", "")
+    file_id, _, filename = name.partition("/")
+    fmt = filename.rsplit(".", 1)[-1] if "." in filename else ""
+    if not file_id.isalnum() or fmt not in CONTENT_TYPES or "/" in filename:
+        raise ApiError(400, "Parameter file must be '<file id>/<filename>.pdf' or '.docx', as in the question's "
+                            "attachments.")
+    sessions = context.sessions()
+    data = load_document(sessions.services, ref.session_id, sessions.key_for(ref), name)
+    if data is None:
+        raise ApiError(404, "No such file in this session.")
+    return Response(body=data, status_code=200, headers={
+        "Content-Type": CONTENT_TYPES[fmt], "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # ---------------------------------------------------------------------------- tasks and check-in
