@@ -194,6 +194,17 @@ def task_latency_bench() -> tuple[float, float]:
     return _median_ms(done), _median_ms(noted)
 
 
+def _start_tasks(sessions: Any, count: int) -> None:
+    """`count` sessions of background_action.yml, each with its task queued."""
+    from chalicelib.engine.evaluator import Request
+
+    name = "background_action.yml"
+    for _ in range(count):
+        ref, _ = sessions.start(name, interface="api")
+        sessions.set_variables(ref, Request(name, ref.session_id, interface="api"),
+                               lambda answers: answers.update(value_to_add=5))
+
+
 def worker_throughput_bench() -> float:
     """Tasks per second through the real SQS handler, in-process (moto in memory, one thread)."""
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
@@ -205,7 +216,6 @@ def worker_throughput_bench() -> float:
         from moto.moto_api._internal.models import moto_api_backend
 
         from app import app
-        from chalicelib.engine.evaluator import Request
         from chalicelib.local.drainer import QueueDrainer
         from chalicelib.local.resources import create_resources
         from chalicelib.runtime.services import Services
@@ -218,11 +228,7 @@ def worker_throughput_bench() -> float:
         services = Services.from_settings(Settings.from_env())
         context.use_services(services)
         sessions = Sessions(services)
-        name = "background_action.yml"
-        for _ in range(THROUGHPUT_TASKS):
-            ref, _ = sessions.start(name, interface="api")
-            sessions.set_variables(ref, Request(name, ref.session_id, interface="api"),
-                                   lambda answers: answers.update(value_to_add=5))
+        _start_tasks(sessions, THROUGHPUT_TASKS)
         start = time.perf_counter()
         handled = QueueDrainer(app).drain(max_rounds=THROUGHPUT_TASKS)
         elapsed = time.perf_counter() - start
@@ -232,7 +238,6 @@ def worker_throughput_bench() -> float:
 
 def worker_memory_throughput_bench() -> float:
     """Tasks per second of our worker code alone: in-memory stores and queue, one thread."""
-    from chalicelib.engine.evaluator import Request
     from chalicelib.runtime.queue import MemoryTaskQueue
     from chalicelib.runtime.services import Services
     from chalicelib.runtime.sessions import Sessions
@@ -240,11 +245,7 @@ def worker_memory_throughput_bench() -> float:
 
     services = Services.in_memory(Settings.from_env({"INTERVIEW_PATH": str(EXAMPLES)}))
     sessions = Sessions(services)
-    name = "background_action.yml"
-    for _ in range(THROUGHPUT_TASKS):
-        ref, _ = sessions.start(name, interface="api")
-        sessions.set_variables(ref, Request(name, ref.session_id, interface="api"),
-                               lambda answers: answers.update(value_to_add=5))
+    _start_tasks(sessions, THROUGHPUT_TASKS)
     queue = services.queue
     assert isinstance(queue, MemoryTaskQueue)
     messages = [json.dumps(m) for m in queue.sent]
