@@ -385,6 +385,10 @@ class Evaluation:
         assert template is not None
         from chalicelib.engine.render import RenderedTemplate
 
+        if template.target and self.request.interface == "checkin":
+            # A check-in reply: the content goes to the page's [TARGET], the variable stays undefined.
+            raise BackgroundResponseSignal({"target": template.target,
+                                            "content": template.content.html(self.namespace)})
         rendered = RenderedTemplate(
             subject=template.subject.text(self.namespace) if template.subject else "",
             content=template.content.text(self.namespace),

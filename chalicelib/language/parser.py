@@ -154,7 +154,10 @@ class _BlockParser:
         if not isinstance(source, str):
             raise self.fail("'code' must be Python code as text (use 'code: |')", repr(source))
         code = compile_code(source, self.file, self.key_line("code"), self.raw.number)
-        defined = self._defines(list(assigned_names(source)))
+        # An `event:` code block answers its event only; what it assigns along the way is not
+        # something other blocks may seek from it (docassemble's rule).
+        own = [] if "event" in self.data else list(assigned_names(source))
+        defined = self._defines(own)
         return {**defined, "code": code, "code_source": source,
                 "reconsider": self._reconsider(defined["defines"]),
                 "calls_process_action": calls_function(source, "process_action")}

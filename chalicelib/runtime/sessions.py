@@ -20,7 +20,7 @@ from chalicelib.engine.answers import Answer, apply_answer, current_screen
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import UndefinedVariableError
 from chalicelib.engine.evaluator import Evaluation, Request, UserInfo
-from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind
+from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
 from chalicelib.language.blocks import Interview
 from chalicelib.library import namespace
@@ -164,13 +164,25 @@ class Sessions:
         carries `finalize`'s task writes (so a redelivered message cannot apply it twice)."""
         return self._turn(ref, request, mutate=None, new_step=False, finalize=finalize)
 
-    def checkin(self, ref: SessionRef) -> list[dict[str, Any]]:
-        """The commands waiting for the screen: notifications of finished background tasks.
+    def checkin(self, ref: SessionRef, parameters: Mapping[str, Any] | None = None, changed: str | None = None,
+                initial: bool = False, user: UserInfo | None = None, base_url: str = "") -> list[dict[str, Any]]:
+        """The commands for the open screen: its `check in` action's reply, then the
+        notifications of finished background tasks.
 
-        A cheap read: no evaluation and no write to the session itself."""
-        key = self.key_for(ref)
+        A screen without `check in` costs reads only: no evaluation, no write to the session."""
+        head, step = self.services.store.load(ref.interview, ref.session_id)
+        key = self._key(head, ref)
+        view = current_screen(self._open(head, step, ref).get("_internal", {}))
+        commands: list[dict[str, Any]] = []
+        if view is not None and view.check_in:
+            arguments = {**checkin_arguments(view, parameters or {}), "_initial": bool(initial), "_changed": changed}
+            request = Request(ref.interview, ref.session_id, action=view.check_in, arguments=arguments,
+                              persistent_action=False, user=user or UserInfo(), interface="checkin",
+                              base_url=base_url)
+            result = self._turn(ref, request, mutate=None, new_step=False)
+            commands += checkin_commands(view.check_in, result.outcome)
         self.tasks.records(ref.session_id)  # the sweep: nothing may hang unnoticed
-        return self.tasks.take_commands(ref.session_id, key)
+        return commands + self.tasks.take_commands(ref.session_id, key)
 
     def task_list(self, ref: SessionRef) -> list[TaskRecord]:
         self.key_for(ref)  # the caller must be able to open the session
@@ -324,6 +336,33 @@ class Sessions:
         self.services.store.commit(head, after, None, extras=self._extras(head, kv, key), tasks=tasks)
         self.tasks.enqueue([w.record for w in tasks])
         return after
+
+
+def checkin_arguments(view: ScreenView, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The check-in action's arguments: the raw values by variable name. Choice fields post
+    the choice's position; the action gets the choice's value as text, as in docassemble."""
+    arguments = {str(k): v for k, v in parameters.items() if not str(k).startswith("_")}
+    for shown in view.fields:
+        if shown.variable is None or shown.variable not in arguments or not shown.choice_values:
+            continue
+        positions = {c.value: str(v) for c, v in zip(shown.choices, shown.choice_values, strict=False)}
+        raw = arguments[shown.variable]
+        arguments[shown.variable] = [positions.get(str(r), r) for r in raw] if isinstance(raw, list) \
+            else positions.get(str(raw), raw)
+    return arguments
+
+
+def checkin_commands(action: str, outcome: Outcome | None) -> list[dict[str, Any]]:
+    """docassemble's check-in commands for how the action ended (docassemble-api.md §4)."""
+    if outcome is None or outcome.kind is not OutcomeKind.BACKGROUND:
+        return []
+    if outcome.ui == "refresh":
+        return [{"action": action, "value": None, "extra": "refresh"}]
+    if outcome.ui in ("flash", "javascript", "fields"):
+        return [{"action": action, "value": outcome.value, "extra": outcome.ui}]
+    if outcome.value is None:
+        return []
+    return [{"action": action, "value": outcome.value, "extra": "backgroundresponse"}]
 
 
 def _step_aad(session_id: str, step: int) -> bytes:

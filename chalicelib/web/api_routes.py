@@ -338,7 +338,10 @@ def session_checkin(user: User, query: dict[str, str], body: dict[str, Any]) -> 
     parameters = body.get("parameters", {})
     if not isinstance(parameters, dict):
         raise ApiError(400, "parameters must be an object of variable names to raw string values.")
-    return _json({"commands": context.sessions().checkin(ref)})
+    changed = body.get("changed")
+    commands = context.sessions().checkin(ref, parameters, str(changed) if changed else None,
+                                          _flag(body.get("initial")), user_info(user))
+    return _json({"commands": commands})
 
 
 # ---------------------------------------------------------------------------- session lists

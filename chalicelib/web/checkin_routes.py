@@ -40,6 +40,17 @@ def _form() -> dict[str, Any]:
     return {key: values[-1] for key, values in parse_qs(text, keep_blank_values=True).items()}
 
 
+def _parameters(raw: Any) -> dict[str, Any]:
+    """The form's values as the page sent them: JSON of {variable: raw value}."""
+    if isinstance(raw, dict):
+        return dict(raw)
+    try:
+        data = json.loads(raw) if isinstance(raw, str) and raw else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 @bp.route("/checkin", methods=["POST"], content_types=["application/x-www-form-urlencoded", "application/json"])
 def checkin() -> Response:
     query: dict[str, str] = dict(bp.current_request.query_params or {})
@@ -52,8 +63,12 @@ def checkin() -> Response:
     token = str(form.get("csrf_token") or bp.current_request.headers.get("x-csrf-token") or "")
     if not cookies.csrf_ok(services.settings.server_key, held[0], token):
         return _json({"success": False, "error": "the check-in's security token is missing or wrong"}, 403)
+    parameters = _parameters(form.get("parameters"))
+    changed = parameters.pop("_changed", None)
+    initial = str(parameters.pop("_initial", "")).lower() in ("true", "1")
     try:
-        commands = context.sessions().checkin(SessionRef(name, held[0], held[1]))
+        commands = context.sessions().checkin(SessionRef(name, held[0], held[1]), parameters,
+                                              str(changed) if changed else None, initial)
     except SessionNotFoundError:
         return _json({"success": False, "error": "the session is gone"}, 404)
     except StorageError as err:

@@ -118,3 +118,10 @@ def test_answers_in_code_blocks_are_escaped_once() -> None:
 def test_answers_in_link_targets_keep_their_ampersands() -> None:
     html = Text("[go](${ url })").html({"url": "/interview?i=a.yml&action=x"})
     assert html == '<p><a href="/interview?i=a.yml&amp;action=x">go</a></p>'
+
+
+def test_an_event_code_block_defines_only_its_event() -> None:
+    text = "code: |\n  total = 0\n---\nevent: add\ncode: |\n  total = total + 1\n"
+    interview = parse_interview(text, "e.yml")
+    assert [b.number for b in interview.definers["total"]] == [1]
+    assert [b.number for b in interview.definers["add"]] == [2]
