@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.library import dates, objects, tasks, text
+from chalicelib.library import dates, objects, places, tasks, text
 from chalicelib.library.functions import AuthorFunctions
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ def _static() -> dict[str, Any]:
     global _STATIC
     if _STATIC is None:
         names: dict[str, Any] = {}
-        for module in (text, dates, objects, tasks):
+        for module in (text, dates, objects, tasks, places):
             names.update({n: getattr(module, n) for n in getattr(module, "__all__", ())})
         _STATIC = names
     return _STATIC

@@ -92,3 +92,30 @@ def test_a_check_in_on_a_plain_screen_leaves_the_session_unchanged(api: Api, ser
     assert session.checkin({"info_is_verified": "True"}) == []
     after, _ = services.store.load("actions.yml", session.ids["session"])
     assert after.version == before.version
+
+
+def test_country_state_replaces_the_state_choices_when_the_country_changes(api: Api, examples: Any) -> None:
+    session = CheckinSession(api, "country-state.yml")
+    screen = api.get(f"/api/session/question?{session.query}").json
+    country, state = screen["fields"]
+    assert {"label": "Germany", "value": "DE"} in country["choices"]
+    assert {"label": "Texas", "value": "TX"} in state["choices"]
+    assert state["js_enable_if"] == "val('country')"
+    # When the country changes to Canada, the state dropdown gets Canada's provinces
+    (command,) = session.checkin({"country": "CA", "state": ""}, changed="country")
+    assert (command["action"], command["extra"]) == ("update_states_list", "fields")
+    assert command["value"]["state"]["choices"]["QC"] == "Quebec"
+    # and a change of another field replaces nothing
+    assert session.checkin({"country": "CA", "state": "QC"}, changed="state") == []
+    final = session.answer({"country": "CA", "state": "QC"})
+    assert final["questionText"] == "You live in\nQuebec\nin\nCanada."
+    assert "Your state code is <code>QC</code>." in final["subquestionText"]
+
+
+def test_ajax_refresh_asks_for_a_refresh_when_the_number_changes(api: Api, examples: Any) -> None:
+    session = CheckinSession(api, "ajax-refresh.yml")
+    assert session.checkin({"number_of_things": "3"}) == []
+    assert session.checkin({"number_of_things": "5"}, changed="number_of_things") == [
+        {"action": "set_number_of_things", "value": None, "extra": "refresh"}]
+    screen = api.get(f"/api/session/question?{session.query}").json
+    assert [c["value"] for c in screen["fields"][1]["choices"]] == [1, 2, 3, 4, 5]
