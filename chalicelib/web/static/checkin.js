@@ -15,6 +15,7 @@
   var timer = null;
   var initial = true;
   var lastRefresh = 0;
+  var applying = false; // true while a check-in's commands are applied
 
   function fieldsOf(variable) {
     return form.querySelectorAll('[data-variable="' + CSS.escape(variable) + '"]');
@@ -147,9 +148,16 @@
     }
   }
 
-  function checkin() {
-    if (pending) { return; } // skip the tick while one is pending
-    var data = new URLSearchParams({ csrf_token: csrf, checkinCode: code, parameters: JSON.stringify(parameters()) });
+  // changed: the variable name of the field whose change triggered this check-in (sent even
+  // while another is pending); absent for a timer tick (skipped while one is pending).
+  function checkin(changed) {
+    var params = parameters();
+    if (typeof changed === "string") {
+      params._changed = changed;
+    } else if (pending) {
+      return; // skip the tick while one is pending
+    }
+    var data = new URLSearchParams({ csrf_token: csrf, checkinCode: code, parameters: JSON.stringify(params) });
     initial = false;
     var mine = pending = new AbortController();
     fetch(url, { method: "POST", body: data, credentials: "same-origin", signal: mine.signal,
@@ -160,21 +168,41 @@
       })
       .then(function (reply) {
         if (!reply || !reply.success || String(reply.checkin_code) !== code) { return; }
-        (reply.commands || []).forEach(function (command) {
-          try { apply(command); } catch (err) { console.error("check-in command failed:", command, err); }
-        });
+        applying = true;
+        try {
+          (reply.commands || []).forEach(function (command) {
+            try { apply(command); } catch (err) { console.error("check-in command failed:", command, err); }
+          });
+        } finally { applying = false; }
       })
       .catch(function (err) { if (err.name !== "AbortError") { console.warn("check-in failed:", err); } })
       .finally(function () { if (pending === mine) { pending = null; } });
   }
 
+  function tick() { checkin(); }
+
   function start() {
     stop();
     timer = window.setTimeout(function () {
       checkin();
-      timer = window.setInterval(checkin, interval);
+      timer = window.setInterval(tick, interval);
     }, 100);
   }
+
+  // A change of a field: check in at once and restart the interval timer. The change events that
+  // a `fields` command fires itself (while `applying`) send nothing, or a check-in that sets a
+  // field would trigger itself forever.
+  form.addEventListener("change", function (event) {
+    var target = event.target;
+    if (applying || !target || !target.matches || !target.matches("input, select, textarea")) { return; }
+    var field = target.closest("[data-variable]");
+    if (!field || !form.contains(field) || timer === null) { return; }
+    window.clearTimeout(timer);
+    window.clearInterval(timer);
+    timer = window.setInterval(tick, interval);
+    if (initial) { checkin(); } // a change within the first 100 ms: the initial check-in goes first
+    checkin(field.dataset.variable);
+  });
 
   function stop() {
     window.clearTimeout(timer);
