@@ -193,3 +193,16 @@ def test_country_state_enables_the_state_and_changes_its_choices(
     expect(state).to_be_enabled()
     expect(state.locator("option", has_text="Ontario")).to_have_count(1, timeout=SHOWS_MS)
     assert same_document(page)
+
+
+def test_an_action_that_always_answers_refresh_reloads_at_most_once_per_interval(
+        page: Page, fast_checkin: Any) -> None:
+    # Given a screen whose check-in action answers "refresh" every time (interval 1 s)
+    loads: list[str] = []
+    page.on("load", lambda _: loads.append("load"))
+    open_interview(page, "refresh_loop.yml")
+    # When it stays open for 3.5 seconds
+    page.wait_for_timeout(3500)
+    # Then it reloaded, but not in a loop: at most once per interval (without the guard,
+    # every page's first check-in, 100 ms after loading, would reload it again)
+    assert 2 <= len(loads) <= 5, loads

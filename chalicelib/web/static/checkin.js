@@ -50,10 +50,18 @@
     region.appendChild(alert);
   }
 
+  // The loop guard: an action that answers "refresh" on every check-in must not reload the
+  // page more than once per interval. The time of the last reload is kept in the tab's
+  // sessionStorage, because a reload starts this script afresh.
+  var refreshKey = "da-refreshed:" + url;
+  function lastRefreshed() {
+    try { return Number(window.sessionStorage.getItem(refreshKey)) || lastRefresh; } catch (e) { return lastRefresh; }
+  }
   function refresh() {
     var now = Date.now();
-    if (now - lastRefresh < interval) { return; }
+    if (now - lastRefreshed() < interval) { return; }
     lastRefresh = now;
+    try { window.sessionStorage.setItem(refreshKey, String(now)); } catch (e) { /* storage off: per page only */ }
     stop();
     window.location.replace(form.action); // a GET of the interview, never a re-submit
   }
