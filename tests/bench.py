@@ -259,6 +259,68 @@ def worker_memory_throughput_bench() -> float:
     return len(messages) / elapsed
 
 
+CHECKIN_RUNS = int(os.environ.get("BENCH_CHECKIN_RUNS", "50"))
+_READS = {"GetItem", "BatchGetItem", "Query", "Scan"}
+_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+
+def checkin_bench() -> dict[str, tuple[float, float, float]]:
+    """POST /api/session/checkin on moto: median ms, DynamoDB reads and writes per check-in,
+    for a screen with a `check in` action (check-in.yml) and one without (actions.yml)."""
+    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                       "AWS_DEFAULT_REGION": "us-east-1", "INTERVIEW_PATH": str(EXAMPLES)})
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    import boto3
+    from chalice.test import Client
+    from moto import mock_aws
+
+    with mock_aws():
+        from moto.moto_api._internal.models import moto_api_backend
+
+        from app import app
+        from chalicelib.local.resources import create_resources
+        from chalicelib.runtime.services import Services
+        from chalicelib.settings import Settings
+        from chalicelib.storage.accounts import DynamoAccountStore
+        from chalicelib.storage.dynamodb import DynamoSessionStore
+        from chalicelib.web import context
+
+        moto_api_backend.reset()
+        create_resources()
+        settings = Settings.from_env()
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        calls: list[str] = []
+        dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+        services = Services.from_settings(settings)
+        services = Services(settings, DynamoSessionStore(settings.table_name, settings.blob_bucket, client=dynamodb),
+                            DynamoAccountStore(settings.table_name, client=dynamodb), services.loader, services.queue)
+        key = "BenchKey0123456789abcdefghijklmn"
+        services.accounts.create_user("bench@localhost", "bench-password", privileges=("admin",))
+        services.accounts.add_api_key("bench@localhost", key)
+        context.use_services(services)
+        headers = {"X-API-Key": key, "Content-Type": "application/json"}
+        results = {}
+        with Client(app) as client:
+            for name, parameters in (("check-in.yml", {"favorite_food": "pie"}), ("actions.yml", {})):
+                new = client.http.get(f"/api/session/new?i={name}", headers=headers).json_body
+                ids = {"i": name, "session": new["session"], "secret": new["secret"]}
+                client.http.get("/api/session/question?" + "&".join(f"{k}={v}" for k, v in ids.items()),
+                                headers=headers)
+                body = json.dumps({**ids, "parameters": parameters})
+                client.http.post("/api/session/checkin", headers=headers, body=body)  # warm the key cache
+                samples = []
+                calls.clear()
+                for _ in range(CHECKIN_RUNS):
+                    start = time.perf_counter()
+                    client.http.post("/api/session/checkin", headers=headers, body=body)
+                    samples.append(time.perf_counter() - start)
+                reads = sum(c in _READS for c in calls) / CHECKIN_RUNS
+                writes = sum(c in _WRITES for c in calls) / CHECKIN_RUNS
+                results[name] = (_median_ms(samples), reads, writes)
+        context.use_services(None)
+        return results
+
+
 def import_bench(runs: int = 5) -> tuple[float, float]:
     """Cold import of app.py in a fresh interpreter: median ms, and resident memory (MB) after it."""
     code = ("import time, resource; t = time.perf_counter(); import app; d = time.perf_counter() - t; "
@@ -290,6 +352,10 @@ def main() -> None:
     done, noted = task_latency_bench()
     print(f"background task on the local stack ({TASK_RUNS} runs, median): committing turn -> done "
           f"{done:.0f} ms; -> notification at check-in {noted:.0f} ms")
+    for name, (ms, reads, writes) in checkin_bench().items():
+        kind = "with a check in action" if name == "check-in.yml" else "without (plain screen)"
+        print(f"check-in {kind}, {name}: median {ms:.2f} ms; DynamoDB per check-in: {reads:g} reads, "
+              f"{writes:g} writes")
     print(f"worker throughput in-process, one thread: {worker_throughput_bench():.1f} tasks/s through SQS and "
           f"DynamoDB on moto; {worker_memory_throughput_bench():.0f} tasks/s on the in-memory stores "
           f"(our code alone; {THROUGHPUT_TASKS} tasks)")
