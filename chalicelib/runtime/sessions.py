@@ -20,6 +20,7 @@ from chalicelib.engine.answers import Answer, apply_answer, current_screen
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import UndefinedVariableError
 from chalicelib.engine.evaluator import Evaluation, Request, UserInfo
+from chalicelib.engine.render import normalize_choices
 from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
 from chalicelib.language.blocks import Interview
@@ -179,7 +180,7 @@ class Sessions:
             request = Request(ref.interview, ref.session_id, action=view.check_in, arguments=arguments,
                               persistent_action=False, user=user or UserInfo(), interface="checkin",
                               base_url=base_url)
-            result = self._turn(ref, request, mutate=None, new_step=False)
+            result = self._turn(ref, request, mutate=None, new_step=False, adjust=_follow_replaced_choices)
             commands += checkin_commands(view.check_in, result.outcome)
         self.tasks.records(ref.session_id)  # the sweep: nothing may hang unnoticed
         return commands + self.tasks.take_commands(ref.session_id, key)
@@ -223,7 +224,8 @@ class Sessions:
 
     # ------------------------------------------------------------------ the turn
     def _turn(self, ref: SessionRef, request: Request, *, mutate: Mutation | None, new_step: bool,
-              evaluate: bool = True, finalize: Finalize | None = None) -> TurnResult:
+              evaluate: bool = True, finalize: Finalize | None = None,
+              adjust: Callable[[Outcome | None, dict[str, Any]], None] | None = None) -> TurnResult:
         interview = self.services.loader.load(ref.interview)
         deadline = time.monotonic() + _RETRY_BUDGET_SECONDS
         for attempt in range(_MAX_ATTEMPTS):
@@ -238,6 +240,8 @@ class Sessions:
             outcome, new_answers, kv_writes, command = result.outcome, result.answers, result.kv, result.command
             if outcome is not None and not outcome.save:
                 return TurnResult(outcome, head, command=command)
+            if adjust is not None:
+                adjust(outcome, new_answers)
             number = head.step + 1 if new_step else head.step
             after, blob = self._seal(head, new_answers, key, step=number)
             after = replace(after, version=head.version + 1, step=number, modified=time.time())
@@ -350,6 +354,30 @@ def checkin_arguments(view: ScreenView, parameters: Mapping[str, Any]) -> dict[s
         arguments[shown.variable] = [positions.get(str(r), r) for r in raw] if isinstance(raw, list) \
             else positions.get(str(raw), raw)
     return arguments
+
+
+def _follow_replaced_choices(outcome: Outcome | None, answers: dict[str, Any]) -> None:
+    """A check-in that replaces a dropdown's choices changes what the page offers; the saved
+    record of the screen follows, so the answer posted later (a choice's position) is read
+    against the choices the user saw."""
+    if outcome is None or outcome.kind is not OutcomeKind.BACKGROUND or outcome.ui != "fields" \
+            or not isinstance(outcome.value, Mapping):
+        return
+    record = answers.get("_internal", {}).get("screen")
+    view = record.get("view") if isinstance(record, dict) else None
+    if not isinstance(view, ScreenView):
+        return
+    replaced = {name: spec["choices"] for name, spec in outcome.value.items()
+                if isinstance(spec, Mapping) and "choices" in spec}
+    if not replaced:
+        return
+    fields = []
+    for shown in view.fields:
+        if shown.variable in replaced:
+            choices, values = normalize_choices(replaced[shown.variable])
+            shown = replace(shown, choices=choices, choice_values=values, value=None)
+        fields.append(shown)
+    record["view"] = replace(view, fields=tuple(fields))
 
 
 def checkin_commands(action: str, outcome: Outcome | None) -> list[dict[str, Any]]:

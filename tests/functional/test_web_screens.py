@@ -68,3 +68,27 @@ def test_command_new_session_starts_a_fresh_session(client: Any) -> None:
     assert moved.status_code == 303 and moved.headers["Location"].endswith("&new_session=1")
     assert "Your name?" in browser.page(moved.headers["Location"])
     assert browser.cookie != old_cookie
+
+
+def test_a_dropdown_whose_choices_a_check_in_replaced_takes_the_new_choice(client: Any, examples: Any) -> None:
+    import json
+
+    browser = Browser(client)
+    page = browser.page("/interview?i=country-state.yml")
+    canada = re.search(r'<option value="(\d+)" data-value="CA">', page)
+    assert canada is not None
+    # When the country changes to Canada, the check-in replaces the state's choices
+    checkin = browser.post("/checkin?i=country-state.yml", {
+        "csrf_token": _hidden(page, "_csrf"),
+        "parameters": json.dumps({"country": canada.group(1), "state": "", "_changed": "country",
+                                  "_initial": False})})
+    (command,) = json.loads(checkin.body)["commands"]
+    provinces = list(command["value"]["state"]["choices"])
+    assert command["extra"] == "fields" and "QC" in provinces
+    # Then submitting Quebec by its position in the new list gives Quebec, not a US state
+    # (posted from the page that is open, as a browser does: no reload in between)
+    browser.post("/interview?i=country-state.yml", {
+        "_csrf": _hidden(page, "_csrf"), "_screen": _hidden(page, "_screen"), "_f0": canada.group(1),
+        "_f1": str(provinces.index("QC")), "_continue": "1"})
+    final = browser.page("/interview?i=country-state.yml")
+    assert "You live in\nQuebec\nin\nCanada." in final
