@@ -10,6 +10,7 @@ then the cold-import time and resident memory of `app.py`.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -17,7 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -205,8 +206,9 @@ def _start_tasks(sessions: Any, count: int) -> None:
                                lambda answers: answers.update(value_to_add=5))
 
 
-def worker_throughput_bench() -> float:
-    """Tasks per second through the real SQS handler, in-process (moto in memory, one thread)."""
+@contextlib.contextmanager
+def _in_process_aws() -> Iterator[None]:
+    """Fake credentials, moto in this process, emptied, with the resources of infra/ created."""
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                        "AWS_DEFAULT_REGION": "us-east-1", "INTERVIEW_PATH": str(EXAMPLES)})
     os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -215,16 +217,23 @@ def worker_throughput_bench() -> float:
     with mock_aws():
         from moto.moto_api._internal.models import moto_api_backend
 
+        from chalicelib.local.resources import create_resources
+
+        moto_api_backend.reset()
+        create_resources()
+        yield
+
+
+def worker_throughput_bench() -> float:
+    """Tasks per second through the real SQS handler, in-process (moto in memory, one thread)."""
+    with _in_process_aws():
         from app import app
         from chalicelib.local.drainer import QueueDrainer
-        from chalicelib.local.resources import create_resources
         from chalicelib.runtime.services import Services
         from chalicelib.runtime.sessions import Sessions
         from chalicelib.settings import Settings
         from chalicelib.web import context
 
-        moto_api_backend.reset()
-        create_resources()
         services = Services.from_settings(Settings.from_env())
         context.use_services(services)
         sessions = Sessions(services)
@@ -267,26 +276,17 @@ _WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWri
 def checkin_bench() -> dict[str, tuple[float, float, float]]:
     """POST /api/session/checkin on moto: median ms, DynamoDB reads and writes per check-in,
     for a screen with a `check in` action (check-in.yml) and one without (actions.yml)."""
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "us-east-1", "INTERVIEW_PATH": str(EXAMPLES)})
-    os.environ.pop("AWS_ENDPOINT_URL", None)
     import boto3
     from chalice.test import Client
-    from moto import mock_aws
 
-    with mock_aws():
-        from moto.moto_api._internal.models import moto_api_backend
-
+    with _in_process_aws():
         from app import app
-        from chalicelib.local.resources import create_resources
         from chalicelib.runtime.services import Services
         from chalicelib.settings import Settings
         from chalicelib.storage.accounts import DynamoAccountStore
         from chalicelib.storage.dynamodb import DynamoSessionStore
         from chalicelib.web import context
 
-        moto_api_backend.reset()
-        create_resources()
         settings = Settings.from_env()
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         calls: list[str] = []
