@@ -206,3 +206,12 @@ def test_an_action_that_always_answers_refresh_reloads_at_most_once_per_interval
     # Then it reloaded, but not in a loop: at most once per interval (without the guard,
     # every page's first check-in, 100 ms after loading, would reload it again)
     assert 2 <= len(loads) <= 5, loads
+
+
+def test_ajax_calc_javascript_flashes_the_hint(page: Page, fast_checkin: Any, examples: Path) -> None:
+    open_interview(page, "ajax-calc-javascript.yml")
+    expect(question(page)).to_have_text("Let's calculate some stuff.")
+    page.get_by_label("A", exact=True).fill("3")
+    type_and_tab_away(page, "B", "2")
+    hint = page.locator("#flash .alert-success")
+    expect(hint.first).to_have_text("Hint: C should be 6", timeout=SHOWS_MS)

@@ -119,3 +119,26 @@ def test_a_version_conflict_is_retried_on_fresh_state_not_dropped(endpoint: str)
     _, answers = sessions.read(ref)
     assert answers["counter"] == 2
     assert answers["log_of_writers"] == [100, 1]
+
+
+def test_a_check_in_racing_a_submit_keeps_both_changes(endpoint: str, examples: Any) -> None:
+    from chalicelib.engine.answers import Answer
+
+    # Given check-in.yml's food question, and a user who submits while a check-in is running
+    services = _services(endpoint, _InterferingStore)
+    sessions = Sessions(services)
+    ref, _ = sessions.start("check-in.yml", interface="api")
+    other = Sessions(_services(endpoint))
+    submit = Request(ref.interview, ref.session_id, interface="api")
+    store = services.store
+    assert isinstance(store, _InterferingStore)
+    store.interfere = lambda: other.answer(ref, submit, Answer({"favorite_food": "cake"}), evaluate=False)
+
+    # When the check-in's commit finds that the submit got there first
+    sessions.checkin(ref, {"favorite_food": "pie"}, changed="favorite_food")
+
+    # Then the check-in was applied again on the submitted answers: both changes are there
+    _, answers = sessions.read(ref)
+    assert answers["favorite_food"] == "cake"
+    assert answers["counter"] == 1
+    assert answers["drafts"] == {"pie"}

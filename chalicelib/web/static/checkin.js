@@ -41,14 +41,17 @@
     return out;
   }
 
-  function flash(text) {
+  var PRIORITIES = ["info", "success", "warning", "danger"];
+  function flash(text, priority) {
     var region = document.getElementById("flash");
     if (!region) { return; }
     var alert = document.createElement("div");
-    alert.className = "alert alert-info";
+    alert.className = "alert alert-" + (PRIORITIES.indexOf(priority) >= 0 ? priority : "info");
     alert.textContent = String(text);
     region.appendChild(alert);
   }
+  // docassemble's page function, for `javascript` replies such as flash("Hint: ...", "success")
+  window.flash = flash;
 
   // The loop guard: an action that answers "refresh" on every check-in must not reload the
   // page more than once per interval. The time of the last reload is kept in the tab's

@@ -119,3 +119,10 @@ def test_ajax_refresh_asks_for_a_refresh_when_the_number_changes(api: Api, examp
         {"action": "set_number_of_things", "value": None, "extra": "refresh"}]
     screen = api.get(f"/api/session/question?{session.query}").json
     assert [c["value"] for c in screen["fields"][1]["choices"]] == [1, 2, 3, 4, 5]
+
+
+def test_ajax_calc_javascript_answers_with_a_hint_script(api: Api, examples: Any) -> None:
+    session = CheckinSession(api, "ajax-calc-javascript.yml")
+    assert session.checkin({"var_a": "", "var_b": "2", "var_c": ""}) == []
+    assert session.checkin({"var_a": "3", "var_b": "2", "var_c": ""}, changed="var_a") == [
+        {"action": "add_numbers", "value": 'flash("Hint: C should be " + 6.0, "success")', "extra": "javascript"}]
