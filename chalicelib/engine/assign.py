@@ -65,7 +65,9 @@ def assign(namespace: MutableMapping[str, Any], name: str, value: Any) -> None:
     if len(steps) == 1:
         namespace[steps[0][1]] = value
         return
-    target = namespace[steps[0][1]] if steps[0][1] in namespace else _missing(steps[0][1])
+    if steps[0][1] not in namespace:
+        raise MissingVariable(steps[0][1])
+    target = namespace[steps[0][1]]
     for step in steps[1:-1]:
         target = _step_into(target, step)
     kind, key = steps[-1]
@@ -116,6 +118,3 @@ def is_defined(namespace: MutableMapping[str, Any], name: str) -> bool:
         return False
     return True
 
-
-def _missing(name: str) -> Any:
-    raise MissingVariable(name)

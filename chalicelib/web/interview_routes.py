@@ -192,8 +192,8 @@ def _show(name: str, params: Mapping[str, str]) -> Response:
             action, arguments = decode_action(params["action"])
         except ValueError as err:
             return _error_page(400, "That link is not valid", str(err))
-        result = _with_session(ref, lambda r: sessions.run_action(
-            r, _request(r, base, action=action, arguments=arguments, url_args=url_args)))
+        result = sessions.run_action(ref, _request(ref, base, action=action, arguments=arguments,
+                                                   url_args=url_args))
         if result.outcome is None or result.outcome.kind is OutcomeKind.SCREEN:
             return _redirect(_interview_url(base, name), headers)
         return _outcome_response(ref, result, base, headers)
@@ -205,11 +205,6 @@ def _show(name: str, params: Mapping[str, str]) -> Response:
         headers = {"Set-Cookie": [cookies.session_cookie(name, ref.session_id, ref.secret,
                                                          settings.cookie_secure)]}
     return _outcome_response(ref, result, base, headers)
-
-
-def _with_session(ref: SessionRef, run: Any) -> TurnResult:
-    result: TurnResult = run(ref)
-    return result
 
 
 def _outcome_response(ref: SessionRef, result: TurnResult, base: str,
