@@ -56,9 +56,13 @@ def _quiet_handler_cls() -> type:
         def log_message(self, format: str, *args: Any) -> None:
             return None
 
-        def _generic_handle(self) -> None:
+        def _locked_handle(self) -> None:
             with APP_LOCK:
-                super()._generic_handle()
+                self._generic_handle()
+
+        # The base class binds every do_* to its own _generic_handle when the class is made,
+        # so overriding _generic_handle would not be called: each verb is rebound here.
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _locked_handle
 
     return QuietHandler
 
