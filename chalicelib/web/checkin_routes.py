@@ -1,8 +1,11 @@
 """The browser's check-in: POST /checkin?i=NAME (cookie session, CSRF token).
 
-The page's script (static/checkin.js) posts every CHECKIN_INTERVAL ms and
-applies the returned commands (flash, refresh, javascript, fields). Today the
-commands are the notifications of finished background tasks.
+The page's script (static/checkin.js) posts the form's values 100 ms after the
+page loads, on every change of a field and every CHECKIN_INTERVAL ms, and applies
+the returned commands (flash, refresh, javascript, fields, backgroundresponse):
+the reply of the screen's `check in` action (run as a turn over the current
+step, see Sessions.checkin) followed by the notifications of finished
+background tasks.
 """
 
 from __future__ import annotations
