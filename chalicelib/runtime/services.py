@@ -7,13 +7,14 @@ lazily by the stores themselves, never at import time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalicelib.language.loader import InterviewLoader
 from chalicelib.runtime.queue import MemoryTaskQueue, SqsTaskQueue, TaskQueue
 from chalicelib.settings import Settings
 from chalicelib.storage.accounts import AccountStore
 from chalicelib.storage.base import SessionStore
+from chalicelib.storage.keys import ServerKeys
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,10 @@ class Services:
     accounts: AccountStore
     loader: InterviewLoader
     queue: TaskQueue
+    keys: ServerKeys = field(init=False, repr=False)  # the sub-keys of settings.server_key
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", ServerKeys.derive(self.settings.server_key))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:

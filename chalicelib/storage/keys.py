@@ -1,0 +1,44 @@
+"""The server's keys: one master key, and a sub-key per purpose derived from it.
+
+The master key (SERVER_KEY, or the SSM parameter it is read from on AWS) is
+never used directly. Each purpose gets its own 32-byte key through HKDF-SHA256
+with a distinct label, so a key leaked from one use (a CSRF token's MAC, say)
+says nothing about the others, and no key serves two primitives:
+
+- `csrf`: HMAC of the browser's CSRF tokens;
+- `sign`: HMAC of the blobs of unencrypted (`multi_user`) sessions;
+- `wrap`: AES-GCM that wraps a session key for the background worker;
+- `links`: HMAC of action links (`url_action`), checked before a GET runs an action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+MASTER_KEY_BYTES = 32
+_SALT = b"serverless-interviews server keys v1"
+
+
+def _derive(master: bytes, purpose: str) -> bytes:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=f"purpose:{purpose}".encode())
+    return hkdf.derive(master)
+
+
+@dataclass(frozen=True)
+class ServerKeys:
+    """The sub-keys of one master key (see the module docstring)."""
+
+    csrf: bytes = field(repr=False)
+    sign: bytes = field(repr=False)
+    wrap: bytes = field(repr=False)
+    links: bytes = field(repr=False)
+
+    @classmethod
+    def derive(cls, master: bytes) -> ServerKeys:
+        if len(master) < MASTER_KEY_BYTES:
+            raise ValueError(f"the server key must be at least {MASTER_KEY_BYTES} bytes, found {len(master)}")
+        return cls(csrf=_derive(master, "csrf"), sign=_derive(master, "sign"), wrap=_derive(master, "wrap"),
+                   links=_derive(master, "links"))
