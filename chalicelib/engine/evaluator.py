@@ -39,6 +39,7 @@ from chalicelib.engine.signals import (
 )
 from chalicelib.engine.tasks import NewTask, TaskPort
 from chalicelib.language.blocks import Attachment, Block, Expr, Interview, Kind
+from chalicelib.language.markup import Markup
 from chalicelib.language.pycode import canonical
 
 _MAX_SEEK_DEPTH = 60
@@ -388,7 +389,7 @@ class Evaluation:
         if template.target and self.request.interface == "checkin":
             # A check-in reply: the content goes to the page's [TARGET], the variable stays undefined.
             raise BackgroundResponseSignal({"target": template.target,
-                                            "content": template.content.html(self.namespace)})
+                                            "content": Markup(template.content.html(self.namespace))})
         rendered = RenderedTemplate(
             subject=template.subject.text(self.namespace) if template.subject else "",
             content=template.content.text(self.namespace),

@@ -15,7 +15,7 @@ from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.screen import RenderedAttachment, RenderedButton, RenderedChoice, RenderedField, ScreenView
 from chalicelib.engine.signals import MessageSignal
 from chalicelib.language.blocks import Block, Choices, Expr, Field, Question, Screen
-from chalicelib.language.markup import Text, to_html
+from chalicelib.language.markup import Text, escape_html, is_markup
 
 if TYPE_CHECKING:
     from chalicelib.engine.evaluator import Evaluation
@@ -69,7 +69,7 @@ def render_question(ev: Evaluation, block: Block, bindings: Mapping[str, Any], e
         variable=variable,
         continue_label=q.continue_label.text(ns) if q.continue_label else "Continue",
         continue_field=concrete(q.continue_field, bindings) if q.continue_field else None,
-        reload_seconds=_reload(q.reload, ns),
+        reload_seconds=reload_seconds(_source(q.reload, ns)),
         check_in=q.check_in,
         prevent_back=q.prevent_back,
         event_list=(event,) if event else (),
@@ -89,12 +89,13 @@ def _attachments(ev: Evaluation, q: Question) -> tuple[RenderedAttachment, ...]:
 
 
 def render_message(ev: Evaluation, signal: MessageSignal) -> ScreenView:
-    ns = ev.namespace
+    """A `message()` screen. Its texts are run-time values, so they are text (escaped), never
+    templates or Markdown; only values that interview code marked as markup pass as HTML."""
     buttons: list[RenderedButton] = []
     if signal.buttons:
         for item in signal.buttons:
             for label, value in item.items():
-                buttons.append(RenderedButton(Text(label).html(ns, inline=True), value, is_command=True))
+                buttons.append(RenderedButton(escape_html(label), value, is_command=True))
     elif not signal.dead_end:
         leave = bool(signal.show_leave) and not signal.show_exit
         if signal.show_exit is not False:
@@ -104,29 +105,38 @@ def render_message(ev: Evaluation, signal: MessageSignal) -> ScreenView:
     return ScreenView(
         block="_message",
         kind=Screen.BUTTONS if buttons else Screen.DEADEND,
-        question=to_html(str(signal.question), inline=True),
-        subquestion=to_html(str(signal.subquestion)) if signal.subquestion else "",
+        question=escape_html(signal.question),
+        subquestion=paragraphs_html(signal.subquestion) if signal.subquestion else "",
         buttons=tuple(buttons),
-        reload_seconds=_reload(signal.reload, ns),
+        reload_seconds=reload_seconds(signal.reload),
         is_message=True,
         message_url=signal.url,
     )
+
+
+def paragraphs_html(value: Any) -> str:
+    """A run-time text as HTML paragraphs (blank lines part them, newlines break lines)."""
+    if is_markup(value):
+        return escape_html(value)
+    parts = [p.strip() for p in re.split(r"\n\s*\n", str(value)) if p.strip()]
+    return "".join(f"<p>{escape_html(p).replace(chr(10), '<br>')}</p>" for p in parts)
 
 
 def _html(text: Text | None, ns: Mapping[str, Any]) -> str:
     return text.html(ns) if text is not None else ""
 
 
-def _reload(value: Any, ns: Mapping[str, Any]) -> float | None:
+def reload_seconds(value: Any) -> float | None:
+    """docassemble's `reload`: True is 10 s, a number (non-digits dropped) at least 4 s; off otherwise."""
     if value in (None, False) or value == "False":
         return None
     if value is True:
         return 10.0
-    text = Text(value).text(ns) if isinstance(value, str) else str(value)
-    digits = re.sub(r"[^0-9.]", "", text)
-    if not digits:
+    digits = re.sub(r"[^0-9.]", "", str(value))[:12]
+    try:
+        return max(4.0, float(digits)) if digits else None
+    except ValueError:
         return None
-    return max(4.0, float(digits))
 
 
 def _buttons(q: Question, ns: Mapping[str, Any]) -> tuple[RenderedButton, ...]:
@@ -164,7 +174,7 @@ def _field(ev: Evaluation, f: Field, bindings: Mapping[str, Any]) -> RenderedFie
         hint=f.hint.text(ns) if f.hint else "",
         help=f.help.html(ns) if f.help else "",
         note=_note_html(f, ns),
-        minimum=_limit(f.minimum, ns), maximum=_limit(f.maximum, ns),
+        minimum=_source(f.minimum, ns), maximum=_source(f.maximum, ns),
         minlength=f.minlength, maxlength=f.maxlength, input_type=f.input_type,
         js_show_if=f.js_show_if, js_hide_if=f.js_hide_if,
         js_enable_if=f.js_enable_if, js_disable_if=f.js_disable_if,
@@ -176,10 +186,9 @@ def _note_html(f: Field, ns: Mapping[str, Any]) -> str:
     return text.html(ns) if text is not None else ""
 
 
-def _limit(value: Any, ns: Mapping[str, Any]) -> Any:
-    if isinstance(value, str) and "${" in value:
-        return Text(value).text(ns)
-    return value
+def _source(value: Any, ns: Mapping[str, Any]) -> Any:
+    """A modifier's value from the interview source: a Text (it had Mako) is rendered as plain text."""
+    return value.text(ns) if isinstance(value, Text) else value
 
 
 def _same(value: Any, current: Any) -> bool:
@@ -189,10 +198,7 @@ def _same(value: Any, current: Any) -> bool:
 def _current_value(ns: Any, variable: str | None, f: Field, ev: Evaluation) -> Any:
     if variable and assign.is_defined(ns, variable):
         return assign.lookup(ns, variable)
-    default = f.default
-    if isinstance(default, str) and ("${" in default or "%" in default):
-        return Text(default).text(ns)
-    return default
+    return _source(f.default, ns)
 
 
 def _choices(ev: Evaluation, spec: Choices, variable: str | None,
@@ -214,10 +220,11 @@ def normalize_choices(raw: Any) -> tuple[tuple[RenderedChoice, ...], tuple[Any, 
 
     A dict {value: label}; a list of one-item dicts [{value: label}]; a list of
     [value, label] pairs; a list of plain values (label = value). Dicts with
-    'label'/'value' keys are accepted too.
+    'label'/'value' keys are accepted too. Labels are run-time values: text, escaped
+    (a `Markup` label passes as sanitized HTML).
     """
     pairs = list(_pairs(raw))
-    choices = tuple(RenderedChoice(str(i), to_html(str(label), inline=True)) for i, (_, label) in enumerate(pairs))
+    choices = tuple(RenderedChoice(str(i), escape_html(label)) for i, (_, label) in enumerate(pairs))
     return choices, tuple(value for value, _ in pairs)
 
 

@@ -48,6 +48,12 @@ class QuestionParser:
         value = self.data.get(key)
         return None if value is None else Text(value, self.file, self.line)
 
+    def maybe_text(self, value: Any) -> Any:
+        """A modifier's value as given, or a Text when it is a string with Mako in it."""
+        if isinstance(value, str) and ("${" in value or "%" in value):
+            return Text(value, self.file, self.line)
+        return value
+
     def expr(self, source: Any, what: str) -> Expr:
         if not isinstance(source, str):
             source = repr(source)
@@ -76,7 +82,7 @@ class QuestionParser:
             buttons=buttons,
             continue_label=self.text("continue button label"),
             continue_field=canonical(d["continue button field"]) if "continue button field" in d else None,
-            reload=d.get("reload"),
+            reload=self.maybe_text(d.get("reload")),
             check_in=str(d["check in"]).strip() if d.get("check in") else None,
             prevent_back=bool(d.get("prevent going back")),
             attachments=self._attachments(),
@@ -180,10 +186,10 @@ class QuestionParser:
             label=Text(label, self.file, self.line) if label is not None else None,
             variable=variable, datatype=datatype, input_type=item.get("input type"), choices=choices,
             required=required if isinstance(required, bool) else self.expr(required, "required"),
-            default=item.get("default"),
+            default=self.maybe_text(item.get("default")),
             hint=Text(item["hint"], self.file, self.line) if "hint" in item else None,
             help=Text(item["help"], self.file, self.line) if "help" in item else None,
-            minimum=item.get("min"), maximum=item.get("max"),
+            minimum=self.maybe_text(item.get("min")), maximum=self.maybe_text(item.get("max")),
             minlength=_int_or_none(item.get("minlength")), maxlength=_int_or_none(item.get("maxlength")),
             note=Text(item["note"], self.file, self.line) if "note" in item else None,
             html=Text(item["html"], self.file, self.line) if "html" in item else None,

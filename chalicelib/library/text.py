@@ -9,17 +9,22 @@ state between calls.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from chalicelib.language.markup import Markup
+
 __all__ = [
+    "Markup",
     "capitalize",
     "comma_and_list",
     "comma_list",
     "currency",
     "indent",
+    "noquote",
     "nice_number",
     "noun_plural",
     "noun_singular",
@@ -368,6 +373,9 @@ _USE_NOUNS = frozenset({"use", "fuse", "muse", "ruse", "refuse"})
 
 _VOWELS = frozenset("aeiou")
 _PREPOSITIONS = r"of|in|for|to|on|at|by|with|from|under|about|against"
+_PREPOSITION_GAP = re.compile(rf"\s(?:{_PREPOSITIONS})\s", re.IGNORECASE)
+_WORD_CHAR = re.compile(r"\w")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def _plural_word(word: str) -> str:
@@ -446,14 +454,33 @@ def _inflect(noun: str, change: Callable[[str], str]) -> str:
     or "motion to dismiss" (the word before the preposition) and "mother-in-law".
     """
     text = str(noun)
-    split = re.match(rf"^(.*?)(\s+(?:{_PREPOSITIONS})\s+.*|-in-law)$", text, flags=re.IGNORECASE | re.DOTALL)
-    head, tail = (split.group(1), split.group(2)) if split and split.group(1).strip() else (text, "")
-    word = re.search(r"([^\W\d_]+)([^\w]*)$", head)
-    if word is None:
+    head, tail = _head_and_tail(text)
+    end = len(head)
+    while end and not _WORD_CHAR.match(head[end - 1]):
+        end -= 1
+    start = end
+    while start and _LETTER.match(head[start - 1]):
+        start -= 1
+    if start == end:
         return text
-    original = word.group(1)
-    changed = _match_case(original, change(original.lower()))
-    return head[: word.start(1)] + changed + head[word.end(1):] + tail
+    original = head[start:end]
+    return head[:start] + _match_case(original, change(original.lower())) + head[end:] + tail
+
+
+def _head_and_tail(text: str) -> tuple[str, str]:
+    """`text` split before its first " <preposition> " or a final "-in-law"; (text, "") if neither.
+
+    Found with one linear search each: a single regex with a lazy prefix and `\\s+` around
+    the preposition takes quadratic time on a long run of spaces or letters."""
+    cuts = []
+    preposition = _PREPOSITION_GAP.search(text)
+    if preposition is not None:
+        cuts.append(len(text[: preposition.start() + 1].rstrip()))
+    if text[-len("-in-law"):].lower() == "-in-law":
+        cuts.append(len(text) - len("-in-law"))
+    if not cuts or not text[: min(cuts)].strip():
+        return text, ""
+    return text[: min(cuts)], text[min(cuts):]
 
 
 def _count_value(count: Any) -> Any:
@@ -617,6 +644,7 @@ def comma_and_list(
 # Strings
 # ---------------------------------------------------------------------------
 
+_LINE_BREAKS = re.compile(r"(?:\r\n|\r|\n)+")
 _SMALL_TITLE_WORDS = frozenset(
     "a an and as at but by en for if in nor of on or per the to v v. via vs vs. with".split()
 )
@@ -697,7 +725,16 @@ def single_paragraph(s: Any) -> str:
 
         single_paragraph('123 Main St.\\nApt. 4')   # '123 Main St. Apt. 4'
     """
-    return re.sub(r"[ \t]*(?:\r\n|\r|\n)+\s*", " ", str(s))
+    # Split and strip instead of one regex: `[ \t]*\n` would be retried at every position of a
+    # long run of spaces, quadratic in the length of a user's answer.
+    pieces = _LINE_BREAKS.split(str(s))
+    out = pieces[0] if len(pieces) == 1 else pieces[0].rstrip(" \t")
+    for number, piece in enumerate(pieces[1:], start=2):
+        last = number == len(pieces)
+        piece = piece.lstrip() if last else piece.lstrip().rstrip(" \t")
+        if piece or last:
+            out += " " + piece
+    return out
 
 
 def indent(text: Any, by: int | None = 4) -> str:
@@ -712,3 +749,19 @@ def indent(text: Any, by: int | None = 4) -> str:
     """
     prefix = " " * (4 if by is None else int(by))
     return "".join(prefix + line for line in str(text).splitlines(keepends=True)) or prefix
+
+
+# ---------------------------------------------------------------------------
+# Markup
+# ---------------------------------------------------------------------------
+
+
+def noquote(text: Any) -> Markup:
+    """The text escaped for HTML, quotes included, with line breaks as spaces, marked as markup so
+    that it is inserted as is (for example inside an HTML attribute the author writes).
+
+    Example::
+
+        noquote('Say "hi" <now>')   # 'Say &quot;hi&quot; &lt;now&gt;'
+    """
+    return Markup(html.escape(re.sub(r"[\r\n]+", " ", str(text)), quote=True))

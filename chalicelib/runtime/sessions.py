@@ -24,6 +24,7 @@ from chalicelib.engine.render import normalize_choices
 from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
 from chalicelib.language.blocks import Interview
+from chalicelib.language.markup import escape_html
 from chalicelib.library import namespace
 from chalicelib.runtime.documents import store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
@@ -390,7 +391,17 @@ def checkin_commands(action: str, outcome: Outcome | None) -> list[dict[str, Any
         return [{"action": action, "value": outcome.value, "extra": outcome.ui}]
     if outcome.value is None:
         return []
-    return [{"action": action, "value": outcome.value, "extra": "backgroundresponse"}]
+    return [{"action": action, "value": target_html(outcome.value), "extra": "backgroundresponse"}]
+
+
+def target_html(value: Any) -> Any:
+    """A reply for `[TARGET]`s, with each `content` made HTML the page may insert as is: text is
+    escaped, and only markup (a template's content, or a value code marked as `Markup`) passes,
+    sanitized."""
+    items = value if isinstance(value, list) else [value]
+    out = [{**item, "content": escape_html(item.get("content") if item.get("content") is not None else "")}
+           if isinstance(item, Mapping) and "target" in item else item for item in items]
+    return out if isinstance(value, list) else out[0]
 
 
 def _step_aad(session_id: str, step: int) -> bytes:

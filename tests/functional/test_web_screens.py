@@ -30,7 +30,7 @@ def test_every_screen_kind_and_datatype_takes_its_answer(client: Any) -> None:
     assert "Which way?" in browser.page("/interview?i=all_kinds.yml")
     _submit(browser, "all_kinds.yml", {"_button": "1"})
     summary = browser.page("/interview?i=all_kinds.yml")
-    assert ("tea=True coffee=False size=L colour=blue\nextras=['sugar'] agree=True city=Oslo\n"
+    assert ("tea=True coffee=False size=L colour=blue\nextras=[&#x27;sugar&#x27;] agree=True city=Oslo\n"
             "day=2026-11-23 note=two\nlines direction=s") in summary
 
 

@@ -44,19 +44,22 @@ def test_check_in_counts_each_check_in_and_keeps_the_drafts(api: Api, examples: 
     assert "app and apple" in final["subquestionText"]
 
 
-def test_target_code_fills_the_target_with_raw_html(api: Api, examples: Any) -> None:
+def test_target_code_fills_the_target_with_its_text_as_html(api: Api, examples: Any) -> None:
     session = CheckinSession(api, "target-code.yml")
     assert session.checkin({"favorite_food": "pizza"}, changed="favorite_food") == [
         {"action": "question_food", "value": {"target": "feedback", "content": "What? You like PIZZA?"},
          "extra": "backgroundresponse"}]
     assert session.checkin({"favorite_food": ""})[0]["value"] == {"target": "feedback", "content": ""}
+    # The content is the user's answer: text, escaped, never markup the page would run.
+    (command,) = session.checkin({"favorite_food": '<img src=x onerror="alert(1)">'})
+    assert command["value"]["content"] == "What? You like &lt;IMG SRC=X ONERROR=&quot;ALERT(1)&quot;&gt;?"
 
 
 def test_target_code_multiple_fills_each_target(api: Api, examples: Any) -> None:
     session = CheckinSession(api, "target-code-multiple.yml")
     (command,) = session.checkin({"favorite_food": "eel"})
     assert command["extra"] == "backgroundresponse"
-    assert command["value"] == [{"target": "feedback_one", "content": "  (Please don't be gross.)"},
+    assert command["value"] == [{"target": "feedback_one", "content": "  (Please don&#x27;t be gross.)"},
                                 {"target": "feedback_two", "content": "What? You like EEL?"}]
 
 

@@ -117,7 +117,7 @@ def test_answers_in_code_blocks_are_escaped_once() -> None:
 
 def test_answers_in_link_targets_keep_their_ampersands() -> None:
     html = Text("[go](${ url })").html({"url": "/interview?i=a.yml&action=x"})
-    assert html == '<p><a href="/interview?i=a.yml&amp;action=x">go</a></p>'
+    assert html == '<p><a href="/interview?i=a.yml&amp;action=x" rel="noopener noreferrer">go</a></p>'
 
 
 def test_an_event_code_block_defines_only_its_event() -> None:

@@ -283,3 +283,27 @@ def test_public_names_are_documented() -> None:
     for name in text.__all__:
         doc = getattr(text, name).__doc__
         assert doc and "Example" in doc, name
+
+
+# --- long user values: linear work, same answers --------------------------------------------------
+
+
+def test_noun_plural_of_a_long_answer_changes_only_its_last_word() -> None:
+    # Once a regex that took minutes on such values (a lazy prefix, then \s+ around the preposition).
+    assert noun_plural("x" + " " * 50_000 + "cat") == "x" + " " * 50_000 + "cats"
+    assert noun_plural("a" * 50_000 + "1") == "a" * 50_000 + "1"
+    assert noun_plural("box " + " " * 50_000 + "of  apples") == "boxes " + " " * 50_000 + "of  apples"
+
+
+def test_single_paragraph_of_a_long_run_of_spaces_keeps_it() -> None:
+    spaces = " " * 50_000
+    assert single_paragraph(spaces + "x") == spaces + "x"
+    assert single_paragraph("a" + spaces + "\n" + spaces + "b") == "a b"
+
+
+def test_noquote_escapes_quotes_and_markup_and_joins_lines() -> None:
+    from chalicelib.library.text import Markup, noquote
+
+    quoted = noquote('Say "hi" <b>\nnow')
+    assert quoted == "Say &quot;hi&quot; &lt;b&gt; now"
+    assert isinstance(quoted, Markup)
