@@ -37,8 +37,6 @@ RESERVED_ARGS = {"i", "json", "js_target", "from_list", "session", "cache", "res
 _STATIC = Path(__file__).resolve().parent / "static"
 _STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "application/javascript; charset=utf-8",
                  ".svg": "image/svg+xml"}
-_HTML = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
-         "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "X-Frame-Options": "SAMEORIGIN"}
 
 
 def base_path() -> str:
@@ -52,7 +50,7 @@ def base_path() -> str:
 
 
 def _html(body: str, status: int = 200, headers: Mapping[str, Any] | None = None) -> Response:
-    return Response(body=body, status_code=status, headers={**_HTML, **(headers or {})})
+    return Response(body=body, status_code=status, headers={**page.HTML_HEADERS, **(headers or {})})
 
 
 def _redirect(location: str, headers: Mapping[str, Any] | None = None, status: int = 303) -> Response:

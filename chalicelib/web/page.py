@@ -16,6 +16,20 @@ from typing import Any
 from chalicelib.engine.screen import RenderedField, ScreenView
 from chalicelib.language.blocks import Screen
 
+# Every HTML page: scripts only from our /static (plus 'unsafe-eval' for the author's `js show if`
+# and `javascript` check-in replies, see static/app.js), no inline script or style, no plugins, no
+# <base>, framed only by ourselves. Images may be remote (author Markdown can show them).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self'; img-src 'self' https:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
+)
+# Headers of every HTML page the app makes.
+HTML_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin", "X-Frame-Options": "SAMEORIGIN",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+}
+
 _INPUT_TYPES = {
     "text": "text", "email": "email", "integer": "number", "number": "number", "float": "number",
     "currency": "number", "date": "date", "time": "time", "datetime": "datetime-local", "password": "password",

@@ -11,10 +11,15 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.web.page import CONTENT_SECURITY_POLICY
+
 _TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml")
 
 
 def raw_response(body: bytes, content_type: str, status: int, headers: Mapping[str, Any] | None = None) -> Response:
     textual = content_type.startswith(_TEXT_TYPES) or "+json" in content_type or "+xml" in content_type
     payload: str | bytes = body.decode("utf-8", errors="replace") if textual else body
-    return Response(body=payload, status_code=status, headers={"Content-Type": content_type, **(headers or {})})
+    # An HTML body from `response()` is a page too: the same policy (no inline scripts), no sniffing.
+    policy = {"Content-Security-Policy": CONTENT_SECURITY_POLICY} if content_type.startswith("text/html") else {}
+    return Response(body=payload, status_code=status, headers={
+        "Content-Type": content_type, "X-Content-Type-Options": "nosniff", **policy, **(headers or {})})

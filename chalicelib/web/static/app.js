@@ -1,6 +1,15 @@
 // Small progressive enhancements; every screen also works without JavaScript.
 (function () {
   "use strict";
+  // The one place where JavaScript written by the interview's author is compiled: `js show if`
+  // conditions and `javascript` check-in replies. It is why the pages' Content-Security-Policy
+  // allows 'unsafe-eval' (and nothing inline). The code comes from the interview source (the
+  // fields' data-js-* attributes, which author HTML cannot carry) or from the author's check-in code.
+  var DA = window.DA = window.DA || {};
+  DA.authorFunction = function (parameters, body) {
+    return Function.apply(null, parameters.concat([String(body)]));
+  };
+
   // Put the cursor in the first field with an error, else the first field.
   var first = document.querySelector("[aria-invalid=true]") ||
               document.querySelector("form.screen input:not([type=hidden]), form.screen select, form.screen textarea");
@@ -53,7 +62,7 @@
 
     function test(expr) {
       try {
-        var fn = compiled[expr] || (compiled[expr] = new Function("val", "return (" + expr + ");"));
+        var fn = compiled[expr] || (compiled[expr] = DA.authorFunction(["val"], "return (" + expr + ");"));
         return Boolean(fn(val));
       } catch (err) {
         console.error("js condition failed:", expr, err);

@@ -149,7 +149,7 @@
       case "flash": flash(value); break;
       case "refresh": refresh(); break;
       case "javascript":
-        try { new Function(String(value))(); } catch (err) { console.error("check-in javascript failed:", err); }
+        try { window.DA.authorFunction([], value)(); } catch (err) { console.error("check-in javascript failed:", err); }
         break;
       case "fields":
         Object.keys(value || {}).forEach(function (variable) { setField(variable, value[variable]); });
