@@ -16,8 +16,9 @@ Markdown on what is left (the author's own text), sanitizes the result with an
 allowlist (`sanitize_html`), and only then puts each value back, escaped with
 `html.escape(quote=True)`. So no answer is ever read as Markdown or HTML, and
 Markdown's work depends on the author's text only. Only a value that interview
-code marked as markup (`Markup`, or any object with an `__html__` method, such
-as a rendered `template`) is inserted as HTML, and then the whole result is
+code marked as markup (`Markup` — MarkupSafe's, which escapes what is added to
+it — or any object with an `__html__` method, such as a rendered `template`) is
+inserted as HTML, and then the whole result is
 sanitized once more. A value that lands inside a tag (a link's address, say)
 also makes the result go through the sanitizer again, which drops a
 `javascript:` address.
@@ -33,6 +34,8 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+
+import markupsafe
 
 from chalicelib.language.errors import InterviewSyntaxError
 from chalicelib.language.missing import MissingVariable
@@ -71,16 +74,19 @@ _ATTRIBUTES = {
 _URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _DROPPED_WITH_CONTENT = frozenset({"script", "style"})
 
+__all__ = ["Markup", "Text", "escape_html", "is_markup", "sanitize_html", "to_html"]
 
-class Markup(str):
-    """A string that interview code vouches for as HTML: interpolation inserts it
-    as markup (sanitized) instead of escaping it.
 
-    Example: ``Markup('<strong>') + name + Markup('</strong>')`` is still only
-    as safe as `name`: build markup with `noquote`/`escape_html` around values."""
+class Markup(markupsafe.Markup):
+    """Text that interview code vouches for as HTML: `${ }` inserts it as markup (sanitized)
+    instead of escaping it. Plain strings added to it, or formatted into it, are escaped.
 
-    def __html__(self) -> str:
-        return str(self)
+    Example::
+
+        badge = Markup('<strong>') + user_name + Markup('</strong>')   # user_name stays text
+    """
+
+    __slots__ = ()
 
 
 def sanitize_html(markup: str) -> str:
