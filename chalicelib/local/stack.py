@@ -392,7 +392,7 @@ class LocalStack:
     """Every component of the local stack; `start()` all, `stop()` all (also as a context manager)."""
 
     def __init__(self, settings: Settings | None = None, app: Chalice | None = None) -> None:
-        self.settings = Settings.from_env() if settings is None else settings
+        self.settings = Settings.from_env(local_stack=True) if settings is None else settings
         self.aws = EmbeddedAws(self.settings.moto_port)
         self.app_services = AppServices(self.settings)
         chalice_app = app or _default_app()
