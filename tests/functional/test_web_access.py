@@ -7,6 +7,7 @@ shared_answers.yml (a multi_user session with two questions), two_questions.yml.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
@@ -16,6 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from chalicelib.library.functions import encode_action
+from chalicelib.web import context
 from tests.functional.test_web_bad_input import Browser, _hidden
 
 COUNTER = "checkin_counter.yml"
@@ -48,24 +50,11 @@ def _answer(browser: Browser, url: str, **fields: str) -> Any:
 
 
 # ---------------------------------------------------------------------------- action links
-def test_a_link_the_page_made_runs_its_action(client: Any) -> None:
-    # Given: the counter's page, with its url_action link
+def test_the_pages_own_link_runs_its_action_and_a_made_up_one_runs_nothing(client: Any, services: Any) -> None:
+    # Given: a user on the counter's page, with its url_action link
     browser = Browser(client)
     page = browser.page(f"/interview?i={COUNTER}")
     assert "0 check-ins, 0 actions" in page
-
-    # When: the user follows the link
-    followed = browser.get(_link(page, "Count an action"))
-
-    # Then: the action ran once, and the page shows it
-    assert followed.status_code == 303
-    assert "0 check-ins, 1 actions" in browser.page(followed.headers["Location"])
-
-
-def test_an_action_link_without_a_signature_runs_nothing(client: Any, services: Any) -> None:
-    # Given: a user with a session of the counter
-    browser = Browser(client)
-    browser.page(f"/interview?i={COUNTER}")
 
     # When: they open a link someone made up (a cross-site link with an action of their choosing)
     forged = f"/interview?i={COUNTER}&action={quote(encode_action('count_action', {}), safe='')}"
@@ -75,6 +64,11 @@ def test_an_action_link_without_a_signature_runs_nothing(client: Any, services: 
     assert response.status_code == 400
     assert "This link is not valid for this session" in response.body.decode()
     assert browser.answers(services, COUNTER)["actions"] == 0
+
+    # And: the page's own link runs the action once
+    followed = browser.get(_link(page, "Count an action"))
+    assert followed.status_code == 303
+    assert "0 check-ins, 1 actions" in browser.page(followed.headers["Location"])
 
 
 def test_an_action_link_made_for_another_session_or_altered_runs_nothing(client: Any, services: Any) -> None:
@@ -110,8 +104,11 @@ def test_an_action_link_opened_without_a_session_starts_nothing(client: Any) -> 
 @pytest.mark.parametrize("flag", ["new_session", "reset"])
 def test_starting_over_a_held_session_asks_first_and_keeps_the_answers(client: Any, services: Any,
                                                                        flag: str) -> None:
-    # Given: a browser that answered the first question
+    # Given: a browser without a session, for which the link starts one at once (as before)...
     browser = Browser(client)
+    started = browser.get(f"/interview?i={QUESTIONS}&{flag}=1")
+    assert "Set-Cookie" in started.headers and "What is your favorite color?" in started.body.decode()
+    # ...and that then answered the first question
     _answer(browser, f"/interview?i={QUESTIONS}", _f0="red", _continue="1")
     cookie = browser.cookie
 
@@ -133,9 +130,12 @@ def test_confirming_the_new_session_starts_it_with_the_links_url_args(client: An
     _answer(browser, f"/interview?i={QUESTIONS}", _f0="red", _continue="1")
     old = _session_id(browser)
     confirm = browser.page(f"/interview?i={QUESTIONS}&new_session=1&from=mail")
+    assert _session_id(browser) == old
     action = html.unescape(re.search(r'<form method="post" action="([^"]*)"', confirm).group(1))  # type: ignore[union-attr]
 
-    # When: the user presses the button
+    # When: another site posts the confirmation without the token, then the user presses the button
+    forged = _post(browser, action, {"_new_session": "1"})
+    assert forged.status_code == 400 and _session_id(browser) == old
     response = _post(browser, action, {"_csrf": _hidden(confirm, "_csrf"), "_new_session": "1"})
 
     # Then: a new session, with the link's url_args, and the first question again
@@ -144,27 +144,6 @@ def test_confirming_the_new_session_starts_it_with_the_links_url_args(client: An
     answers = browser.answers(services, QUESTIONS)
     assert "color" not in answers and answers["url_args"] == {"from": "mail"}
     assert "What is your favorite color?" in browser.page(response.headers["Location"])
-
-
-def test_a_new_session_post_without_the_csrf_token_is_refused(client: Any, services: Any) -> None:
-    # Given: a browser with answers
-    browser = Browser(client)
-    _answer(browser, f"/interview?i={QUESTIONS}", _f0="red", _continue="1")
-    cookie = browser.cookie
-
-    # When: another site posts the confirmation without the token
-    response = browser.post(f"/interview?i={QUESTIONS}", {"_new_session": "1"})
-
-    # Then: 400, and the session is still the browser's
-    assert response.status_code == 400
-    assert browser.cookie == cookie and browser.answers(services, QUESTIONS)["color"] == "red"
-
-
-def test_new_session_without_a_held_session_starts_at_once(client: Any) -> None:
-    response = Browser(client).get(f"/interview?i={QUESTIONS}&new_session=1")
-    assert response.status_code == 200
-    assert "What is your favorite color?" in response.body.decode()
-    assert "Set-Cookie" in response.headers
 
 
 def test_start_over_on_an_error_page_is_a_post_with_the_csrf_token(client: Any) -> None:
@@ -264,7 +243,7 @@ def test_an_encrypted_session_cannot_be_answered_by_its_id_alone(client: Any, se
 
 
 # ---------------------------------------------------------------------------- cookies
-def test_the_session_cookie_is_secure_and_host_only_by_default(client: Any) -> None:
+def test_the_session_cookie_is_secure_and_host_only_by_default(client: Any, services: Any) -> None:
     # When: a browser starts a session with the default settings
     response = Browser(client).get(f"/interview?i={QUESTIONS}")
 
@@ -276,25 +255,15 @@ def test_the_session_cookie_is_secure_and_host_only_by_default(client: Any) -> N
     assert not any(flag.lower().startswith("domain") for flag in flags)
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
-
-def test_with_cookie_secure_off_the_cookie_and_pages_suit_plain_http(client: Any, services: Any) -> None:
-    import dataclasses
-
-    from chalicelib.web import context
-
-    # Given: the settings of the local stack (plain http)
+    # And: with COOKIE_SECURE off (the local stack's plain http), a plain cookie that works, and no HSTS
     settings = dataclasses.replace(services.settings, cookie_secure=False)
     context.use_services(dataclasses.replace(services, settings=settings))
-
-    # When: a browser starts a session and answers
     browser = Browser(client)
     response = browser.get(f"/interview?i={QUESTIONS}")
-    _answer(browser, f"/interview?i={QUESTIONS}", _f0="red", _continue="1")
-
-    # Then: a plain cookie (no prefix, not Secure) that works, and no HSTS
     (cookie,) = response.headers["Set-Cookie"]
     assert cookie.startswith("da_") and "Secure" not in cookie
     assert "Strict-Transport-Security" not in response.headers
+    _answer(browser, f"/interview?i={QUESTIONS}", _f0="red", _continue="1")
     assert "What is your favorite fruit?" in browser.page(f"/interview?i={QUESTIONS}")
 
 
