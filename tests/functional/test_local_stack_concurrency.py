@@ -143,7 +143,16 @@ def test_concurrent_check_ins_submits_and_actions_all_apply(stack: str) -> None:
 
 
 def test_the_local_stack_turns_secure_cookies_off_for_its_plain_http(stack: str) -> None:
-    # Given: the local stack (http://127.0.0.1), started without COOKIE_SECURE
+    from chalicelib.settings import Settings, SettingsError
+
+    # Given: COOKIE_SECURE is on by default and only the local stack's default is off; a bad value is refused
+    assert Settings.from_env({}).cookie_secure is True
+    assert Settings.from_env({}, local_stack=True).cookie_secure is False
+    assert Settings.from_env({"COOKIE_SECURE": "1"}, local_stack=True).cookie_secure is True
+    assert Settings.from_env({"COOKIE_SECURE": "off"}).cookie_secure is False
+    with pytest.raises(SettingsError, match="COOKIE_SECURE must be one of"):
+        Settings.from_env({"COOKIE_SECURE": "maybe"})
+    # ...and the local stack (http://127.0.0.1) runs without COOKIE_SECURE
     web = Browser(stack)
 
     # When: a browser starts a session there
