@@ -111,7 +111,7 @@ def static_file(name: str) -> Response:
 
 @bp.route("/interview/file/{file_id}/{name}", methods=["GET"])
 def interview_file(file_id: str, name: str) -> Response:
-    """A document of the browser's session (assembled attachments), as a download."""
+    """A document of the browser's session (or of the shared session `session=ID` names), as a download."""
     params = dict(bp.current_request.query_params or {})
     interview = params.get("i", "")
     fmt = name.rsplit(".", 1)[-1] if "." in name else ""
@@ -119,7 +119,7 @@ def interview_file(file_id: str, name: str) -> Response:
         return _error_page(404, "File not found", "This link does not name a document.")
 
     def download() -> Response:
-        ref = _cookie_ref(interview)
+        ref = _request_ref(interview)
         if ref is None:
             return _error_page(403, "This file is not yours", "Open the interview in this browser first.")
         sessions = context.sessions()
@@ -290,7 +290,8 @@ def _screen_response(ref: SessionRef, result: TurnResult, view: ScreenView, base
     interview = services.loader.load(ref.interview)
     body = page.screen_page(
         view, title=interview.title or "Interview", action_url=_here(base, ref), base=base,
-        file_url=lambda file_id, name: f"{base}/interview/file/{file_id}/{quote(name)}?i={quote(ref.interview)}",
+        file_url=lambda file_id, name: f"{base}/interview/file/{file_id}/{quote(name)}?i={quote(ref.interview)}"
+                                       f"{browser_session.session_query(ref)}",
         csrf=cookies.csrf_token(services.settings.server_key, ref.session_id),
         can_go_back=result.head.step > 1, errors=errors, checkin_interval=services.settings.checkin_interval,
         checkin_url=f"{base}/checkin?i={quote(ref.interview)}{browser_session.session_query(ref)}",

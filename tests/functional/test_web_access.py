@@ -178,13 +178,14 @@ def test_a_malformed_session_id_is_400_on_every_browser_route(client: Any, sessi
 
     # When: each browser route is asked for a session id that is not one
     shown = browser.get(f"/interview?{query}")
+    document = browser.get(f"/interview/file/abc123/letter.pdf?{query}")
     posted = browser.post(f"/interview?{query}", {"_csrf": _hidden(page, "_csrf"), "_f0": "red"})
     checked_in = client.http.post(f"/checkin?{query}", body=f"csrf_token={_hidden(page, '_csrf')}",
                                   headers={"cookie": browser.cookie,
                                            "content-type": "application/x-www-form-urlencoded"})
 
     # Then: 400 (a page, or JSON for the check-in) and no session was started
-    assert (shown.status_code, posted.status_code, checked_in.status_code) == (400, 400, 400)
+    assert (shown.status_code, posted.status_code, checked_in.status_code, document.status_code) == (400,) * 4
     assert "session id" in shown.body.decode()
     assert "Set-Cookie" not in shown.headers
     assert json.loads(checked_in.body)["success"] is False
