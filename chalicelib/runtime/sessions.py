@@ -46,12 +46,12 @@ _MAX_ATTEMPTS = 60
 _RETRY_BUDGET_SECONDS = 20.0
 _MAX_PAUSE_SECONDS = 0.4
 SESSION_ID_LENGTH = 32
-_SESSION_ID = re.compile(rf"^[A-Za-z0-9]{{{SESSION_ID_LENGTH}}}$")
+_SESSION_ID = re.compile(rf"[A-Za-z0-9]{{{SESSION_ID_LENGTH}}}")
 
 
 def is_session_id(value: str) -> bool:
     """True for what `Sessions.start` makes a session id: 32 letters and digits."""
-    return bool(_SESSION_ID.match(value))
+    return bool(_SESSION_ID.fullmatch(value))
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,8 @@ def test_start_over_on_an_error_page_is_a_post_with_the_csrf_token(client: Any) 
 
 
 # ---------------------------------------------------------------------------- session ids
-@pytest.mark.parametrize("session", ["../../etc", "short", "x" * 33, "NoSuchSession0123456789abcdefgh!"])
+@pytest.mark.parametrize("session", ["../../etc", "short", "x" * 33, "A" * 32 + "\n",
+                                     "NoSuchSession0123456789abcdefgh!"])
 def test_a_malformed_session_id_is_400_on_every_browser_route(client: Any, session: str) -> None:
     # Given: a browser with a session
     browser = Browser(client)
