@@ -77,6 +77,20 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in _TRUE + _FALSE:
+        raise SettingsError(f"{name} must be one of {', '.join(_TRUE + _FALSE)}, found {raw!r}; "
+                            f"unset it for the default ({'on' if default else 'off'})")
+    return raw in _TRUE
+
+
 def _server_key(env: Mapping[str, str]) -> bytes:
     """32 bytes for signing and sealing server-side data.
 
@@ -114,13 +128,15 @@ class Settings:
     task_max_attempts: int = 3
     task_retry_seconds: int = 2
     task_lease_seconds: int = 120
-    cookie_secure: bool = False
+    cookie_secure: bool = True
     port: int = 8000
     moto_port: int = 5001
     smtp_port: int = 2525
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, *, local_stack: bool = False) -> Settings:
+        """The settings from `env` (default: the process environment). The local stack serves
+        plain http, so there COOKIE_SECURE defaults to off; everywhere else it defaults to on."""
         env = os.environ if env is None else env
         extra = [Path(p) for p in env.get(ENV_INTERVIEW_PATH, "").split(":") if p.strip()]
         interval = _int(env, ENV_CHECKIN_INTERVAL, 6000)
@@ -147,7 +163,7 @@ class Settings:
             task_max_attempts=_int(env, ENV_TASK_MAX_ATTEMPTS, 3, minimum=1),
             task_retry_seconds=_int(env, ENV_TASK_RETRY_SECONDS, 2),
             task_lease_seconds=_int(env, ENV_TASK_LEASE_SECONDS, 120, minimum=5),
-            cookie_secure=env.get(ENV_COOKIE_SECURE, "").lower() in ("1", "true", "yes"),
+            cookie_secure=_flag(env, ENV_COOKIE_SECURE, default=not local_stack),
             port=_port(env, ENV_PORT, 8000),
             moto_port=_port(env, ENV_MOTO_PORT, 5001),
             smtp_port=_port(env, ENV_SMTP_PORT, 2525),

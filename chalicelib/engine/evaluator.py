@@ -79,6 +79,9 @@ class Request:
     kv: KeyValuePort | None = None
     tasks: TaskPort | None = None
     step: int = 1
+    # Signs the action links url_action() makes: (session id, action, arguments) → signature.
+    # Set by the runtime; without it links carry no signature, and the web refuses to run them.
+    sign_link: Callable[[str, str, Mapping[str, Any]], str] | None = field(default=None, repr=False)
 
 
 class _Ask(Exception):  # noqa: N818 -- internal control flow

@@ -93,6 +93,8 @@ class AuthorFunctions:
     def url_action(self, action: str, **kwargs: Any) -> str:
         """A link that runs `action` with `kwargs` as its arguments.
 
+        The link is signed for this session: opened in another session (or altered), it runs nothing.
+
         Example: ``[Add a fish](${ url_action('add', color='blue') })``
         """
         forget = kwargs.pop("_forget_prior", False)
@@ -100,8 +102,15 @@ class AuthorFunctions:
             kwargs = {"_action": action, "_arguments": kwargs}
             action = "_da_priority_action"
         request = self.ev.request
-        return (f"{request.base_url}/interview?i={quote(request.interview)}"
+        link = (f"{request.base_url}/interview?i={quote(request.interview)}"
                 f"&action={quote(encode_action(action, kwargs), safe='')}")
+        signature = self._signature(request.session_id, action, kwargs)
+        return f"{link}&sig={signature}" if signature else link
+
+    def _signature(self, session_id: str, action: str, arguments: Mapping[str, Any]) -> str:
+        """The link's signature for this session, so that opening it may run the action ('' unsigned)."""
+        sign = self.ev.request.sign_link
+        return sign(session_id, action, arguments) if sign is not None else ""
 
     def url_ask(self, spec: Any) -> str:
         """A link that asks the given variable(s) again.
@@ -132,6 +141,9 @@ class AuthorFunctions:
         for key in _RESERVED_URL_KW:
             kwargs.pop(key, None)
         params["action"] = encode_action(action, kwargs)
+        signature = self._signature(str(params["session"]), action, kwargs)
+        if signature:
+            params["sig"] = signature
         path = f"/interview?{urlencode(params)}"
         return path if local else f"{request.base_url}{path}"
 

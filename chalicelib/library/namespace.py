@@ -32,3 +32,9 @@ def build(ev: Evaluation) -> dict[str, Any]:
     names = dict(_static())
     names.update(AuthorFunctions(ev).bound())
     return names
+
+
+def library_names() -> frozenset[str]:
+    """Every name `build` provides (functions and classes), which answers must never replace."""
+    bound = (n for n in dir(AuthorFunctions) if not n.startswith("_") and n not in ("ev", "bound"))
+    return frozenset(_static()) | frozenset(bound)

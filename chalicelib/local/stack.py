@@ -389,10 +389,13 @@ class Worker:
 
 
 class LocalStack:
-    """Every component of the local stack; `start()` all, `stop()` all (also as a context manager)."""
+    """Every component of the local stack; `start()` all, `stop()` all (also as a context manager).
+
+    Without `settings` they come from the environment as for the local stack: it serves plain
+    http, so COOKIE_SECURE defaults to off here (a browser drops a Secure cookie over http)."""
 
     def __init__(self, settings: Settings | None = None, app: Chalice | None = None) -> None:
-        self.settings = Settings.from_env() if settings is None else settings
+        self.settings = Settings.from_env(local_stack=True) if settings is None else settings
         self.aws = EmbeddedAws(self.settings.moto_port)
         self.app_services = AppServices(self.settings)
         chalice_app = app or _default_app()

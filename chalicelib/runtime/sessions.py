@@ -4,15 +4,18 @@ A turn reads the head and current step (consistent read), opens the step
 (decrypt or verify, then unpickle), evaluates, seals the new answers and
 commits step + head in one transaction conditioned on the version it read. On
 a version conflict the whole turn is re-run on fresh state (bounded retries
-with jitter), so concurrent writers never lose each other's updates.
+with jitter), so concurrent writers never lose each other's updates. A read
+that raced a writer (the store saw the session change while reading it) is
+retried the same way, with the same backoff and time budget.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -26,6 +29,7 @@ from chalicelib.engine.tasks import NewTask, TaskSnapshot
 from chalicelib.language.blocks import Interview
 from chalicelib.language.markup import escape_html
 from chalicelib.library import namespace
+from chalicelib.runtime import links
 from chalicelib.runtime.documents import store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
 from chalicelib.runtime.services import Services
@@ -42,6 +46,13 @@ log = logging.getLogger(__name__)
 _MAX_ATTEMPTS = 60
 _RETRY_BUDGET_SECONDS = 20.0
 _MAX_PAUSE_SECONDS = 0.4
+SESSION_ID_LENGTH = 32
+_SESSION_ID = re.compile(rf"[A-Za-z0-9]{{{SESSION_ID_LENGTH}}}")
+
+
+def is_session_id(value: str) -> bool:
+    """True for what `Sessions.start` makes a session id: 32 letters and digits."""
+    return bool(_SESSION_ID.fullmatch(value))
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,7 @@ class Sessions:
     def __init__(self, services: Services, tasks: TaskService | None = None) -> None:
         self.services = services
         self.tasks = tasks or TaskService(services, services.queue)
+        self.link_signer = links.signer(services.keys.links)
 
     def task_port(self, session_id: str, key: bytes | None) -> SessionTaskPort:
         return SessionTaskPort(self.tasks, session_id, key)
@@ -111,11 +123,11 @@ class Sessions:
               evaluate: bool = True) -> tuple[SessionRef, TurnResult]:
         """Create a session, evaluate it once and save step 1."""
         interview = self.services.loader.load(interview_name)
-        session_id = crypto.random_token(32)
+        session_id = crypto.random_token(SESSION_ID_LENGTH)
         secret = secret or crypto.random_token(16)
         answers: dict[str, Any] = {"url_args": dict(url_args or {})}
         request = Request(interview_name, session_id, user=user or UserInfo(), interface=interface,
-                          base_url=base_url)
+                          base_url=base_url, sign_link=self.link_signer)
         now = time.time()
         head = SessionHead(interview_name, session_id, version=1, step=1, encrypted=True, created=now,
                            modified=now, owner=(user.id if user else ""), title=interview.title)
@@ -158,7 +170,7 @@ class Sessions:
         return self._turn(ref, request, mutate=None, new_step=new_step)
 
     def read(self, ref: SessionRef) -> tuple[SessionHead, dict[str, Any]]:
-        head, step = self.services.store.load(ref.interview, ref.session_id)
+        head, step = self._load(ref)
         return head, self._open(head, step, ref)
 
     def callback(self, ref: SessionRef, request: Request, finalize: Finalize) -> TurnResult:
@@ -172,7 +184,7 @@ class Sessions:
         notifications of finished background tasks.
 
         A screen without `check in` costs reads only: no evaluation, no write to the session."""
-        head, step = self.services.store.load(ref.interview, ref.session_id)
+        head, step = self._load(ref)
         key = self._key(head, ref)
         view = current_screen(self._open(head, step, ref).get("_internal", {}))
         commands: list[dict[str, Any]] = []
@@ -191,13 +203,17 @@ class Sessions:
         return self.tasks.records(ref.session_id)
 
     def key_for(self, ref: SessionRef) -> bytes | None:
-        head, _ = self.services.store.load(ref.interview, ref.session_id)
+        head, _ = self._load(ref)
         return self._key(head, ref)
 
     def back(self, ref: SessionRef) -> SessionHead:
         """Make the previous step current again, discarding the latest one."""
-        for attempt in range(_MAX_ATTEMPTS):
-            head, _ = self.services.store.load(ref.interview, ref.session_id)
+        for attempt in _attempts():
+            try:
+                head, _ = self.services.store.load(ref.interview, ref.session_id)
+            except VersionConflictError:
+                _pause(attempt)
+                continue
             self._key(head, ref)
             steps = [n for n in self.services.store.step_numbers(ref.interview, ref.session_id) if n < head.step]
             if not steps:
@@ -220,19 +236,33 @@ class Sessions:
         request = Request(ref.interview, ref.session_id)
         return self._turn(ref, request, mutate=reset, new_step=True, evaluate=False).head
 
-    def delete(self, ref: SessionRef) -> None:
+    def delete(self, ref: SessionRef, *, verify: bool = True) -> None:
+        """Delete the session; with `verify`, only if `ref` opens it (an encrypted one needs its secret)."""
+        if verify:
+            self.key_for(ref)
         self.services.store.delete(ref.interview, ref.session_id)
+
+    def _load(self, ref: SessionRef) -> tuple[SessionHead, StepRecord]:
+        """The head and current step; a read that raced a writer is read again, as a turn would be."""
+        for attempt in _attempts():
+            try:
+                return self.services.store.load(ref.interview, ref.session_id)
+            except VersionConflictError:
+                _pause(attempt)
+        raise ConflictError("the session kept changing while it was read; try again")
 
     # ------------------------------------------------------------------ the turn
     def _turn(self, ref: SessionRef, request: Request, *, mutate: Mutation | None, new_step: bool,
               evaluate: bool = True, finalize: Finalize | None = None,
               adjust: Callable[[Outcome | None, dict[str, Any]], None] | None = None) -> TurnResult:
         interview = self.services.loader.load(ref.interview)
-        deadline = time.monotonic() + _RETRY_BUDGET_SECONDS
-        for attempt in range(_MAX_ATTEMPTS):
-            if attempt and time.monotonic() > deadline:
-                break
-            head, step = self.services.store.load(ref.interview, ref.session_id)
+        for attempt in _attempts():
+            try:
+                head, step = self.services.store.load(ref.interview, ref.session_id)
+            except VersionConflictError:  # the read raced a writer: read again, like a lost commit
+                log.info("read of %s raced a writer (attempt %d); reading again", ref.session_id, attempt + 1)
+                _pause(attempt)
+                continue
             key = self._key(head, ref)
             answers = self._open(head, step, ref)
             result = self._evaluate(interview, answers, head, key, request, mutate, evaluate)
@@ -286,7 +316,7 @@ class Sessions:
         if not evaluate or command is not None:
             return Sessions._Evaluated(None, answers, {}, command=command)
         request = replace(request, kv=_Kv(self, head, key), step=head.step,
-                          tasks=self.task_port(head.session_id, key))
+                          tasks=self.task_port(head.session_id, key), sign_link=self.link_signer)
         ev = Evaluation(interview, answers, request, namespace.build)
         outcome = ev.run()
         return Sessions._Evaluated(outcome, ev.answers(), ev.kv_writes, outbox=ev.outbox, documents=ev.documents)
@@ -410,6 +440,15 @@ def _step_aad(session_id: str, step: int) -> bytes:
 
 def _extra_aad(session_id: str, label: str) -> bytes:
     return f"{session_id}:extra:{label}".encode()
+
+
+def _attempts() -> Iterator[int]:
+    """The attempt numbers of a retried read or turn: at most _MAX_ATTEMPTS, within the time budget."""
+    deadline = time.monotonic() + _RETRY_BUDGET_SECONDS
+    for attempt in range(_MAX_ATTEMPTS):
+        if attempt and time.monotonic() > deadline:
+            return
+        yield attempt
 
 
 def _pause(attempt: int) -> None:

@@ -34,6 +34,7 @@ from chalicelib.engine.evaluator import Evaluation, Request, UserInfo
 from chalicelib.engine.screen import Outcome, OutcomeKind
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
 from chalicelib.library import namespace
+from chalicelib.runtime import links
 from chalicelib.runtime.queue import TaskQueue
 from chalicelib.storage import crypto
 from chalicelib.storage.errors import SessionNotFoundError, StorageError, TaskStateError
@@ -285,7 +286,8 @@ class _Run:
         interview = self.service.services.loader.load(task.interview)
         request = Request(task.interview, task.session_id, action=task.action, arguments=self.arguments,
                           persistent_action=False, user=self.user, interface="background",
-                          tasks=self.sessions.task_port(task.session_id, self.key))
+                          tasks=self.sessions.task_port(task.session_id, self.key),
+                          sign_link=links.signer(self.service.services.keys.links))
         ev = Evaluation(interview, answers, request, namespace.build)
         try:
             outcome = ev.run()
@@ -304,7 +306,7 @@ class _Run:
             self._callback(outcome.action, outcome.arguments, DONE, {})
         elif outcome.kind is OutcomeKind.COMMAND and outcome.command in ("exit", "restart", "exit_logout"):
             self._finish(DONE, {"value": None})
-            self.sessions.delete(self.ref)
+            self.sessions.delete(self.ref, verify=False)
         else:
             log.warning("background action %r of %s ended without background_response(); its value is None",
                         task.action, task.session_id)

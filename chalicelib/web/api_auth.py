@@ -19,23 +19,20 @@ from chalice import Response
 from chalicelib.engine.evaluator import UserInfo
 from chalicelib.storage.records import User
 from chalicelib.web import context
+from chalicelib.web.errors import RequestError
 
 _CACHE_SECONDS = 30.0
 _cache: dict[str, tuple[float, User | None]] = {}
 
 
-class ApiError(Exception):
+class ApiError(RequestError):
     """An error answered as JSON {"error": message} with an HTTP status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def error_response(status: int, message: str) -> Response:
     return Response(body=json.dumps({"error": message}), status_code=status,
-                    headers={"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"})
+                    headers={"Content-Type": "application/json", "Access-Control-Allow-Origin": "*",
+                             "Cache-Control": "no-store"})
 
 
 def find_key(query: Mapping[str, str], body: Mapping[str, Any], headers: Mapping[str, str]) -> str | None:

@@ -1,8 +1,9 @@
 """The REST API (docassemble-compatible; CONTRACT.md §4).
 
 Each route: authenticate, read parameters, call one Sessions use case, shape
-the answer. Every failure is JSON {"error": ...} with a 4xx status; a stack
-trace never reaches the client.
+the answer. Every failure is JSON {"error": ...} with its status from the one
+table in web.errors (4xx for bad input); a stack trace never reaches the
+client. Every answer carries `Cache-Control: no-store`: they hold answers.
 """
 
 from __future__ import annotations
@@ -17,19 +18,19 @@ from urllib.parse import parse_qs, quote
 from chalice import Blueprint, Response
 
 from chalicelib.engine import assign
-from chalicelib.engine.errors import EngineError, InterviewCodeError, UndefinedVariableError
+from chalicelib.engine.errors import UndefinedVariableError
 from chalicelib.engine.evaluator import Request
 from chalicelib.engine.screen import OutcomeKind
-from chalicelib.language.errors import InterviewNotFoundError, InterviewSyntaxError
+from chalicelib.library.namespace import library_names
 from chalicelib.library.serialize import jsonable
 from chalicelib.runtime.documents import CONTENT_TYPES, load_document
-from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
-from chalicelib.runtime.sessions import SessionRef, TurnResult
-from chalicelib.storage.errors import SessionNotFoundError, TamperedDataError, WrongSecretError
+from chalicelib.runtime.sessions import SESSION_ID_LENGTH, SessionRef, TurnResult, is_session_id
+from chalicelib.storage.errors import SessionNotFoundError
 from chalicelib.storage.records import User
 from chalicelib.web import context
 from chalicelib.web.api_auth import ApiError, authenticate, error_response, find_key, require_privilege, user_info
 from chalicelib.web.api_json import question_json
+from chalicelib.web.errors import reply_for
 from chalicelib.web.responses import raw_response
 
 log = logging.getLogger(__name__)
@@ -85,37 +86,6 @@ def _flag(value: Any, default: bool = False) -> bool:
     return str(value).strip().lower() not in ("0", "false", "f")
 
 
-def _error_text(err: Exception) -> str:
-    return str(err)
-
-
-# Known failures → (status, message). The first matching class wins.
-_ERRORS: tuple[tuple[type[Exception], int, Callable[[Exception], str]], ...] = (
-    (ApiError, 0, lambda err: err.message if isinstance(err, ApiError) else str(err)),
-    (InterviewNotFoundError, 404, _error_text),
-    (InterviewSyntaxError, 400, lambda err: f"The interview has an error: {err}"),
-    (SessionNotFoundError, 404, lambda err: "Session not found."),
-    (WrongSecretError, 403, lambda err: "Unable to decrypt interview dictionary: the secret is wrong or missing."),
-    (TamperedDataError, 403, lambda err: f"Refused to load the session: {err}"),
-    (NoPreviousStepError, 400, lambda err: "Cannot go back."),
-    (ConflictError, 409, _error_text),
-    (EngineError, 400, lambda err: f"failure to assemble interview: {err}"),
-    (assign.BadVariableNameError, 400, _error_text),
-)
-
-
-def _error_response(err: Exception, where: str) -> Response:
-    for kind, status, message in _ERRORS:
-        if isinstance(err, kind):
-            if isinstance(err, InterviewCodeError):
-                log.error("error in interview code at %s\n%s", err.where, err.trace)
-            elif isinstance(err, (TamperedDataError, EngineError)):
-                log.warning("%s: %s", where, err)
-            return error_response(err.status if isinstance(err, ApiError) else status, message(err))
-    log.exception("unexpected error in %s", where)
-    return error_response(500, "Internal error; it has been logged.")
-
-
 def api(handler: Callable[[User, dict[str, str], dict[str, Any]], Response]) -> Callable[[], Response]:
     """Authenticate, parse, call, and turn every failure into a JSON error (4xx for bad input)."""
 
@@ -125,9 +95,12 @@ def api(handler: Callable[[User, dict[str, str], dict[str, Any]], Response]) -> 
             query = dict(request.query_params or {})
             body = _body() if request.method in ("POST", "PUT", "PATCH") else {}
             user = authenticate(find_key(query, body, dict(request.headers)))
-            return handler(user, query, body)
+            response = handler(user, query, body)
         except Exception as err:  # mapped to JSON; unknown ones are logged with their traceback
-            return _error_response(err, handler.__name__)
+            reply = reply_for(err, handler.__name__)
+            return error_response(reply.status, reply.message)
+        response.headers = {**(response.headers or {}), "Cache-Control": "no-store"}
+        return response
 
     wrapper.__name__ = handler.__name__
     return wrapper
@@ -141,8 +114,15 @@ def _ref(query: Mapping[str, str], body: Mapping[str, Any]) -> SessionRef:
     interview, session, secret = _params(query, body, "i", "session", "secret")
     if not interview or not session:
         raise ApiError(400, "Parameters i and session are required.")
+    _check_session_id(session)
     context.services().loader.path_of(str(interview))
     return SessionRef(str(interview), str(session), str(secret) if secret else None)
+
+
+def _check_session_id(session: Any) -> None:
+    if not isinstance(session, str) or not is_session_id(session):
+        raise ApiError(400, f"Parameter session must be a session id: {SESSION_ID_LENGTH} letters and digits, "
+                            "as /api/session/new returned it.")
 
 
 def _request(ref: SessionRef, user: User, **kwargs: Any) -> Request:
@@ -215,7 +195,7 @@ def session_set(user: User, query: dict[str, str], body: dict[str, Any]) -> Resp
     question_name = body.get("question_name")
     raw = _flag(body.get("raw"))
     for name in [*variables, *delete]:
-        assign.parse_target(str(name))  # refuses anything but a plain variable name, before any change
+        _check_writable(str(name))  # before any change
 
     def mutate(answers: dict[str, Any]) -> None:
         for name, value in variables.items():
@@ -236,6 +216,19 @@ def session_set(user: User, query: dict[str, str], body: dict[str, Any]) -> Resp
     except UndefinedVariableError as err:
         return _undefined(err)
     return _question(ref, result) if ask else _no_content()
+
+
+def _check_writable(name: str) -> None:
+    """Refuse anything but a plain variable name, and names the interview does not own: internal
+    ones (`_internal`, `_anything`) and the library's functions and classes."""
+    steps = assign.parse_target(name)
+    root = str(steps[0][1])
+    if root.startswith("_"):
+        raise ApiError(400, f"Variable {name!r} cannot be set or deleted: names that begin with _ are the "
+                            "interview's internal state.")
+    if root in library_names():
+        raise ApiError(400, f"Variable {name!r} cannot be set or deleted: {root} is a function or class "
+                            "the interview uses; choose another name.")
 
 
 def _convert(value: Any) -> Any:
@@ -260,8 +253,12 @@ def session_get(user: User, query: dict[str, str], body: dict[str, Any]) -> Resp
 @bp.route("/api/session", methods=["DELETE"])
 @api
 def session_delete(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    """Needs the session's secret (an encrypted session), unless the key has the admin privilege."""
     ref = _ref(query, body)
-    context.sessions().delete(ref)
+    try:
+        context.sessions().delete(ref, verify="admin" not in user.privileges)
+    except SessionNotFoundError:
+        pass  # as docassemble: 204 even when there was nothing to delete
     return _no_content()
 
 
@@ -349,6 +346,8 @@ def _interview_items(user: User, query: Mapping[str, str]) -> list[dict[str, Any
     require_privilege(user, "admin", "advocate")
     store = context.services().store
     wanted_session = query.get("session")
+    if wanted_session:
+        _check_session_id(wanted_session)
     items = []
     for head in store.list_heads(interview=query.get("i") or None):
         if wanted_session and head.session_id != wanted_session:

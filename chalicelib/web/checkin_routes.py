@@ -6,23 +6,24 @@ the returned commands (flash, refresh, javascript, fields, backgroundresponse):
 the reply of the screen's `check in` action (run as a turn over the current
 step, see Sessions.checkin) followed by the notifications of finished
 background tasks.
+
+A page of a shared (`multi_user`) session checks in with `&session=ID` (see
+web.browser_session). Failures are answered from the one table in web.errors,
+as JSON {"success": false, "error": ...} with the table's status.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import random
 from typing import Any
 from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
 
-from chalicelib.runtime.sessions import SessionRef
-from chalicelib.storage.errors import SessionNotFoundError, StorageError
-from chalicelib.web import context, cookies
+from chalicelib.web import browser_session, context, cookies
+from chalicelib.web.errors import RequestError, reply_for
 
-log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
 
 
@@ -58,24 +59,27 @@ def _parameters(raw: Any) -> dict[str, Any]:
 def checkin() -> Response:
     query: dict[str, str] = dict(bp.current_request.query_params or {})
     name = query.get("i", "")
-    held = cookies.read_session_cookie(bp.current_request.headers.get("cookie"), name) if name else None
-    if held is None:
-        return _json({"success": False, "error": "no session for this interview in this browser"}, 400)
-    form = _form()
+    try:
+        return _checkin(name, query)
+    except Exception as err:  # answered from the one table; unknown ones are logged with their traceback
+        reply = reply_for(err, f"check-in of {name}")
+        return _json({"success": False, "error": reply.message}, reply.status)
+
+
+def _checkin(name: str, query: dict[str, str]) -> Response:
     services = context.services()
+    secure = services.settings.cookie_secure
+    ref = browser_session.request_ref(name, query, bp.current_request.headers.get("cookie"), secure) \
+        if name else None
+    if ref is None:
+        raise RequestError(400, "no session for this interview in this browser")
+    form = _form()
     token = str(form.get("csrf_token") or bp.current_request.headers.get("x-csrf-token") or "")
-    if not cookies.csrf_ok(services.settings.server_key, held[0], token):
-        return _json({"success": False, "error": "the check-in's security token is missing or wrong"}, 403)
+    if not cookies.csrf_ok(services.settings.server_key, ref.session_id, token):
+        raise RequestError(403, "the check-in's security token is missing or wrong")
     parameters = _parameters(form.get("parameters"))
     changed = parameters.pop("_changed", None)
     initial = str(parameters.pop("_initial", "")).lower() in ("true", "1")
-    try:
-        commands = context.sessions().checkin(SessionRef(name, held[0], held[1]), parameters,
-                                              str(changed) if changed else None, initial)
-    except SessionNotFoundError:
-        return _json({"success": False, "error": "the session is gone"}, 404)
-    except StorageError as err:
-        log.warning("check-in of %s refused: %s", name, err)
-        return _json({"success": False, "error": "the session cannot be opened"}, 403)
+    commands = context.sessions().checkin(ref, parameters, str(changed) if changed else None, initial)
     return _json({"success": True, "commands": commands,
                   "checkin_code": form.get("checkinCode") or random.randint(0, 10**9)})

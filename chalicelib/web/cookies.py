@@ -3,6 +3,10 @@
 The cookie value is "<session id>.<secret>"; the secret never appears in a
 URL or a page. The CSRF token is an HMAC of the session id under the server
 key, so it needs no storage and cannot be forged without the key.
+
+With COOKIE_SECURE (the default; only the local stack's plain http turns it
+off) the cookie is `Secure` and its name has the `__Host-` prefix, so a browser
+accepts it only from HTTPS, for this host alone, with Path=/.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ import re
 from http.cookies import SimpleCookie
 
 _VALUE = re.compile(r"^([A-Za-z0-9]{32})\.([A-Za-z0-9]{8,64})$")
+_HOST_PREFIX = "__Host-"
 
 
-def cookie_name(interview: str) -> str:
-    return "da_" + hashlib.sha256(interview.encode("utf-8")).hexdigest()[:12]
+def cookie_name(interview: str, secure: bool) -> str:
+    name = "da_" + hashlib.sha256(interview.encode("utf-8")).hexdigest()[:12]
+    return _HOST_PREFIX + name if secure else name
 
 
-def read_session_cookie(header: str | None, interview: str) -> tuple[str, str] | None:
+def read_session_cookie(header: str | None, interview: str, secure: bool) -> tuple[str, str] | None:
     if not header:
         return None
     jar: SimpleCookie = SimpleCookie()
@@ -27,7 +33,7 @@ def read_session_cookie(header: str | None, interview: str) -> tuple[str, str] |
         jar.load(header)
     except Exception:  # a malformed Cookie header is treated as no cookie
         return None
-    morsel = jar.get(cookie_name(interview))
+    morsel = jar.get(cookie_name(interview, secure))
     if morsel is None:
         return None
     match = _VALUE.match(morsel.value)
@@ -36,11 +42,12 @@ def read_session_cookie(header: str | None, interview: str) -> tuple[str, str] |
 
 def session_cookie(interview: str, session_id: str, secret: str, secure: bool) -> str:
     flags = "; Secure" if secure else ""
-    return f"{cookie_name(interview)}={session_id}.{secret}; Path=/; HttpOnly; SameSite=Lax{flags}"
+    return f"{cookie_name(interview, secure)}={session_id}.{secret}; Path=/; HttpOnly; SameSite=Lax{flags}"
 
 
-def clear_cookie(interview: str) -> str:
-    return f"{cookie_name(interview)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+def clear_cookie(interview: str, secure: bool) -> str:
+    flags = "; Secure" if secure else ""
+    return f"{cookie_name(interview, secure)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{flags}"
 
 
 def csrf_token(server_key: bytes, session_id: str) -> str:

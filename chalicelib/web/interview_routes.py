@@ -4,6 +4,11 @@ GET shows the current screen (one evaluation, saved over the current step).
 POST applies the answer as a new step without evaluating and redirects to GET
 (post-redirect-get), so each page the user sees is exactly one evaluation and a
 browser refresh never re-submits an answer.
+
+A GET changes nothing the user did not ask for: `action=` runs only with a
+signature made for this session (runtime.links), and `new_session=1`/`reset=1`
+over a session the browser already holds asks first (the button POSTs, with the
+CSRF token). Failures are answered from the one table in web.errors.
 """
 
 from __future__ import annotations
@@ -12,31 +17,32 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlencode
 
 from chalice import Blueprint, Response
 
 from chalicelib.engine.answers import Answer, apply_answer, current_screen
 from chalicelib.engine.documents import safe_filename
-from chalicelib.engine.errors import EngineError, InterviewCodeError
 from chalicelib.engine.evaluator import Request
 from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
-from chalicelib.language.errors import InterviewNotFoundError, InterviewSyntaxError
 from chalicelib.library.functions import decode_action
+from chalicelib.runtime import links
 from chalicelib.runtime.documents import CONTENT_TYPES, file_name, load_document
-from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
+from chalicelib.runtime.errors import NoPreviousStepError
 from chalicelib.runtime.sessions import SessionRef, TurnResult
-from chalicelib.storage.errors import SessionNotFoundError, TamperedDataError, WrongSecretError
-from chalicelib.web import context, cookies, page
+from chalicelib.storage.errors import SessionNotFoundError
+from chalicelib.web import browser_session, context, cookies, page
+from chalicelib.web.errors import INTERNAL, Reply, RequestError, reply_for
 from chalicelib.web.responses import raw_response
 
 log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
 
-RESERVED_ARGS = {"i", "json", "js_target", "from_list", "session", "cache", "reset", "new_session", "action"}
+RESERVED_ARGS = {"i", "json", "js_target", "from_list", "session", "cache", "reset", "new_session", "action", "sig"}
 _STATIC = Path(__file__).resolve().parent / "static"
 _STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "application/javascript; charset=utf-8",
                  ".svg": "image/svg+xml"}
+_HSTS = {"Strict-Transport-Security": "max-age=31536000"}  # with COOKIE_SECURE: the site is served over HTTPS
 
 
 def base_path() -> str:
@@ -49,26 +55,47 @@ def base_path() -> str:
     return path[: -len(resource)] if resource and path.endswith(resource) else ""
 
 
+def _secure() -> bool:
+    return context.services().settings.cookie_secure
+
+
 def _html(body: str, status: int = 200, headers: Mapping[str, Any] | None = None) -> Response:
-    return Response(body=body, status_code=status, headers={**page.HTML_HEADERS, **(headers or {})})
+    return Response(body=body, status_code=status,
+                    headers={**page.HTML_HEADERS, **(_HSTS if _secure() else {}), **(headers or {})})
 
 
 def _redirect(location: str, headers: Mapping[str, Any] | None = None, status: int = 303) -> Response:
     return Response(body="", status_code=status, headers={"Location": location, "Cache-Control": "no-store",
-                                                           **(headers or {})})
+                                                           **(_HSTS if _secure() else {}), **(headers or {})})
 
 
 def _interview_url(base: str, name: str) -> str:
     return f"{base}/interview?i={quote(name)}"
 
 
+def _here(base: str, ref: SessionRef) -> str:
+    """The interview's URL for this session: a shared session's keeps naming it."""
+    return _interview_url(base, ref.interview) + browser_session.session_query(ref)
+
+
+def _csrf_for(session_id: str) -> str:
+    return cookies.csrf_token(context.services().settings.server_key, session_id)
+
+
 def _error_page(status: int, heading: str, text: str, name: str | None = None) -> Response:
     base = base_path()
     body = page.message_page(heading, heading, text, base, status_class="error-page")
     if name:
-        body = body.replace("</main>", f'<p><a href="{_interview_url(base, name)}&amp;new_session=1">'
-                                       "Start over</a></p></main>")
+        body = body.replace("</main>", f"{_start_over(base, name)}</main>")
     return _html(body, status)
+
+
+def _start_over(base: str, name: str) -> str:
+    """A new session of the interview: a POST over the session the browser holds, else a plain link."""
+    own = _cookie_ref(name)
+    if own is None:
+        return f'<p><a href="{_interview_url(base, name)}&amp;new_session=1">Start over</a></p>'
+    return page.start_over_form(_interview_url(base, name), _csrf_for(own.session_id))
 
 
 @bp.route("/static/{name}", methods=["GET"])
@@ -82,7 +109,7 @@ def static_file(name: str) -> Response:
 
 @bp.route("/interview/file/{file_id}/{name}", methods=["GET"])
 def interview_file(file_id: str, name: str) -> Response:
-    """A document of the browser's session (assembled attachments), as a download."""
+    """A document of the browser's session (or of the shared session `session=ID` names), as a download."""
     params = dict(bp.current_request.query_params or {})
     interview = params.get("i", "")
     fmt = name.rsplit(".", 1)[-1] if "." in name else ""
@@ -90,7 +117,7 @@ def interview_file(file_id: str, name: str) -> Response:
         return _error_page(404, "File not found", "This link does not name a document.")
 
     def download() -> Response:
-        ref = _cookie_ref(interview)
+        ref = _request_ref(interview)
         if ref is None:
             return _error_page(403, "This file is not yours", "Open the interview in this browser first.")
         sessions = context.sessions()
@@ -128,43 +155,38 @@ def _guarded(name: str, handler: Any) -> Response:
     try:
         response: Response = handler()
         return response
-    except InterviewNotFoundError as err:
-        return _error_page(404, "Interview not found", str(err))
-    except InterviewSyntaxError as err:
-        log.error("interview %s has an error: %s", name, err)
-        return _error_page(500, "This interview has an error", str(err))
-    except (WrongSecretError, TamperedDataError) as err:
-        log.warning("refused a session of %s: %s", name, err)
-        return _error_page(403, "This session cannot be opened",
-                           "Your browser's key does not open this session.", name)
-    except ConflictError as err:
-        return _error_page(409, "Please try again", str(err), name)
-    except InterviewCodeError as err:
-        log.error("error in interview code of %s at %s\n%s", name, err.where, err.trace)
-        return _code_error_page(name)
-    except EngineError as err:
-        log.exception("interview %s could not continue: %s", name, err)
-        return _code_error_page(name)
-    except Exception:  # the last line of defence: log it, show a clean page
-        log.exception("unexpected error serving interview %s", name)
-        return _code_error_page(name)
+    except Exception as err:  # every failure is answered from the one table: a clean page, logged
+        reply = reply_for(err, f"interview {name}")
+        if reply.offer_back:
+            return _code_error_page(name, reply)
+        return _error_page(reply.status, reply.title, reply.text, name if reply.offer_start_over else None)
 
 
-def _code_error_page(name: str) -> Response:
+def _code_error_page(name: str, reply: Reply) -> Response:
     base = base_path()
-    ref = _cookie_ref(name)
+    ref = _ref_if_valid(name)
     csrf = cookies.csrf_token(context.services().settings.server_key, ref.session_id) if ref else ""
-    body = page.message_page("Error", "Sorry, something went wrong",
-                             "This step of the interview could not be completed. The problem has been logged. "
-                             "You can go back and try again.", base,
-                             back_url=_interview_url(base, name) if ref else None, csrf=csrf,
+    body = page.message_page("Error", reply.title, reply.text, base,
+                             back_url=_here(base, ref) if ref else None, csrf=csrf,
                              status_class="error-page")
-    return _html(body, 500)
+    return _html(body, reply.status)
 
 
 def _cookie_ref(name: str) -> SessionRef | None:
-    held = cookies.read_session_cookie(bp.current_request.headers.get("cookie"), name)
-    return SessionRef(name, held[0], held[1]) if held else None
+    return browser_session.own_ref(name, bp.current_request.headers.get("cookie"), _secure())
+
+
+def _request_ref(name: str) -> SessionRef | None:
+    """The session this request is for (`?session=ID` or the cookie's); 400 for a malformed id."""
+    query = dict(bp.current_request.query_params or {})
+    return browser_session.request_ref(name, query, bp.current_request.headers.get("cookie"), _secure())
+
+
+def _ref_if_valid(name: str) -> SessionRef | None:
+    try:
+        return _request_ref(name)
+    except RequestError:
+        return None
 
 
 def _request(ref: SessionRef, base: str, **kwargs: Any) -> Request:
@@ -176,25 +198,18 @@ def _show(name: str, params: Mapping[str, str]) -> Response:
     settings = sessions.services.settings
     base = base_path()
     url_args = {k: v for k, v in params.items() if k not in RESERVED_ARGS}
-    ref = _cookie_ref(name)
+    ref = _request_ref(name)  # a shared (multi_user) session if ?session= names another than the cookie's
     set_cookie: list[str] = []
-    if "session" in params and (ref is None or ref.session_id != params["session"]):
-        ref = SessionRef(name, params["session"], None)  # a shared (multi_user) session
-    if ref is None or params.get("new_session") or params.get("reset"):
+    anew = bool(params.get("new_session") or params.get("reset"))
+    if anew and _cookie_ref(name) is not None:
+        return _confirm_new_session(name, url_args, base)
+    if "action" in params:
+        return _link_action(None if anew else ref, params["action"], params.get("sig"), url_args, base)
+    if ref is None or anew:
         ref, _ = sessions.start(name, url_args=url_args, base_url=base, evaluate=False)
         assert ref.secret is not None
         set_cookie.append(cookies.session_cookie(name, ref.session_id, ref.secret, settings.cookie_secure))
     headers = {"Set-Cookie": set_cookie} if set_cookie else {}
-    if "action" in params:
-        try:
-            action, arguments = decode_action(params["action"])
-        except ValueError as err:
-            return _error_page(400, "That link is not valid", str(err))
-        result = sessions.run_action(ref, _request(ref, base, action=action, arguments=arguments,
-                                                   url_args=url_args))
-        if result.outcome is None or result.outcome.kind is OutcomeKind.SCREEN:
-            return _redirect(_interview_url(base, name), headers)
-        return _outcome_response(ref, result, base, headers)
     try:
         result = sessions.view(ref, _request(ref, base, url_args=url_args))
     except SessionNotFoundError:
@@ -205,11 +220,56 @@ def _show(name: str, params: Mapping[str, str]) -> Response:
     return _outcome_response(ref, result, base, headers)
 
 
+def _link_action(ref: SessionRef | None, blob: str, signature: str | None, url_args: Mapping[str, Any],
+                 base: str) -> Response:
+    """Run the action of a url_action() link, if it was made for the session this request is for."""
+    try:
+        action, arguments = decode_action(blob)
+    except ValueError as err:
+        raise RequestError(400, str(err), "That link is not valid") from err
+    key = context.services().keys.links
+    if ref is None or not links.signature_ok(key, ref.session_id, action, arguments, signature):
+        raise RequestError(400, "This link was made for another session, or it was changed, so it was "
+                                       "not followed and nothing was done. Go back to the interview and use "
+                                       "its own links.", "This link is not valid for this session")
+    sessions = context.sessions()
+    result = sessions.run_action(ref, _request(ref, base, action=action, arguments=arguments, url_args=url_args))
+    if result.outcome is None or result.outcome.kind is OutcomeKind.SCREEN:
+        return _redirect(_here(base, ref))
+    return _outcome_response(ref, result, base, {})
+
+
+def _confirm_new_session(name: str, url_args: Mapping[str, str], base: str) -> Response:
+    """`new_session=1`/`reset=1` over a session this browser holds: ask, and start anew only on the POST."""
+    own = _cookie_ref(name)
+    assert own is not None
+    action_url = _interview_url(base, name) + (f"&{urlencode(url_args)}" if url_args else "")
+    title = context.services().loader.load(name).title or "Interview"
+    body = page.confirm_page(
+        title, "Start a new session?",
+        "You already have answers in this interview in this browser. A new session starts from the "
+        "beginning, and this browser will no longer open your current answers.", base,
+        action_url=action_url, csrf=_csrf_for(own.session_id), fields={"_new_session": "1"},
+        confirm_label="Start a new session", cancel_url=_interview_url(base, name),
+        cancel_label="Keep my answers")
+    return _html(body)
+
+
+def _start_anew(name: str, base: str) -> Response:
+    """The confirmed new session: started, held in the cookie, shown."""
+    query = dict(bp.current_request.query_params or {})
+    url_args = {k: v for k, v in query.items() if k not in RESERVED_ARGS}
+    ref, _ = context.sessions().start(name, url_args=url_args, base_url=base, evaluate=False)
+    assert ref.secret is not None
+    cookie = cookies.session_cookie(name, ref.session_id, ref.secret, _secure())
+    return _redirect(_interview_url(base, name), {"Set-Cookie": [cookie]})
+
+
 def _outcome_response(ref: SessionRef, result: TurnResult, base: str,
                       headers: dict[str, Any], errors: Mapping[str, str] | None = None) -> Response:
     outcome = result.outcome
     if outcome is None:
-        return _redirect(_interview_url(base, ref.interview), headers)
+        return _redirect(_here(base, ref), headers)
     if outcome.kind is OutcomeKind.SCREEN and outcome.screen is not None:
         return _screen_response(ref, result, outcome.screen, base, headers, errors)
     if outcome.kind is OutcomeKind.RESPONSE:
@@ -218,7 +278,8 @@ def _outcome_response(ref: SessionRef, result: TurnResult, base: str,
         return raw_response(outcome.body, outcome.content_type, outcome.status, headers)
     if outcome.kind is OutcomeKind.COMMAND:
         return _command(ref, outcome, base, headers)
-    return _code_error_page(ref.interview)
+    log.error("interview %s: the turn ended in %s, which the browser cannot show", ref.interview, outcome.kind)
+    return _code_error_page(ref.interview, INTERNAL)
 
 
 def _screen_response(ref: SessionRef, result: TurnResult, view: ScreenView, base: str,
@@ -226,11 +287,12 @@ def _screen_response(ref: SessionRef, result: TurnResult, view: ScreenView, base
     services = context.services()
     interview = services.loader.load(ref.interview)
     body = page.screen_page(
-        view, title=interview.title or "Interview", action_url=_interview_url(base, ref.interview), base=base,
-        file_url=lambda file_id, name: f"{base}/interview/file/{file_id}/{quote(name)}?i={quote(ref.interview)}",
+        view, title=interview.title or "Interview", action_url=_here(base, ref), base=base,
+        file_url=lambda file_id, name: f"{base}/interview/file/{file_id}/{quote(name)}?i={quote(ref.interview)}"
+                                       f"{browser_session.session_query(ref)}",
         csrf=cookies.csrf_token(services.settings.server_key, ref.session_id),
         can_go_back=result.head.step > 1, errors=errors, checkin_interval=services.settings.checkin_interval,
-        checkin_url=f"{base}/checkin?i={quote(ref.interview)}",
+        checkin_url=f"{base}/checkin?i={quote(ref.interview)}{browser_session.session_query(ref)}",
         messages=result.outcome.message_log if result.outcome else (),
     )
     return _html(body, 200, headers)
@@ -239,11 +301,11 @@ def _screen_response(ref: SessionRef, result: TurnResult, view: ScreenView, base
 def _command(ref: SessionRef, outcome: Outcome, base: str, headers: dict[str, Any]) -> Response:
     sessions = context.sessions()
     kind = outcome.command
-    here = _interview_url(base, ref.interview)
+    here = _here(base, ref)
     if kind in ("exit", "exit_logout", "logout"):
         if kind != "logout":
             sessions.delete(ref)
-        clear = {"Set-Cookie": [cookies.clear_cookie(ref.interview)]}
+        clear = {"Set-Cookie": [cookies.clear_cookie(ref.interview, _secure())]}
         if outcome.url:
             return _redirect(outcome.url, clear, status=302)
         return _html(page.message_page("Goodbye", "You have left the interview",
@@ -256,8 +318,11 @@ def _command(ref: SessionRef, outcome: Outcome, base: str, headers: dict[str, An
     if kind == "restart":
         sessions.restart(ref)
         return _redirect(here, headers)
-    if kind == "new_session":
-        return _redirect(here + "&new_session=1", headers)
+    if kind == "new_session":  # the interview asked for it: no confirmation
+        fresh, _ = sessions.start(ref.interview, base_url=base, evaluate=False)
+        assert fresh.secret is not None
+        cookie = cookies.session_cookie(ref.interview, fresh.session_id, fresh.secret, _secure())
+        return _redirect(_interview_url(base, ref.interview), {**headers, "Set-Cookie": [cookie]})
     if kind == "wait":
         seconds = outcome.sleep or 4
         return _html(page.message_page("Please wait", "Please wait", "This page will refresh by itself.",
@@ -299,15 +364,20 @@ def _submit(name: str) -> Response:
     sessions = context.sessions()
     settings = sessions.services.settings
     base = base_path()
-    here = _interview_url(base, name)
-    ref = _cookie_ref(name)
+    ref = _request_ref(name)  # a shared session's form posts with ?session=ID
     form = _form()
+    anew = bool(form.get("_new_session"))  # the confirmed new_session/reset, or an error page's "Start over"
+    if anew:
+        ref = _cookie_ref(name)  # the session to leave is the browser's own: its token must match
     if ref is None:
-        return _redirect(here)
+        return _start_anew(name, base) if anew else _redirect(_interview_url(base, name))
+    here = _here(base, ref)
     if not cookies.csrf_ok(settings.server_key, ref.session_id, (form.get("_csrf") or [""])[0]):
         return _error_page(400, "This form has expired",
                            "The form could not be verified (its security token is missing or wrong). "
                            "Reload the page and answer again.", name)
+    if anew:
+        return _start_anew(name, base)
     if form.get("_back"):
         try:
             sessions.back(ref)

@@ -237,3 +237,24 @@ def message_page(title: str, heading: str, text: str, base: str, *, refresh: flo
     body = (f'{back}<div class="screen {status_class}"><h1 id="question">{escape(heading)}</h1>'
             f"<p>{escape(text)}</p></div>")
     return layout(title, body, base, refresh=refresh)
+
+
+def confirm_page(title: str, heading: str, text: str, base: str, *, action_url: str, csrf: str,
+                 confirm_label: str, cancel_url: str, cancel_label: str,
+                 fields: Mapping[str, str] | None = None) -> str:
+    """A question whose answer changes state: its button POSTs `fields` (with the CSRF token) to
+    `action_url`; the other choice is a plain link back to `cancel_url`."""
+    hidden = "".join(f'<input type="hidden" name="{_a(k)}" value="{_a(v)}">' for k, v in (fields or {}).items())
+    body = (f'<div class="screen"><h1 id="question">{escape(heading)}</h1><p>{escape(text)}</p>'
+            f'<form method="post" action="{_a(action_url)}" class="confirm-form">'
+            f'<input type="hidden" name="_csrf" value="{_a(csrf)}">{hidden}'
+            f'<div class="actions"><button type="submit" class="btn btn-primary">{escape(confirm_label)}</button> '
+            f'<a class="btn btn-secondary" href="{_a(cancel_url)}">{escape(cancel_label)}</a></div></form></div>')
+    return layout(title, body, base)
+
+
+def start_over_form(action_url: str, csrf: str) -> str:
+    """The "Start over" button of an error page: a POST (with the CSRF token) that starts a new session."""
+    return (f'<form method="post" action="{_a(action_url)}" class="start-over-form">'
+            f'<input type="hidden" name="_csrf" value="{_a(csrf)}">'
+            '<button type="submit" name="_new_session" value="1" class="btn btn-link">Start over</button></form>')

@@ -1,5 +1,6 @@
 """Browser fixtures: the real app served over HTTP, and headless Chromium driven by Playwright.
 
+- `settings`: the test settings with COOKIE_SECURE off: the server speaks plain http.
 - `server`: the Chalice app (on the `services` fixture's moto) served by chalice's
   local dev server in a daemon thread on 127.0.0.1 and a free port; yields the base URL.
 - `browser`: one Debian `chromium` for the session (playwright's own browser
@@ -81,6 +82,16 @@ def _local_server(app: Any, config: Any) -> Any:
         CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
         app.__class__ = CustomLocalChalice
     return LocalDevServer(app, config, "127.0.0.1", 0, handler_cls=_quiet_handler_cls())
+
+
+@pytest.fixture
+def settings() -> Any:
+    """The app's test settings, served over plain http like the local stack: COOKIE_SECURE off
+    (a Secure, __Host- cookie is for HTTPS; tests/functional/test_web_access.py shows that default)."""
+    from chalicelib.settings import Settings
+    from tests.conftest import settings_env
+
+    return Settings.from_env(settings_env(COOKIE_SECURE="0"))
 
 
 @pytest.fixture

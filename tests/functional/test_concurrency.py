@@ -24,7 +24,7 @@ from chalicelib.runtime.services import Services
 from chalicelib.runtime.sessions import SessionRef, Sessions
 from chalicelib.settings import Settings
 from chalicelib.storage.accounts import DynamoAccountStore
-from chalicelib.storage.dynamodb import DynamoSessionStore
+from chalicelib.storage.dynamodb import STEP_PREFIX, DynamoSessionStore
 from chalicelib.storage.records import SessionHead, StepRecord
 from tests.conftest import REGION, settings_env
 
@@ -142,3 +142,67 @@ def test_a_check_in_racing_a_submit_keeps_both_changes(endpoint: str, examples: 
     assert answers["favorite_food"] == "cake"
     assert answers["counter"] == 1
     assert answers["drafts"] == {"pie"}
+
+
+class _RacedReadStore(DynamoSessionStore):
+    """Between reading the head and reading the current step, another writer saves over that
+    step, `races` times: each of those reads finds a step newer than its head (a raced read)."""
+
+    races = 0
+    interfere: Any = None
+
+    def _get(self, session_id: str, sk: str) -> Any:
+        if sk.startswith(STEP_PREFIX) and self.races > 0:
+            self.races -= 1
+            self.interfere()
+        return super()._get(session_id, sk)
+
+
+def _raced_sessions(endpoint: str, interview: str, races: int) -> tuple[Sessions, SessionRef]:
+    services = _services(endpoint, _RacedReadStore)
+    sessions = Sessions(services)
+    ref, _ = sessions.start(interview, interface="api")
+    other = Sessions(_services(endpoint))
+    store = services.store
+    assert isinstance(store, _RacedReadStore)
+    store.races = races
+
+    def overwrite() -> None:  # a turn saved over the current step, as a check-in or a page view saves
+        request = Request(ref.interview, ref.session_id, action="increment", arguments={"writer": 100},
+                          persistent_action=False, interface="api")
+        other.run_action(ref, request, new_step=False)
+
+    store.interfere = overwrite
+    return sessions, ref
+
+
+def test_a_turn_whose_reads_keep_racing_a_writer_is_retried_not_failed(endpoint: str) -> None:
+    # Given: a session whose next four reads each race another writer (more than the store's own re-reads)
+    sessions, ref = _raced_sessions(endpoint, "counter.yml", races=4)
+
+    # When: our turn runs
+    _increment(sessions, ref, 1)
+
+    # Then: it was retried like a lost commit, and it landed after the four other writes
+    _, answers = sessions.read(ref)
+    assert answers["counter"] == 5
+    assert answers["log_of_writers"] == [100, 100, 100, 100, 1]
+
+
+def test_a_check_in_whose_read_keeps_racing_a_writer_still_counts(endpoint: str) -> None:
+    # Given: a check-in counter whose next three reads (the check-in's own read of the screen) race a writer
+    services = _services(endpoint, _RacedReadStore)
+    sessions = Sessions(services)
+    ref, _ = sessions.start("checkin_counter.yml", interface="api")
+    other = Sessions(_services(endpoint))
+    store = services.store
+    assert isinstance(store, _RacedReadStore)
+    store.races = 3
+    store.interfere = lambda: other.checkin(ref, {"note": ""})
+
+    # When: the check-in runs
+    sessions.checkin(ref, {"note": ""})
+
+    # Then: it counted, after the three others
+    _, answers = sessions.read(ref)
+    assert answers["checkins"] == 4

@@ -174,7 +174,8 @@
     fetch(url, { method: "POST", body: data, credentials: "same-origin", signal: mine.signal,
                  headers: { "Accept": "application/json" } })
       .then(function (response) {
-        if (response.status >= 400 && response.status < 500) { stop(); } // no session, bad token: give up
+        // no session, a bad token, a bad request: give up (a 409, a session busy with other writers, passes)
+        if (response.status >= 400 && response.status < 500 && response.status !== 409) { stop(); }
         return response.ok ? response.json() : null;
       })
       .then(function (reply) {

@@ -1,0 +1,48 @@
+"""Signed action links: the MAC that lets a GET run an action.
+
+`url_action()`, `url_ask()` and `interview_url_action()` make links that run an
+action when opened. A GET must not run one that a third party made up, so each
+link carries `sig`: an HMAC (the `links` server key) over the session id, the
+action and its arguments. The web route runs the action only when `sig` is right
+for the session the request is for.
+
+The arguments are signed in canonical form: as the link's JSON gives them back
+(non-JSON values become text), with sorted keys and no spaces, so the signature
+made from the author's values matches the one checked on the decoded link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+LinkSigner = Callable[[str, str, Mapping[str, Any]], str]
+_SIGNATURE_CHARS = 32
+
+
+def canonical_arguments(arguments: Mapping[str, Any]) -> str:
+    as_sent = json.loads(json.dumps(dict(arguments), default=str))
+    return json.dumps(as_sent, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def action_signature(key: bytes, session_id: str, action: str, arguments: Mapping[str, Any]) -> str:
+    message = "\n".join((session_id, action, canonical_arguments(arguments))).encode("utf-8")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:_SIGNATURE_CHARS]
+
+
+def signature_ok(key: bytes, session_id: str, action: str, arguments: Mapping[str, Any],
+                 signature: str | None) -> bool:
+    """True when `signature` is the one `action_signature` makes for this session, action and arguments."""
+    if not signature:
+        return False
+    expected = action_signature(key, session_id, action, arguments)
+    return hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", errors="replace"))
+
+
+def signer(key: bytes) -> LinkSigner:
+    """What the evaluation's Request carries as `sign_link`: (session id, action, arguments) → signature."""
+    return partial(action_signature, key)
