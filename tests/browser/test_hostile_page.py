@@ -39,7 +39,7 @@ def test_hostile_answers_fire_no_dialog_anywhere(page: Page, fast_checkin: Any) 
         response = page.goto(f"/interview?i=every_sink.yml&new_session=1&planted={quote(payload, safe='')}")
         assert response is not None
         assert "script-src 'self' 'unsafe-eval'" in response.headers["content-security-policy"]
-        confirm = page.get_by_role("button", name="Start over")
+        confirm = page.get_by_role("button", name="Start a new session")
         if confirm.count():  # a browser that holds a session is asked before it is replaced
             confirm.click()
         page.get_by_label("Name").fill(payload)
