@@ -31,7 +31,7 @@ from chalicelib.web import context
 from chalicelib.web.api_auth import ApiError, authenticate, error_response, find_key, require_privilege, user_info
 from chalicelib.web.api_json import question_json
 from chalicelib.web.errors import reply_for
-from chalicelib.web.responses import raw_response
+from chalicelib.web.responses import location, raw_response
 
 log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
@@ -135,7 +135,7 @@ def _question(ref: SessionRef, result: TurnResult) -> Response:
         raise ApiError(400, "Nothing to show.")
     if outcome.kind is OutcomeKind.RESPONSE:
         if outcome.url:
-            return Response(body="", status_code=302, headers={"Location": outcome.url})
+            return Response(body="", status_code=302, headers={"Location": location(outcome.url)})
         return raw_response(outcome.body, outcome.content_type, outcome.status)
     if outcome.kind is OutcomeKind.COMMAND:
         return _json({"questionType": outcome.command, "questionText": outcome.url or "",

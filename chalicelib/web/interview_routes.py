@@ -31,7 +31,7 @@ from chalicelib.runtime.documents import CONTENT_TYPES, file_name, load_document
 from chalicelib.runtime.errors import NoPreviousStepError
 from chalicelib.runtime.sessions import SessionRef, TurnResult
 from chalicelib.storage.errors import SessionNotFoundError
-from chalicelib.web import browser_session, context, cookies, page
+from chalicelib.web import browser_session, context, cookies, page, responses
 from chalicelib.web.errors import INTERNAL, Reply, RequestError, reply_for
 from chalicelib.web.responses import raw_response
 
@@ -65,7 +65,8 @@ def _html(body: str, status: int = 200, headers: Mapping[str, Any] | None = None
 
 
 def _redirect(location: str, headers: Mapping[str, Any] | None = None, status: int = 303) -> Response:
-    return Response(body="", status_code=status, headers={"Location": location, "Cache-Control": "no-store",
+    return Response(body="", status_code=status, headers={"Location": responses.location(location),
+                                                           "Cache-Control": "no-store",
                                                            **(_HSTS if _secure() else {}), **(headers or {})})
 
 

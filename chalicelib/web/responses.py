@@ -6,8 +6,10 @@ listed in `app.api.binary_types`, so text must be handed over as str.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from chalice import Response
 
@@ -23,3 +25,12 @@ def raw_response(body: bytes, content_type: str, status: int, headers: Mapping[s
     policy = {"Content-Security-Policy": CONTENT_SECURITY_POLICY} if content_type.startswith("text/html") else {}
     return Response(body=payload, status_code=status, headers={
         "Content-Type": content_type, "X-Content-Type-Options": "nosniff", **policy, **(headers or {})})
+
+
+_UNSAFE_IN_HEADER = re.compile(r"[\x00-\x20\x7f]")
+
+
+def location(url: str) -> str:
+    """A redirect target (often from interview code or a user's answer) fit for the Location header:
+    control characters and spaces percent-encoded, so no value can add a header or split the reply."""
+    return _UNSAFE_IN_HEADER.sub(lambda m: quote(m.group()), url)

@@ -188,3 +188,19 @@ def test_a_hostile_answer_is_text_in_an_assembled_document(started: Any, value: 
     assert all(_safe_url(html.unescape(t)) for t in targets), targets
     words = " ".join(html.unescape(t) for t in re.findall(r"<w:t[^>]*>([^<]*)</w:t>", body))
     assert value.split()[0].strip("\ue000\ue001")[:4] in words
+
+
+def test_a_redirect_to_an_answered_address_cannot_add_a_header(client: Any, api: Api) -> None:
+    # Given exit.yml, whose exit command goes to the address the user chose (set here through the API)
+    browser = Browser(client)
+    browser.get("/interview?i=exit.yml")
+    session_id, secret = browser.cookie.split("=", 1)[1].split(".")
+    session = ApiSession(api, "exit.yml", session_id, secret)
+    result = session.set({"target_url": "https://example.org/\r\nSet-Cookie: planted=1"}, raw=True, question=False)
+    assert result.status == 204, result.body
+    # When the browser shows the session, which exits to that address
+    response = browser.get("/interview?i=exit.yml")
+    # Then the line break is encoded inside the Location header: no header is added
+    assert response.status_code == 302
+    assert response.headers["Location"] == "https://example.org/%0D%0ASet-Cookie:%20planted=1"
+    assert all("planted" not in cookie for cookie in response.headers.get("Set-Cookie", []))
