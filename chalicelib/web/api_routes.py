@@ -27,7 +27,7 @@ from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
 from chalicelib.runtime.sessions import SessionRef, TurnResult
 from chalicelib.storage.errors import SessionNotFoundError, TamperedDataError, WrongSecretError
 from chalicelib.storage.records import User
-from chalicelib.web import context
+from chalicelib.web import context, limits
 from chalicelib.web.api_auth import ApiError, authenticate, error_response, find_key, require_privilege, user_info
 from chalicelib.web.api_json import question_json
 from chalicelib.web.responses import raw_response
@@ -53,12 +53,12 @@ def _no_content() -> Response:
 
 def _body() -> dict[str, Any]:
     request = bp.current_request
-    raw = request.raw_body or b""
+    raw = limits.body_bytes(request.raw_body, context.services().settings)
     if not raw:
         return {}
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    text = raw.decode("utf-8", errors="replace")
     try:
-        data = json.loads(text)
+        data = limits.parse_json(text)
         if isinstance(data, dict):
             return data
     except ValueError:
@@ -69,7 +69,7 @@ def _body() -> dict[str, Any]:
     out: dict[str, Any] = dict(form)
     for key in _JSON_PARAMS & set(form):
         try:
-            out[key] = json.loads(form[key])
+            out[key] = limits.parse_json(form[key])
         except ValueError as err:
             raise ApiError(400, f"Malformed {key}: it must be JSON when sent as form data.") from err
     return out
@@ -92,6 +92,7 @@ def _error_text(err: Exception) -> str:
 # Known failures → (status, message). The first matching class wins.
 _ERRORS: tuple[tuple[type[Exception], int, Callable[[Exception], str]], ...] = (
     (ApiError, 0, lambda err: err.message if isinstance(err, ApiError) else str(err)),
+    (limits.LimitError, 0, _error_text),
     (InterviewNotFoundError, 404, _error_text),
     (InterviewSyntaxError, 400, lambda err: f"The interview has an error: {err}"),
     (SessionNotFoundError, 404, lambda err: "Session not found."),
@@ -111,7 +112,8 @@ def _error_response(err: Exception, where: str) -> Response:
                 log.error("error in interview code at %s\n%s", err.where, err.trace)
             elif isinstance(err, (TamperedDataError, EngineError)):
                 log.warning("%s: %s", where, err)
-            return error_response(err.status if isinstance(err, ApiError) else status, message(err))
+            code = err.status if isinstance(err, (ApiError, limits.LimitError)) else status
+            return error_response(code, message(err))
     log.exception("unexpected error in %s", where)
     return error_response(500, "Internal error; it has been logged.")
 
@@ -124,6 +126,7 @@ def api(handler: Callable[[User, dict[str, str], dict[str, Any]], Response]) -> 
             request = bp.current_request
             query = dict(request.query_params or {})
             body = _body() if request.method in ("POST", "PUT", "PATCH") else {}
+            limits.check_api_request(query, body, context.services().settings)
             user = authenticate(find_key(query, body, dict(request.headers)))
             return handler(user, query, body)
         except Exception as err:  # mapped to JSON; unknown ones are logged with their traceback

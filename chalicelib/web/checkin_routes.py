@@ -20,7 +20,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.runtime.sessions import SessionRef
 from chalicelib.storage.errors import SessionNotFoundError, StorageError
-from chalicelib.web import context, cookies
+from chalicelib.web import context, cookies, limits
 
 log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
@@ -32,11 +32,11 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 def _form() -> dict[str, Any]:
-    raw = bp.current_request.raw_body or b""
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    raw = limits.body_bytes(bp.current_request.raw_body, context.services().settings)
+    text = raw.decode("utf-8", errors="replace")
     if bp.current_request.headers.get("content-type", "").startswith("application/json"):
         try:
-            data = json.loads(text or "{}")
+            data = limits.parse_json(text or "{}")
         except ValueError:
             return {}
         return {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
@@ -48,7 +48,7 @@ def _parameters(raw: Any) -> dict[str, Any]:
     if isinstance(raw, dict):
         return dict(raw)
     try:
-        data = json.loads(raw) if isinstance(raw, str) and raw else {}
+        data = limits.parse_json(raw) if isinstance(raw, str) and raw else {}
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
@@ -56,6 +56,13 @@ def _parameters(raw: Any) -> dict[str, Any]:
 
 @bp.route("/checkin", methods=["POST"], content_types=["application/x-www-form-urlencoded", "application/json"])
 def checkin() -> Response:
+    try:
+        return _checkin()
+    except limits.LimitError as err:  # nothing was saved
+        return _json({"success": False, "error": err.message}, err.status)
+
+
+def _checkin() -> Response:
     query: dict[str, str] = dict(bp.current_request.query_params or {})
     name = query.get("i", "")
     held = cookies.read_session_cookie(bp.current_request.headers.get("cookie"), name) if name else None
@@ -67,6 +74,7 @@ def checkin() -> Response:
     if not cookies.csrf_ok(services.settings.server_key, held[0], token):
         return _json({"success": False, "error": "the check-in's security token is missing or wrong"}, 403)
     parameters = _parameters(form.get("parameters"))
+    limits.check_values(parameters, services.settings, "The check-in parameter")
     changed = parameters.pop("_changed", None)
     initial = str(parameters.pop("_initial", "")).lower() in ("true", "1")
     try:

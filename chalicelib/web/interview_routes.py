@@ -27,7 +27,7 @@ from chalicelib.runtime.documents import CONTENT_TYPES, file_name, load_document
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
 from chalicelib.runtime.sessions import SessionRef, TurnResult
 from chalicelib.storage.errors import SessionNotFoundError, TamperedDataError, WrongSecretError
-from chalicelib.web import context, cookies, page
+from chalicelib.web import context, cookies, limits, page
 from chalicelib.web.responses import raw_response
 
 log = logging.getLogger(__name__)
@@ -141,6 +141,8 @@ def _guarded(name: str, handler: Any) -> Response:
                            "Your browser's key does not open this session.", name)
     except ConflictError as err:
         return _error_page(409, "Please try again", str(err), name)
+    except limits.LimitError as err:
+        return _error_page(err.status, "Too much to send", err.message)
     except InterviewCodeError as err:
         log.error("error in interview code of %s at %s\n%s", name, err.where, err.trace)
         return _code_error_page(name)
@@ -177,6 +179,7 @@ def _show(name: str, params: Mapping[str, str]) -> Response:
     sessions = context.sessions()
     settings = sessions.services.settings
     base = base_path()
+    limits.check_values(params, settings, "The URL argument")
     url_args = {k: v for k, v in params.items() if k not in RESERVED_ARGS}
     ref = _cookie_ref(name)
     set_cookie: list[str] = []
@@ -269,17 +272,11 @@ def _command(ref: SessionRef, outcome: Outcome, base: str, headers: dict[str, An
 
 def _form() -> dict[str, list[str]]:
     request = bp.current_request
-    raw = _raw_bytes(request.raw_body)
+    raw = limits.body_bytes(request.raw_body, context.services().settings)
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         return _multipart(raw, content_type)
     return parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
-
-
-def _raw_bytes(raw: str | bytes | None) -> bytes:
-    if raw is None:
-        return b""
-    return raw.encode("utf-8") if isinstance(raw, str) else raw
 
 
 def _multipart(raw: bytes, content_type: str) -> dict[str, list[str]]:
@@ -325,7 +322,8 @@ def _submit(name: str) -> Response:
         if view is None or view.block != screen_token:
             stale.append(True)
             return None
-        return apply_answer(answers, Answer(_values_by_variable(view, form), button))
+        values = _values_by_variable(view, form)
+        return limits.oversized_answers(values, settings) or apply_answer(answers, Answer(values, button))
 
     result = sessions.set_variables(ref, _request(ref, base), mutate, new_step=True, evaluate=False)
     if stale:
