@@ -38,7 +38,8 @@ def test_ordinary_answers_are_taken(client: Any, services: Any) -> None:
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("_f2", "1e1000000", "Enter a whole number with at most 15 digits."),
     ("_f2", "9" * 60_000, "Enter a whole number with at most 15 digits."),
-    ("_f2", "9" * 300_000, "This answer is too long: 300,000 bytes, but at most 65,536 bytes are accepted. Shorten it."),
+    ("_f2", "9" * 300_000, "This answer is too long: 300,000 bytes, but at most 65,536 bytes are accepted. "
+                           "Shorten it."),
     ("_f3", "$" + "9" * 60_000, "Enter a number of at most 50 characters, with at most 15 digits before the decimal "
                                 "point."),
     ("_f4", "1e1000000", "Enter a number of at most 50 characters, with at most 15 digits before the decimal point."),

@@ -70,7 +70,8 @@ def test_a_huge_json_integer_is_400_and_saves_nothing(api: Api, session: ApiSess
     before = ok_json(session.variables())
     body = json.dumps({**session.ref, "variables": {"first": "X"}})[:-2] + f', "count": {"7" * digits}}}}}'
     message = _refused(_raw_post(api, "/api/session", body), 400)
-    assert message == f"A number in the request has {digits:,} digits; whole numbers of at most 100 digits are accepted."
+    assert message == (f"A number in the request has {digits:,} digits; whole numbers of at most 100 digits are "
+                       "accepted.")
     _unchanged(session, before)
     assert session.set({"count": int("7" * 100)}).status == 200
     assert ok_json(session.variables())["count"] == int("7" * 100)
