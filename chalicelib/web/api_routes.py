@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
@@ -65,7 +65,7 @@ def _body() -> dict[str, Any]:
         pass
     if request.headers.get("content-type", "").startswith("application/json"):
         raise ApiError(400, "The request body is not valid JSON.")
-    form = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    form = {k: v[-1] for k, v in limits.parse_urlencoded(text).items()}
     out: dict[str, Any] = dict(form)
     for key in _JSON_PARAMS & set(form):
         try:

@@ -14,7 +14,6 @@ import json
 import logging
 import random
 from typing import Any
-from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
 
@@ -40,7 +39,7 @@ def _form() -> dict[str, Any]:
         except ValueError:
             return {}
         return {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
-    return {key: values[-1] for key, values in parse_qs(text, keep_blank_values=True).items()}
+    return {key: values[-1] for key, values in limits.parse_urlencoded(text).items()}
 
 
 def _parameters(raw: Any) -> dict[str, Any]:

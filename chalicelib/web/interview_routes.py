@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
@@ -273,25 +273,7 @@ def _command(ref: SessionRef, outcome: Outcome, base: str, headers: dict[str, An
 def _form() -> dict[str, list[str]]:
     request = bp.current_request
     raw = limits.body_bytes(request.raw_body, context.services().settings)
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
-        return _multipart(raw, content_type)
-    return parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
-
-
-def _multipart(raw: bytes, content_type: str) -> dict[str, list[str]]:
-    from email.parser import BytesParser
-    from email.policy import HTTP
-
-    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
-    out: dict[str, list[str]] = {}
-    for part in message.iter_parts() if message.is_multipart() else []:
-        name = part.get_param("name", header="content-disposition")
-        if name:
-            payload = part.get_payload(decode=True)
-            text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
-            out.setdefault(str(name), []).append(text)
-    return out
+    return limits.parse_form(raw, request.headers.get("content-type", ""))
 
 
 def _submit(name: str) -> Response:

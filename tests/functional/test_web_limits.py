@@ -121,3 +121,35 @@ def test_the_limits_are_settings_with_defaults(name: str, value: str, error: str
     assert Settings.from_env({name: "200000"}).__getattribute__(name.lower()) == 200000
     with pytest.raises(SettingsError, match=error):
         Settings.from_env({name: value})
+
+
+def _multipart(fields: list[tuple[str, str]], boundary: str = "b0undary") -> str:
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+             for name, value in fields]
+    return "".join(parts) + f"--{boundary}--\r\n"
+
+
+def test_a_multipart_form_is_read_and_one_with_too_many_fields_is_a_413_page(client: Any, services: Any) -> None:
+    browser = Browser(client)
+    page = browser.page(f"/interview?i={FIELDS}")
+    tokens = [("_csrf", _hidden(page, "_csrf")), ("_screen", _hidden(page, "_screen"))]
+    headers = {"cookie": browser.cookie, "content-type": "multipart/form-data; boundary=b0undary"}
+    # Many small parts (slow for a MIME parser, one by one) are refused before any is read
+    many = client.http.post(f"/interview?i={FIELDS}", headers=headers,
+                            body=_multipart([*tokens, *ORDINARY.items(), *[("_x", "x")] * 5000]))
+    assert many.status_code == 413
+    assert "The request has 5,007 fields; at most 1,000 are accepted in one request." in many.body.decode()
+    assert "name" not in browser.answers(services, FIELDS)
+    # An ordinary multipart form is read as a browser sends it
+    taken = client.http.post(f"/interview?i={FIELDS}", headers=headers,
+                             body=_multipart([*tokens, *{**ORDINARY, "_f0": "Ann\r\nLee"}.items()]))
+    assert taken.status_code == 303
+    assert browser.answers(services, FIELDS)["name"] == "Ann\r\nLee"
+
+
+def test_a_urlencoded_form_with_too_many_fields_is_a_413_page(client: Any, services: Any) -> None:
+    browser = Browser(client)
+    response = _answer(browser, FIELDS, {**ORDINARY, **{f"_x{n}": "" for n in range(1000)}})
+    assert response.status_code == 413
+    assert "The request has 1,007 fields; at most 1,000 are accepted in one request." in response.body.decode()
+    assert "name" not in browser.answers(services, FIELDS)

@@ -119,3 +119,23 @@ def test_a_url_argument_over_max_answer_bytes_is_413_and_starts_no_session(api: 
 def test_a_check_in_parameter_over_max_answer_bytes_is_413(api: Api, session: ApiSession) -> None:
     result = api.post("/api/session/checkin", {**session.ref, "parameters": {"first": "f" * MAX_ANSWER}})
     assert _refused(result, 413).startswith("The entry of parameters 'first' is too large")
+
+
+@pytest.mark.parametrize("name", ["a" * 5000 + ".yml", "sub/" + "a" * 300 + ".yml"])
+def test_an_interview_name_too_long_for_a_file_is_404(api: Api, client: Any, name: str) -> None:
+    assert _refused(api.get(f"/api/session/new?i={name}"), 404) == (
+        f"an interview name of {len(name):,} characters is not valid: expected a .yml file relative to the "
+        "interview path, of at most 1024 characters and 255 bytes between slashes")
+    assert client.http.get(f"/interview?i={name}").status_code == 404
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"variables": {f"v{n}": n for n in range(1001)}}, "The request has 1,001 values; at most 1,000 are accepted"),
+    ({"delete_variables": [f"v{n}" for n in range(1001)]},
+     "The request has 1,001 names in delete_variables; at most 1,000 are accepted"),
+])
+def test_too_many_variables_in_one_request_are_413_and_save_nothing(
+        session: ApiSession, data: dict[str, Any], message: str) -> None:
+    before = ok_json(session.variables())
+    assert _refused(session.api.post("/api/session", {**session.ref, **data}), 413).startswith(message)
+    _unchanged(session, before)
