@@ -415,7 +415,17 @@ def _hostile_browser(client: Any, settings: Any) -> list[tuple[str, float]]:
         ("e-mail field: 'a@' + '.' * 10000 + '@'", _worst_ms(answer(_f1="a@" + "." * 10_000 + "@"), 200)),
         ("answer of MAX_ANSWER_BYTES + 1", _worst_ms(answer(_f0="n" * (settings.max_answer_bytes + 1)), 200)),
         ("body of MAX_REQUEST_BYTES + 1", _worst_ms(lambda: lambda: browser.post(over_body), 413)),
+        ("urlencoded body of 1,001 empty fields", _worst_ms(answer(**{f"_x{n}": "" for n in range(994)}), 413)),
+        ("multipart body of 20,000 small parts", _worst_ms(_multipart_parts(browser, 20_000), 413)),
     ]
+
+    def escapes_taken() -> Callable[[], Any]:
+        fresh = _Browser(client)  # a new session each run: the answer is taken and the screen moves on
+        fresh.get()
+        body = fresh.answer(_x="\x01" * ((settings.max_request_bytes - 400) // 3))
+        return lambda: fresh.post(body)
+
+    results.append(("body just under MAX_REQUEST_BYTES, all %-escapes (taken)", _worst_ms(escapes_taken, 303)))
     run = iter(range(1_000_000))
 
     def brackets_shown() -> Callable[[], Any]:
@@ -425,6 +435,16 @@ def _hostile_browser(client: Any, settings: Any) -> list[tuple[str, float]]:
 
     results.append(("6,000 '[' in a name, the next page", _worst_ms(brackets_shown, 200)))
     return results
+
+
+def _multipart_parts(browser: _Browser, count: int) -> Callable[[], Callable[[], Any]]:
+    def prepare() -> Callable[[], Any]:
+        fields = [*browser.tokens().items(), *[("_x", "x")] * count]
+        body = "".join(f'--b0\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+                       for name, value in fields) + "--b0--\r\n"
+        headers = {"cookie": browser.cookie, "content-type": "multipart/form-data; boundary=b0"}
+        return lambda: browser.client.http.post(f"/interview?i={browser.interview}", body=body, headers=headers)
+    return prepare
 
 
 def _hostile_api(client: Any, key: str, settings: Any) -> list[tuple[str, float]]:
@@ -442,6 +462,10 @@ def _hostile_api(client: Any, key: str, settings: Any) -> list[tuple[str, float]
                                                               + "]" * 100_000 + "}}"), 400)),
         ("API variables: one value of MAX_ANSWER_BYTES + 1",
          _worst_ms(post(ids + ', "variables": {"n": "' + "v" * settings.max_answer_bytes + '"}}'), 413)),
+        ("API variables: 1,001 names", _worst_ms(post(ids + ', "question": false, "variables": '
+                                                  + json.dumps({f"v{n}": n for n in range(1001)}) + "}"), 413)),
+        ("API variables: 1,000 names (taken)", _worst_ms(post(ids + ', "question": false, "variables": '
+                                                         + json.dumps({f"v{n}": n for n in range(1000)}) + "}"), 204)),
         ("API body of MAX_REQUEST_BYTES + 1",
          _worst_ms(post(ids + ', "pad": "' + "p" * (settings.max_request_bytes - len(ids) - 11) + '"}'), 413)),
     ]
