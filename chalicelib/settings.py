@@ -43,12 +43,16 @@ ENV_TASK_MAX_ATTEMPTS = "TASK_MAX_ATTEMPTS"
 ENV_TASK_RETRY_SECONDS = "TASK_RETRY_SECONDS"
 ENV_TASK_LEASE_SECONDS = "TASK_LEASE_SECONDS"
 ENV_COOKIE_SECURE = "COOKIE_SECURE"
+ENV_MAX_REQUEST_BYTES = "MAX_REQUEST_BYTES"
+ENV_MAX_ANSWER_BYTES = "MAX_ANSWER_BYTES"
 # The local stack's ports (`make run`); 0 means any free port.
 ENV_PORT = "PORT"
 ENV_MOTO_PORT = "MOTO_PORT"
 ENV_SMTP_PORT = "SMTP_PORT"
 
 MAX_PORT = 65535
+MIN_REQUEST_BYTES = 1024  # below this no form could be posted at all
+MIN_ANSWER_BYTES = 64
 
 
 class SettingsError(ValueError):
@@ -129,6 +133,8 @@ class Settings:
     task_retry_seconds: int = 2
     task_lease_seconds: int = 120
     cookie_secure: bool = True
+    max_request_bytes: int = 1024 * 1024  # a whole request body
+    max_answer_bytes: int = 64 * 1024  # one answer, URL argument or API value
     port: int = 8000
     moto_port: int = 5001
     smtp_port: int = 2525
@@ -164,6 +170,8 @@ class Settings:
             task_retry_seconds=_int(env, ENV_TASK_RETRY_SECONDS, 2),
             task_lease_seconds=_int(env, ENV_TASK_LEASE_SECONDS, 120, minimum=5),
             cookie_secure=_flag(env, ENV_COOKIE_SECURE, default=not local_stack),
+            max_request_bytes=_int(env, ENV_MAX_REQUEST_BYTES, cls.max_request_bytes, minimum=MIN_REQUEST_BYTES),
+            max_answer_bytes=_int(env, ENV_MAX_ANSWER_BYTES, cls.max_answer_bytes, minimum=MIN_ANSWER_BYTES),
             port=_port(env, ENV_PORT, 8000),
             moto_port=_port(env, ENV_MOTO_PORT, 5001),
             smtp_port=_port(env, ENV_SMTP_PORT, 2525),

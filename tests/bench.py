@@ -5,7 +5,9 @@ screen of
   (a) the engine and renderer alone (evaluate + render one screen, answers in memory), and
   (b) a whole REST API turn on moto (HTTP routing, DynamoDB load, decrypt, evaluate,
       encrypt, conditional commit),
-then the cold-import time and resident memory of `app.py`.
+then the cold-import time and resident memory of `app.py`, and the worst time of
+each hostile input of issue 7 §3 through the real app (`python -m tests.bench hostile`
+runs that part alone).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT.parent / "shared" / "examples"
+FIXTURES = ROOT / "tests" / "fixtures" / "interviews"
 
 # Each core example: the steps of one path through it.
 # ("view",) | ("action", name, arguments) | ("set", {variables})
@@ -321,6 +324,161 @@ def checkin_bench() -> dict[str, tuple[float, float, float]]:
         return results
 
 
+HOSTILE_RUNS = int(os.environ.get("BENCH_HOSTILE_RUNS", "5"))
+HOSTILE_TARGET_MS = 50.0
+_FORM = "application/x-www-form-urlencoded"
+
+
+class _Browser:
+    """A cookie-keeping browser on chalice.test.Client, for bounded_fields.yml (tests/fixtures)."""
+
+    interview = "bounded_fields.yml"
+    ordinary = {"_f0": "Ann", "_f1": "ann@example.com", "_f2": "2", "_f3": "$1,200.50", "_f4": "1.75"}
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.cookie = ""
+
+    def get(self) -> Any:
+        response = self.client.http.get(f"/interview?i={self.interview}", headers={"cookie": self.cookie})
+        for value in response.headers.get("Set-Cookie", []):
+            self.cookie = value.split(";")[0]
+        return response
+
+    def tokens(self) -> dict[str, str]:
+        import re
+
+        page = self.get().body.decode()
+        return {name: re.findall(f'name="{name}" value="([^"]*)"', page)[0] for name in ("_csrf", "_screen")}
+
+    def post(self, body: str) -> Any:
+        return self.client.http.post(f"/interview?i={self.interview}", body=body,
+                                     headers={"cookie": self.cookie, "content-type": _FORM})
+
+    def answer(self, **values: str) -> str:
+        from urllib.parse import urlencode
+
+        return urlencode({**self.tokens(), **self.ordinary, **values})
+
+
+def _worst_ms(prepare: Callable[[], Callable[[], Any]], expect: int) -> float:
+    """Worst of HOSTILE_RUNS: `prepare` sets up one run (not timed) and returns the timed call."""
+    worst = 0.0
+    for _ in range(HOSTILE_RUNS):
+        call = prepare()
+        start = time.perf_counter()
+        response = call()
+        worst = max(worst, time.perf_counter() - start)
+        assert response.status_code == expect, (response.status_code, response.body[:300])
+    return worst * 1000
+
+
+def hostile_bench() -> list[tuple[str, float]]:
+    """The hostile inputs of issue 7 §3, each as the request that carries it, through the app on moto."""
+    from chalice.test import Client
+
+    with _in_process_aws():
+        os.environ["INTERVIEW_PATH"] = f"{EXAMPLES}:{FIXTURES}"  # bounded_fields.yml and two_questions.yml
+        from app import app
+        from chalicelib.runtime.services import Services
+        from chalicelib.settings import Settings
+        from chalicelib.web import context
+
+        settings = Settings.from_env()
+        services = Services.from_settings(settings)
+        key = "BenchKey0123456789abcdefghijklmn"
+        services.accounts.create_user("bench@localhost", "bench-password", privileges=("admin",))
+        services.accounts.add_api_key("bench@localhost", key)
+        context.use_services(services)
+        with Client(app) as client:
+            results = _hostile_browser(client, settings) + _hostile_api(client, key, settings)
+        context.use_services(None)
+        return results
+
+
+def _hostile_browser(client: Any, settings: Any) -> list[tuple[str, float]]:
+    browser = _Browser(client)
+    browser.get()
+
+    def answer(**values: str) -> Callable[[], Callable[[], Any]]:
+        def prepare() -> Callable[[], Any]:
+            body = browser.answer(**values)
+            return lambda: browser.post(body)
+        return prepare
+
+    over_body = "_padding=" + "p" * (settings.max_request_bytes - 8)
+    results = [
+        ("integer field: 1e1000000", _worst_ms(answer(_f2="1e1000000"), 200)),
+        ("integer field: 300,000 digits", _worst_ms(answer(_f2="9" * 300_000), 200)),
+        ("integer field: 60,000 digits (under MAX_ANSWER_BYTES)", _worst_ms(answer(_f2="9" * 60_000), 200)),
+        ("e-mail field: 'a@' * 5000 (10 KB)", _worst_ms(answer(_f1="a@" * 5000), 200)),
+        ("e-mail field: 'a@' + '.' * 10000 + '@'", _worst_ms(answer(_f1="a@" + "." * 10_000 + "@"), 200)),
+        ("answer of MAX_ANSWER_BYTES + 1", _worst_ms(answer(_f0="n" * (settings.max_answer_bytes + 1)), 200)),
+        ("body of MAX_REQUEST_BYTES + 1", _worst_ms(lambda: lambda: browser.post(over_body), 413)),
+        ("urlencoded body of 1,001 empty fields", _worst_ms(answer(**{f"_x{n}": "" for n in range(994)}), 413)),
+        ("multipart body of 20,000 small parts", _worst_ms(_multipart_parts(browser, 20_000), 413)),
+    ]
+
+    def escapes_taken() -> Callable[[], Any]:
+        fresh = _Browser(client)  # a new session each run: the answer is taken and the screen moves on
+        fresh.get()
+        body = fresh.answer(_x="\x01" * ((settings.max_request_bytes - 400) // 3))
+        return lambda: fresh.post(body)
+
+    results.append(("body just under MAX_REQUEST_BYTES, all %-escapes (taken)", _worst_ms(escapes_taken, 303)))
+    run = iter(range(1_000_000))
+
+    def brackets_shown() -> Callable[[], Any]:
+        fresh = _Browser(client)  # a new session each run; a distinct name, so no cache can answer
+        fresh.post(fresh.answer(_f0="[" * 6000 + str(next(run))))
+        return fresh.get
+
+    results.append(("6,000 '[' in a name, the next page", _worst_ms(brackets_shown, 200)))
+    return results
+
+
+def _multipart_parts(browser: _Browser, count: int) -> Callable[[], Callable[[], Any]]:
+    def prepare() -> Callable[[], Any]:
+        fields = [*browser.tokens().items(), *[("_x", "x")] * count]
+        body = "".join(f'--b0\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+                       for name, value in fields) + "--b0--\r\n"
+        headers = {"cookie": browser.cookie, "content-type": "multipart/form-data; boundary=b0"}
+        return lambda: browser.client.http.post(f"/interview?i={browser.interview}", body=body, headers=headers)
+    return prepare
+
+
+def _hostile_api(client: Any, key: str, settings: Any) -> list[tuple[str, float]]:
+    headers = {"X-API-Key": key, "Content-Type": "application/json"}
+    new = client.http.get("/api/session/new?i=two_questions.yml", headers=headers).json_body
+    ids = json.dumps({"i": "two_questions.yml", "session": new["session"], "secret": new["secret"]})[:-1]
+
+    def post(body: str) -> Callable[[], Callable[[], Any]]:
+        return lambda: lambda: client.http.post("/api/session", headers=headers, body=body)
+
+    return [
+        ("API variables: a 300,000-digit JSON integer", _worst_ms(post(ids + ', "variables": {"n": '
+                                                                      + "7" * 300_000 + "}}"), 400)),
+        ("API variables: nested 100,000 deep", _worst_ms(post(ids + ', "variables": {"n": ' + "[" * 100_000
+                                                              + "]" * 100_000 + "}}"), 400)),
+        ("API variables: one value of MAX_ANSWER_BYTES + 1",
+         _worst_ms(post(ids + ', "variables": {"n": "' + "v" * settings.max_answer_bytes + '"}}'), 413)),
+        ("API variables: 1,001 names", _worst_ms(post(ids + ', "question": false, "variables": '
+                                                  + json.dumps({f"v{n}": n for n in range(1001)}) + "}"), 413)),
+        ("API variables: 1,000 names (taken)", _worst_ms(post(ids + ', "question": false, "variables": '
+                                                         + json.dumps({f"v{n}": n for n in range(1000)}) + "}"), 204)),
+        ("API body of MAX_REQUEST_BYTES + 1",
+         _worst_ms(post(ids + ', "pad": "' + "p" * (settings.max_request_bytes - len(ids) - 11) + '"}'), 413)),
+    ]
+
+
+def print_hostile() -> None:
+    print(f"hostile inputs (issue 7 §3), worst of {HOSTILE_RUNS} runs through the app on moto; "
+          f"target < {HOSTILE_TARGET_MS:.0f} ms each:")
+    for name, ms in hostile_bench():
+        verdict = "ok" if ms < HOSTILE_TARGET_MS else "OVER TARGET"
+        print(f"  {name:56} {ms:9.1f} ms  {verdict}")
+
+
 def import_bench(runs: int = 5) -> tuple[float, float]:
     """Cold import of app.py in a fresh interpreter: median ms, and resident memory (MB) after it."""
     code = ("import time, resource; t = time.perf_counter(); import app; d = time.perf_counter() - t; "
@@ -338,6 +496,9 @@ def import_bench(runs: int = 5) -> tuple[float, float]:
 def main() -> None:
     if not EXAMPLES.is_dir():
         sys.exit(f"bench: the core examples are not at {EXAMPLES} (../shared/examples)")
+    if sys.argv[1:] == ["hostile"]:
+        print_hostile()
+        return
     print(f"bench: {REPEAT} engine runs and {API_REPEAT} API paths per example (2-core machine; noisy)")
     engine = engine_bench()
     api = api_bench()
@@ -359,6 +520,7 @@ def main() -> None:
     print(f"worker throughput in-process, one thread: {worker_throughput_bench():.1f} tasks/s through SQS and "
           f"DynamoDB on moto; {worker_memory_throughput_bench():.0f} tasks/s on the in-memory stores "
           f"(our code alone; {THROUGHPUT_TASKS} tasks)")
+    print_hostile()
 
 
 if __name__ == "__main__":

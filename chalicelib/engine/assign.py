@@ -22,11 +22,19 @@ class BadVariableNameError(EngineError):
 
 
 _Step = tuple[str, Any]  # ("name"|"attr"|"item", key)
+MAX_NAME_CHARS = 1000  # a longer name is refused before it is parsed or cached
+
+
+def parse_target(name: str) -> tuple[_Step, ...]:
+    """`a.b['c'][0]` → (("name","a"), ("attr","b"), ("item","c"), ("item",0))."""
+    if len(name) > MAX_NAME_CHARS:
+        raise BadVariableNameError(f"a variable name of {len(name):,} characters is too long; names of at most "
+                                   f"{MAX_NAME_CHARS} characters are accepted")
+    return _parse_target(name)
 
 
 @lru_cache(maxsize=4096)
-def parse_target(name: str) -> tuple[_Step, ...]:
-    """`a.b['c'][0]` → (("name","a"), ("attr","b"), ("item","c"), ("item",0))."""
+def _parse_target(name: str) -> tuple[_Step, ...]:
     try:
         node = ast.parse(name.strip(), mode="eval").body
     except SyntaxError as err:

@@ -3,6 +3,13 @@
 Every function here takes the raw string(s) a browser or API client sent for
 one field and returns the value to store, or raises InvalidInput with a
 message that tells the user what to enter. Nothing is assigned here.
+
+Every check runs in time linear in the value and bounds it before any
+conversion: a number is at most MAX_NUMBER_CHARS characters of the shape
+`[sign][$]digits[,ddd...][.digits][e[sign]digits]` (`$` for currency only) and
+below 10**MAX_WHOLE_DIGITS in size, so Decimal/int/float never see a huge
+value; an e-mail address keeps to RFC 5321's lengths and is checked by
+splitting, not by a backtracking pattern.
 """
 
 from __future__ import annotations
@@ -14,7 +21,17 @@ from typing import Any
 
 from chalicelib.engine.screen import RenderedField
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_NUMBER_CHARS = 50
+MAX_WHOLE_DIGITS = 15  # digits before the decimal point: |value| < 10**15, exact in a float
+MAX_EMAIL_CHARS = 254  # RFC 5321: a path of 256 octets, less the angle brackets
+MAX_EMAIL_LOCAL = 64
+MAX_DOMAIN_LABEL = 63
+_NUMBER = re.compile(  # sign, $ (currency), 1234 or 1,234 with an optional .5, or .5; then e-3, say
+    r"[+-]?(?P<dollar>\$?)(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INTEGER_SIZE = f"Enter a whole number with at most {MAX_WHOLE_DIGITS} digits."
+_NUMBER_SIZE = (f"Enter a number of at most {MAX_NUMBER_CHARS} characters, with at most {MAX_WHOLE_DIGITS} digits"
+                " before the decimal point.")
+_EMAIL_INVALID = "Enter a valid e-mail address, such as name@example.com."
 _TRUE = {"true", "1", "yes", "on", "y", "t"}
 _FALSE = {"false", "0", "no", "off", "n", "f", ""}
 
@@ -74,29 +91,46 @@ def _text(field: RenderedField, text: str) -> str:
 
 
 def _integer(field: RenderedField, text: str) -> int:
-    try:
-        number = Decimal(text.replace(",", ""))
-    except InvalidOperation as err:
-        raise InvalidInput("Enter a whole number.") from err
+    number = _decimal(text, "Enter a whole number.", _INTEGER_SIZE, currency=False)
     if number != number.to_integral_value():
         raise InvalidInput("Enter a whole number.")
     return int(number)
 
 
-def _number(field: RenderedField, text: str) -> float | int:
-    cleaned = text.replace(",", "").replace("$", "").strip()
+def _number(field: RenderedField, text: str) -> float:
+    return float(_decimal(text, "Enter a number.", _NUMBER_SIZE, currency=field.datatype == "currency"))
+
+
+def _decimal(text: str, invalid: str, too_big: str, currency: bool) -> Decimal:
+    """The number in `text`, checked for shape and size before Decimal sees it."""
+    if len(text) > MAX_NUMBER_CHARS:
+        raise InvalidInput(too_big)
+    shape = _NUMBER.fullmatch(text)
+    if shape is None or (shape["dollar"] and not currency):
+        raise InvalidInput(invalid)
     try:
-        value = float(cleaned)
-    except ValueError as err:
-        raise InvalidInput("Enter a number.") from err
-    if value != value or value in (float("inf"), float("-inf")):
-        raise InvalidInput("Enter a number.")
-    return value
+        number = Decimal(text.replace(",", "").replace("$", ""))
+    except InvalidOperation as err:  # an exponent beyond what Decimal can hold
+        raise InvalidInput(invalid) from err
+    if number.is_zero():
+        return Decimal(0)
+    if number.adjusted() >= MAX_WHOLE_DIGITS:  # adjusted() is the exponent of the first digit: no arithmetic
+        raise InvalidInput(too_big)
+    return number
 
 
 def _email(field: RenderedField, text: str) -> str:
-    if not _EMAIL.match(text):
-        raise InvalidInput("Enter a valid e-mail address, such as name@example.com.")
+    if len(text) > MAX_EMAIL_CHARS:
+        raise InvalidInput(f"Enter an e-mail address of at most {MAX_EMAIL_CHARS} characters, such as "
+                           "name@example.com.")
+    local, at, domain = text.rpartition("@")
+    labels = domain.split(".")
+    if not at or not local or "@" in local or len(labels) < 2 or not all(labels) \
+            or any(c.isspace() for c in text):
+        raise InvalidInput(_EMAIL_INVALID)
+    if len(local) > MAX_EMAIL_LOCAL or any(len(label) > MAX_DOMAIN_LABEL for label in labels):
+        raise InvalidInput(f"Enter a valid e-mail address, such as name@example.com: at most {MAX_EMAIL_LOCAL} "
+                           f"characters before the @ and {MAX_DOMAIN_LABEL} between the dots after it.")
     return _text(field, text)
 
 

@@ -15,6 +15,11 @@ from chalicelib.language.blocks import Interview
 from chalicelib.language.errors import InterviewNotFoundError
 from chalicelib.language.parser import parse_interview
 
+# A longer name, or a part of it (between slashes) longer than 255 bytes, cannot be a file:
+# the OS would refuse to look it up.
+MAX_NAME_CHARS = 1024
+MAX_NAME_PART_BYTES = 255
+
 
 class InterviewLoader:
     def __init__(self, folders: Sequence[Path]) -> None:
@@ -24,6 +29,13 @@ class InterviewLoader:
 
     def path_of(self, name: str) -> Path:
         cleaned = name.strip()
+        if len(cleaned) > MAX_NAME_CHARS or any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_PART_BYTES
+                                                for part in cleaned.split("/")):
+            raise InterviewNotFoundError(
+                f"an interview name of {len(cleaned):,} characters is not valid: expected a .yml file relative to "
+                f"the interview path, of at most {MAX_NAME_CHARS} characters and {MAX_NAME_PART_BYTES} bytes between "
+                "slashes"
+            )
         if not cleaned or cleaned.startswith(("/", "\\")) or ".." in Path(cleaned).parts \
                 or not cleaned.endswith((".yml", ".yaml")):
             raise InterviewNotFoundError(

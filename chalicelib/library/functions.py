@@ -50,7 +50,7 @@ def decode_action(blob: str) -> tuple[str, dict[str, Any]]:
     text += "=" * (-len(text) % 4)
     try:
         data = json.loads(base64.b64decode(text, validate=False).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # RecursionError: nested too deeply
         raise ValueError("the action parameter is not a valid action link") from err
     if not isinstance(data, dict) or not isinstance(data.get("action"), str):
         raise ValueError("the action parameter does not name an action")

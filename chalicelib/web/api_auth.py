@@ -3,11 +3,13 @@
 A key is looked for in the `key` query parameter, a `key` field of the body, an
 `X-API-Key` cookie, an `X-API-Key` header, then `Authorization: Bearer`. Keys
 are stored only as hashes (storage.accounts); lookups are cached for a short
-while per container.
+while per container, by a SHA-256 of the key, so that a flood of huge made-up
+keys holds at most _CACHE_ENTRIES small entries.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Mapping
@@ -22,7 +24,8 @@ from chalicelib.web import context
 from chalicelib.web.errors import RequestError
 
 _CACHE_SECONDS = 30.0
-_cache: dict[str, tuple[float, User | None]] = {}
+_CACHE_ENTRIES = 1000
+_cache: dict[bytes, tuple[float, User | None]] = {}
 
 
 class ApiError(RequestError):
@@ -61,13 +64,14 @@ def authenticate(key: str | None) -> User:
     if not key:
         raise ApiError(403, "Access denied.")
     now = time.monotonic()
-    cached = _cache.get(key)
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+    cached = _cache.get(digest)
     if cached and now - cached[0] < _CACHE_SECONDS:
         user = cached[1]
     else:
         user = context.services().accounts.user_for_api_key(key)
-        _cache[key] = (now, user)
-        if len(_cache) > 1000:
+        _cache[digest] = (now, user)
+        if len(_cache) > _CACHE_ENTRIES:
             _cache.clear()
     if user is None or not user.active:
         raise ApiError(403, "Access denied.")

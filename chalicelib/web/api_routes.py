@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
@@ -27,7 +27,7 @@ from chalicelib.runtime.documents import CONTENT_TYPES, load_document
 from chalicelib.runtime.sessions import SESSION_ID_LENGTH, SessionRef, TurnResult, is_session_id
 from chalicelib.storage.errors import SessionNotFoundError
 from chalicelib.storage.records import User
-from chalicelib.web import context
+from chalicelib.web import context, limits
 from chalicelib.web.api_auth import ApiError, authenticate, error_response, find_key, require_privilege, user_info
 from chalicelib.web.api_json import question_json
 from chalicelib.web.errors import reply_for
@@ -54,23 +54,23 @@ def _no_content() -> Response:
 
 def _body() -> dict[str, Any]:
     request = bp.current_request
-    raw = request.raw_body or b""
+    raw = limits.body_bytes(request.raw_body, context.services().settings)
     if not raw:
         return {}
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    text = raw.decode("utf-8", errors="replace")
     try:
-        data = json.loads(text)
+        data = limits.parse_json(text)
         if isinstance(data, dict):
             return data
     except ValueError:
         pass
     if request.headers.get("content-type", "").startswith("application/json"):
         raise ApiError(400, "The request body is not valid JSON.")
-    form = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    form = {k: v[-1] for k, v in limits.parse_urlencoded(text).items()}
     out: dict[str, Any] = dict(form)
     for key in _JSON_PARAMS & set(form):
         try:
-            out[key] = json.loads(form[key])
+            out[key] = limits.parse_json(form[key])
         except ValueError as err:
             raise ApiError(400, f"Malformed {key}: it must be JSON when sent as form data.") from err
     return out
@@ -94,6 +94,7 @@ def api(handler: Callable[[User, dict[str, str], dict[str, Any]], Response]) -> 
             request = bp.current_request
             query = dict(request.query_params or {})
             body = _body() if request.method in ("POST", "PUT", "PATCH") else {}
+            limits.check_api_request(query, body, context.services().settings)
             user = authenticate(find_key(query, body, dict(request.headers)))
             response = handler(user, query, body)
         except Exception as err:  # mapped to JSON; unknown ones are logged with their traceback

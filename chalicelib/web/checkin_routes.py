@@ -17,11 +17,10 @@ from __future__ import annotations
 import json
 import random
 from typing import Any
-from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
 
-from chalicelib.web import browser_session, context, cookies
+from chalicelib.web import browser_session, context, cookies, limits
 from chalicelib.web.errors import RequestError, reply_for
 
 bp = Blueprint(__name__)
@@ -33,15 +32,15 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 def _form() -> dict[str, Any]:
-    raw = bp.current_request.raw_body or b""
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    raw = limits.body_bytes(bp.current_request.raw_body, context.services().settings)
+    text = raw.decode("utf-8", errors="replace")
     if bp.current_request.headers.get("content-type", "").startswith("application/json"):
         try:
-            data = json.loads(text or "{}")
+            data = limits.parse_json(text or "{}")
         except ValueError:
             return {}
         return {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
-    return {key: values[-1] for key, values in parse_qs(text, keep_blank_values=True).items()}
+    return {key: values[-1] for key, values in limits.parse_urlencoded(text).items()}
 
 
 def _parameters(raw: Any) -> dict[str, Any]:
@@ -49,7 +48,7 @@ def _parameters(raw: Any) -> dict[str, Any]:
     if isinstance(raw, dict):
         return dict(raw)
     try:
-        data = json.loads(raw) if isinstance(raw, str) and raw else {}
+        data = limits.parse_json(raw) if isinstance(raw, str) and raw else {}
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
@@ -78,6 +77,7 @@ def _checkin(name: str, query: dict[str, str]) -> Response:
     if not cookies.csrf_ok(services.settings.server_key, ref.session_id, token):
         raise RequestError(403, "the check-in's security token is missing or wrong")
     parameters = _parameters(form.get("parameters"))
+    limits.check_values(parameters, services.settings, "The check-in parameter")
     changed = parameters.pop("_changed", None)
     initial = str(parameters.pop("_initial", "")).lower() in ("true", "1")
     commands = context.sessions().checkin(ref, parameters, str(changed) if changed else None, initial)

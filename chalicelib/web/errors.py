@@ -5,8 +5,11 @@ logs the failure once (how loudly depends on the rule) and returns a `Reply`.
 Each kind of route renders the reply its own way: the browser routes as a
 page (`title` as heading, `page_text` or `message` as text), the REST API as
 `{"error": message}`, the check-in as `{"success": false, "error": message}`,
-always with `status`. So a version conflict is 409 and a wrong secret 403 on
-every route, and only an exception no rule knows is a 500.
+with `status`. So a version conflict is 409 and a wrong secret 403 on every
+route. One difference: a failure of the interview itself (its YAML or its
+code) is a 400 in the API, as docassemble answers it, but a 500 page in the
+browser (`page_status`), where it is no fault of the user's. An exception no
+rule knows is a 500 everywhere.
 """
 
 from __future__ import annotations
@@ -54,6 +57,11 @@ class Reply:
     page_text: str | None = None  # a page's text, where the API's message speaks of API parameters
     offer_back: bool = False  # the interview's own code failed: the page offers Back
     offer_start_over: bool = False  # the session cannot go on: the page offers to start over
+    page_status: int = 0  # a page's status, where it is not `status`
+
+    @property
+    def status_for_page(self) -> int:
+        return self.page_status or self.status
 
     @property
     def text(self) -> str:
@@ -70,6 +78,7 @@ class _Rule:
     level: int | None = None  # log the failure at this level (None: not at all)
     back: bool = False
     start_over: bool = False
+    page_status: int = 0
 
 
 # What an exception no rule knows gets (after its traceback is logged).
@@ -85,7 +94,7 @@ def _text(err: Exception) -> str:
 _RULES: tuple[_Rule, ...] = (
     _Rule(InterviewNotFoundError, 404, "Interview not found", _text),
     _Rule(InterviewSyntaxError, 400, "This interview has an error",
-          lambda err: f"The interview has an error: {err}", level=logging.ERROR),
+          lambda err: f"The interview has an error: {err}", level=logging.ERROR, page_status=500),
     _Rule(SessionNotFoundError, 404, "Session not found", lambda err: "Session not found.", start_over=True,
           page_text="This session does not exist (any more)."),
     _Rule(WrongSecretError, 403, "This session cannot be opened",
@@ -104,9 +113,9 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(ConflictError, 409, "Please try again", _text, start_over=True),
     _Rule(BadVariableNameError, 400, "Bad variable name", _text),
     _Rule(InterviewCodeError, 400, "Sorry, something went wrong",
-          lambda err: f"failure to assemble interview: {err}", page_text=_CODE_FAILED, back=True),
+          lambda err: f"failure to assemble interview: {err}", page_text=_CODE_FAILED, back=True, page_status=500),
     _Rule(EngineError, 400, "Sorry, something went wrong", lambda err: f"failure to assemble interview: {err}",
-          page_text=_CODE_FAILED, level=logging.WARNING, back=True),
+          page_text=_CODE_FAILED, level=logging.WARNING, back=True, page_status=500),
 )
 
 
@@ -117,7 +126,8 @@ def reply_for(err: Exception, where: str) -> Reply:
     for rule in _RULES:
         if isinstance(err, rule.kind):
             _log(rule, err, where)
-            return Reply(rule.status, rule.title, rule.message(err), rule.page_text, rule.back, rule.start_over)
+            return Reply(rule.status, rule.title, rule.message(err), rule.page_text, rule.back, rule.start_over,
+                         rule.page_status)
     log.error("unexpected error in %s", where, exc_info=err)
     return INTERNAL
 

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import quote, urlencode
 
 from chalice import Blueprint, Response
 
@@ -31,7 +31,7 @@ from chalicelib.runtime.documents import CONTENT_TYPES, file_name, load_document
 from chalicelib.runtime.errors import NoPreviousStepError
 from chalicelib.runtime.sessions import SessionRef, TurnResult
 from chalicelib.storage.errors import SessionNotFoundError
-from chalicelib.web import browser_session, context, cookies, page, responses
+from chalicelib.web import browser_session, context, cookies, limits, page, responses
 from chalicelib.web.errors import INTERNAL, Reply, RequestError, reply_for
 from chalicelib.web.responses import raw_response
 
@@ -160,7 +160,7 @@ def _guarded(name: str, handler: Any) -> Response:
         reply = reply_for(err, f"interview {name}")
         if reply.offer_back:
             return _code_error_page(name, reply)
-        return _error_page(reply.status, reply.title, reply.text, name if reply.offer_start_over else None)
+        return _error_page(reply.status_for_page, reply.title, reply.text, name if reply.offer_start_over else None)
 
 
 def _code_error_page(name: str, reply: Reply) -> Response:
@@ -170,7 +170,7 @@ def _code_error_page(name: str, reply: Reply) -> Response:
     body = page.message_page("Error", reply.title, reply.text, base,
                              back_url=_here(base, ref) if ref else None, csrf=csrf,
                              status_class="error-page")
-    return _html(body, reply.status)
+    return _html(body, reply.status_for_page)
 
 
 def _cookie_ref(name: str) -> SessionRef | None:
@@ -198,6 +198,7 @@ def _show(name: str, params: Mapping[str, str]) -> Response:
     sessions = context.sessions()
     settings = sessions.services.settings
     base = base_path()
+    limits.check_values(params, settings, "The URL argument")
     url_args = {k: v for k, v in params.items() if k not in RESERVED_ARGS}
     ref = _request_ref(name)  # a shared (multi_user) session if ?session= names another than the cookie's
     set_cookie: list[str] = []
@@ -333,32 +334,8 @@ def _command(ref: SessionRef, outcome: Outcome, base: str, headers: dict[str, An
 
 def _form() -> dict[str, list[str]]:
     request = bp.current_request
-    raw = _raw_bytes(request.raw_body)
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
-        return _multipart(raw, content_type)
-    return parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
-
-
-def _raw_bytes(raw: str | bytes | None) -> bytes:
-    if raw is None:
-        return b""
-    return raw.encode("utf-8") if isinstance(raw, str) else raw
-
-
-def _multipart(raw: bytes, content_type: str) -> dict[str, list[str]]:
-    from email.parser import BytesParser
-    from email.policy import HTTP
-
-    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
-    out: dict[str, list[str]] = {}
-    for part in message.iter_parts() if message.is_multipart() else []:
-        name = part.get_param("name", header="content-disposition")
-        if name:
-            payload = part.get_payload(decode=True)
-            text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
-            out.setdefault(str(name), []).append(text)
-    return out
+    raw = limits.body_bytes(request.raw_body, context.services().settings)
+    return limits.parse_form(raw, request.headers.get("content-type", ""))
 
 
 def _submit(name: str) -> Response:
@@ -394,7 +371,8 @@ def _submit(name: str) -> Response:
         if view is None or view.block != screen_token:
             stale.append(True)
             return None
-        return apply_answer(answers, Answer(_values_by_variable(view, form), button))
+        values = _values_by_variable(view, form)
+        return limits.oversized_answers(values, settings) or apply_answer(answers, Answer(values, button))
 
     result = sessions.set_variables(ref, _request(ref, base), mutate, new_step=True, evaluate=False)
     if stale:

@@ -48,7 +48,7 @@ def _hidden(page: str, name: str) -> str:
 
 def test_malformed_yaml_shows_file_line_and_block(client: Any) -> None:
     response = client.http.get("/interview?i=broken.yml")
-    assert response.status_code == 400  # as the API answers it (one table, web/errors.py)
+    assert response.status_code == 500  # the interview's fault, not the user's (the API answers 400)
     assert "broken.yml, line 11, block 3: this is not valid YAML" in response.body.decode()
 
 
@@ -113,7 +113,7 @@ def test_an_exception_in_interview_code_shows_a_clean_page_and_logs_the_trace(
     with caplog.at_level(logging.ERROR):
         response = browser.get("/interview?i=age_then_crash.yml")
     body = response.body.decode()
-    assert response.status_code == 400  # as the API answers it (one table, web/errors.py)
+    assert response.status_code == 500  # the interview's fault, not the user's (the API answers 400)
     assert "Sorry, something went wrong" in body
     assert "Traceback" not in body and "ZeroDivisionError" not in body
     assert 'name="_back"' in body

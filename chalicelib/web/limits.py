@@ -1,0 +1,211 @@
+"""Bounds on what one request may carry, checked before the work it would cause.
+
+`MAX_REQUEST_BYTES` bounds a whole request body: the routes call `body_bytes`
+before they parse it. `MAX_ANSWER_BYTES` bounds one value in it (a form answer,
+a URL argument, one of the API's variables, arguments or check-in parameters,
+counted with its name): the routes check those before anything is saved. A
+request carries at most MAX_FIELDS form fields or entries of one object, since
+each costs work (a variable name is parsed, a MIME part read). Forms are read
+by `parse_form` in time linear in the body, JSON by `parse_json`, which refuses
+integers of more than MAX_JSON_INT_DIGITS digits (Python would spend quadratic
+time converting them, and a stored one breaks every page that prints it);
+`check_values` refuses lists and objects nested more than MAX_DEPTH levels deep.
+
+A refusal is a LimitError with the HTTP status to answer (413 for too big, 400
+for a malformed number or nesting) and a message that says what is accepted;
+a too-long answer on a screen is instead a field error, so the screen is asked
+again like for any other invalid input.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from chalicelib.engine.answers import Applied
+from chalicelib.engine.screen import FieldError
+from chalicelib.settings import Settings
+from chalicelib.web.errors import RequestError
+
+MAX_FIELDS = 1000
+MAX_JSON_INT_DIGITS = 100
+MAX_DEPTH = 32
+_SHOWN_NAME = 40  # characters of a refused value's name repeated in the message
+# The API's parameters that map names to values (each of their values is one value), and lists of names.
+_API_MAPPINGS = ("variables", "arguments", "parameters", "url_args", "data")
+_API_NAME_LISTS = ("delete_variables", "event_list")
+
+
+class LimitError(RequestError):
+    """A request or a value in it is larger than the settings allow; answered with `status`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(status, message, title="Too much to send")
+
+
+def body_bytes(raw: str | bytes | None, settings: Settings) -> bytes:
+    """The request body as bytes; LimitError (413) when it is longer than MAX_REQUEST_BYTES."""
+    limit = settings.max_request_bytes
+    if raw is None:
+        return b""
+    if len(raw) > limit:  # a character is at least one byte: refuse before encoding
+        raise _body_too_big(len(raw), limit)
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if len(data) > limit:
+        raise _body_too_big(len(data), limit)
+    return data
+
+
+def _body_too_big(size: int, limit: int) -> LimitError:
+    return LimitError(413, f"The request is too large: {size:,} bytes, but at most {limit:,} bytes are accepted "
+                           "(MAX_REQUEST_BYTES). Send less at a time.")
+
+
+def parse_form(raw: bytes, content_type: str) -> dict[str, list[str]]:
+    """A posted form, urlencoded or multipart, as {name: [values]}; LimitError (413) for more
+    than MAX_FIELDS fields, counted before anything is decoded."""
+    if content_type.lower().startswith("multipart/form-data"):
+        return _multipart(raw, content_type)
+    return parse_urlencoded(raw.decode("utf-8", errors="replace"))
+
+
+def parse_urlencoded(text: str) -> dict[str, list[str]]:
+    _check_count(text.count("&") + 1, "fields")
+    return parse_qs(text, keep_blank_values=True)
+
+
+def _multipart(raw: bytes, content_type: str) -> dict[str, list[str]]:
+    """multipart/form-data by splitting on the boundary: linear, unlike a MIME parser that
+    reads line by line and part by part. Values are text (no uploads)."""
+    boundary = _header_param(content_type.encode("latin-1", "replace"), b"boundary")
+    if not boundary:
+        return {}
+    parts = raw.split(b"--" + boundary)
+    _check_count(len(parts) - 2, "fields")  # the preamble before the first boundary, the end after the last
+    out: dict[str, list[str]] = {}
+    for part in parts[1:]:
+        if part.startswith(b"--"):  # the closing boundary
+            break
+        headers, _, body = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        name = _field_name(headers)
+        if name is not None:
+            out.setdefault(name, []).append(body.removesuffix(b"\r\n").decode("utf-8", errors="replace"))
+    return out
+
+
+def _field_name(headers: bytes) -> str | None:
+    for line in headers.split(b"\r\n"):
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == b"content-disposition":
+            name = _header_param(value, b"name")
+            return name.decode("utf-8", errors="replace") if name is not None else None
+    return None
+
+
+def _header_param(value: bytes, wanted: bytes) -> bytes | None:
+    for param in value.split(b";")[1:]:
+        key, _, found = param.partition(b"=")
+        if key.strip().lower() == wanted:
+            return found.strip().strip(b'"')
+    return None
+
+
+def _check_count(count: int, what: str) -> None:
+    if count > MAX_FIELDS:
+        raise LimitError(413, f"The request has {count:,} {what}; at most {MAX_FIELDS:,} are accepted in one "
+                              "request.")
+
+
+def parse_json(text: str) -> Any:
+    """json.loads, bounded: ValueError for text that is not JSON, LimitError (400) for a
+    whole number of more than MAX_JSON_INT_DIGITS digits or nesting Python cannot follow."""
+    try:
+        return json.loads(text, parse_int=_bounded_int)
+    except RecursionError as err:
+        raise _too_deep() from err
+
+
+def _bounded_int(digits: str) -> int:
+    count = len(digits) - digits.startswith("-")
+    if count > MAX_JSON_INT_DIGITS:
+        raise LimitError(400, f"A number in the request has {count:,} digits; whole numbers of at most "
+                              f"{MAX_JSON_INT_DIGITS} digits are accepted.")
+    return int(digits)
+
+
+def _too_deep() -> LimitError:
+    return LimitError(400, f"The request nests lists and objects too deeply; at most {MAX_DEPTH} levels are "
+                           "accepted.")
+
+
+def check_values(values: Mapping[Any, Any], settings: Settings, what: str) -> None:
+    """LimitError (413) if one of `values` (with its name) is larger than MAX_ANSWER_BYTES,
+    (400) if one nests deeper than MAX_DEPTH."""
+    limit = settings.max_answer_bytes
+    _check_count(len(values), "values")
+    for name, value in values.items():
+        size = _size(name) + _size(value)
+        if size > limit:
+            raise LimitError(413, f"{what} {_shown(name)} is too large: {size:,} bytes, but at most {limit:,} "
+                                  "bytes are accepted for one value (MAX_ANSWER_BYTES). Send a shorter value.")
+
+
+def check_api_request(query: Mapping[str, str], body: Mapping[str, Any], settings: Settings) -> None:
+    """Every URL parameter, every entry of the body's variables/arguments/parameters/url_args/data,
+    and every other field of the body is one value (see check_values)."""
+    check_values(query, settings, "The URL parameter")
+    _check_count(len(body), "fields")
+    for key, value in body.items():
+        if key in _API_MAPPINGS and isinstance(value, Mapping):
+            check_values(value, settings, f"The entry of {key}")
+        else:
+            check_values({key: value}, settings, "The field")
+        if key in _API_NAME_LISTS and isinstance(value, list):
+            _check_count(len(value), f"names in {key}")
+
+
+def oversized_answers(values: Mapping[str, Any], settings: Settings) -> Applied | None:
+    """The answers to a screen that are larger than MAX_ANSWER_BYTES, as field errors (the
+    screen is asked again and nothing is saved); None when every answer fits."""
+    limit = settings.max_answer_bytes
+    errors = []
+    for name, value in values.items():
+        size = _size(value)
+        if size > limit:
+            errors.append(FieldError(name, f"This answer is too long: {size:,} bytes, but at most {limit:,} bytes "
+                                           "are accepted. Shorten it."))
+    return Applied(errors=tuple(errors)) if errors else None
+
+
+def _size(value: Any) -> int:
+    """Bytes of the strings in `value` (UTF-8), roughly the digits of its numbers, plus a
+    little per item; LimitError (400) beyond MAX_DEPTH levels. A loop, not recursion, so
+    that nesting cannot exhaust the stack."""
+    total = 0
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        if isinstance(item, str):
+            total += len(item.encode("utf-8", "surrogatepass"))
+        elif isinstance(item, (bytes, bytearray)):
+            total += len(item)
+        elif isinstance(item, int):
+            total += item.bit_length() // 3 + 1  # at least the decimal digits: no str() of a huge int
+        elif isinstance(item, Mapping):
+            total += 2
+            pending.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            total += 2
+            pending.extend((part, depth + 1) for part in item)
+        else:
+            total += 8
+    return total
+
+
+def _shown(name: Any) -> str:
+    text = str(name) if isinstance(name, str) else type(name).__name__
+    return repr(text if len(text) <= _SHOWN_NAME else text[:_SHOWN_NAME] + "...")
