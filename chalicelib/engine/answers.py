@@ -53,6 +53,8 @@ def apply_answer(answers: dict[str, Any], answer: Answer) -> Applied:
     view = current_screen(internal)
     if view is None:
         raise StaleScreenError("there is no question waiting for an answer")
+    if view.kind is Screen.DEADEND:
+        return Applied()  # an end screen takes no answer: a post to it changes nothing
     updates, errors, command = _collect(view, answer)
     if errors:
         return Applied(errors=tuple(errors))

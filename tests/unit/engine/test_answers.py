@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from chalicelib.engine import assign
-from chalicelib.engine.answers import StaleScreenError
+from chalicelib.engine.answers import Applied, StaleScreenError
 from tests.unit.engine.harness import Run
 
 FORM = """
@@ -97,3 +97,10 @@ def test_plain_targets_are_assigned_without_running_code() -> None:
     assert assign.lookup(namespace, "fishes['red']") == 2
     assign.delete(namespace, "fishes['blue']")
     assert not assign.is_defined(namespace, "fishes['blue']")
+
+
+def test_a_post_to_an_end_screen_changes_nothing_and_the_screen_stays() -> None:
+    run = Run("mandatory: True\nquestion: All done\n")
+    assert run.question() == "All done"
+    assert run.answer({}, button="0") == Applied()
+    assert run.question() == "All done"  # not "ran to its end without a question"
