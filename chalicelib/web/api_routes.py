@@ -23,7 +23,7 @@ from chalicelib.engine.screen import OutcomeKind
 from chalicelib.language.errors import InterviewNotFoundError, InterviewSyntaxError
 from chalicelib.library.serialize import jsonable
 from chalicelib.runtime.documents import CONTENT_TYPES, load_document
-from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
+from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
 from chalicelib.runtime.sessions import SessionRef, TurnResult
 from chalicelib.storage.errors import SessionNotFoundError, TamperedDataError, WrongSecretError
 from chalicelib.storage.records import User
@@ -99,6 +99,7 @@ _ERRORS: tuple[tuple[type[Exception], int, Callable[[Exception], str]], ...] = (
     (TamperedDataError, 403, lambda err: f"Refused to load the session: {err}"),
     (NoPreviousStepError, 400, lambda err: "Cannot go back."),
     (ConflictError, 409, _error_text),
+    (WeakSecretError, 400, _error_text),
     (EngineError, 400, lambda err: f"failure to assemble interview: {err}"),
     (assign.BadVariableNameError, 400, _error_text),
 )

@@ -64,7 +64,7 @@ def checkin() -> Response:
     form = _form()
     services = context.services()
     token = str(form.get("csrf_token") or bp.current_request.headers.get("x-csrf-token") or "")
-    if not cookies.csrf_ok(services.settings.server_key, held[0], token):
+    if not cookies.csrf_ok(services.keys.csrf, held[0], token):
         return _json({"success": False, "error": "the check-in's security token is missing or wrong"}, 403)
     parameters = _parameters(form.get("parameters"))
     changed = parameters.pop("_changed", None)

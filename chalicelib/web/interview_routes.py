@@ -155,7 +155,7 @@ def _guarded(name: str, handler: Any) -> Response:
 def _code_error_page(name: str) -> Response:
     base = base_path()
     ref = _cookie_ref(name)
-    csrf = cookies.csrf_token(context.services().settings.server_key, ref.session_id) if ref else ""
+    csrf = cookies.csrf_token(context.services().keys.csrf, ref.session_id) if ref else ""
     body = page.message_page("Error", "Sorry, something went wrong",
                              "This step of the interview could not be completed. The problem has been logged. "
                              "You can go back and try again.", base,
@@ -230,7 +230,7 @@ def _screen_response(ref: SessionRef, result: TurnResult, view: ScreenView, base
     body = page.screen_page(
         view, title=interview.title or "Interview", action_url=_interview_url(base, ref.interview), base=base,
         file_url=lambda file_id, name: f"{base}/interview/file/{file_id}/{quote(name)}?i={quote(ref.interview)}",
-        csrf=cookies.csrf_token(services.settings.server_key, ref.session_id),
+        csrf=cookies.csrf_token(services.keys.csrf, ref.session_id),
         can_go_back=result.head.step > 1, errors=errors, checkin_interval=services.settings.checkin_interval,
         checkin_url=f"{base}/checkin?i={quote(ref.interview)}",
         messages=result.outcome.message_log if result.outcome else (),
@@ -299,14 +299,13 @@ def _multipart(raw: bytes, content_type: str) -> dict[str, list[str]]:
 
 def _submit(name: str) -> Response:
     sessions = context.sessions()
-    settings = sessions.services.settings
     base = base_path()
     here = _interview_url(base, name)
     ref = _cookie_ref(name)
     form = _form()
     if ref is None:
         return _redirect(here)
-    if not cookies.csrf_ok(settings.server_key, ref.session_id, (form.get("_csrf") or [""])[0]):
+    if not cookies.csrf_ok(sessions.services.keys.csrf, ref.session_id, (form.get("_csrf") or [""])[0]):
         return _error_page(400, "This form has expired",
                            "The form could not be verified (its security token is missing or wrong). "
                            "Reload the page and answer again.", name)
