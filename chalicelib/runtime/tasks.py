@@ -146,7 +146,10 @@ class TaskService:
                             result.get("error_message"), result.get("error_trace"), result.get("variables") or [])
 
     def records(self, session_id: str, sweep: bool = True) -> list[TaskRecord]:
-        tasks = self.services.store.list_tasks(session_id)
+        """The session's tasks. One past its `expires_at` is gone, even while DynamoDB's TTL,
+        which may take days, has not deleted it yet."""
+        now = time.time()
+        tasks = [t for t in self.services.store.list_tasks(session_id) if not t.expires_at or t.expires_at > now]
         if not sweep:
             return tasks
         revived = {t.task_id: t for t in self.sweep(tasks)}

@@ -10,7 +10,9 @@ the table's TTL attribute `expires_at`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from chalicelib.runtime.services import Services
 from chalicelib.runtime.sessions import Sessions
 from chalicelib.storage import crypto
 from chalicelib.storage.errors import TamperedDataError
+from chalicelib.storage.tasks import TaskWrite
 from tests.functional.api.helpers import ok_json
 from tests.functional.tasks.conftest import Start, TaskSession
 
@@ -98,6 +101,21 @@ def test_a_notification_expires_after_task_record_days(
     (task,) = raw_items(fresh_aws, fast_retries, session, "task#")
     assert abs(int(note["expires_at"]["N"]) - int(task["expires_at"]["N"])) <= 1
     assert [c["extra"] for c in session.checkin()] == ["flash"]
+
+
+def test_the_tasks_list_shows_a_finished_task_until_it_expires(
+    start: Start, drainer: QueueDrainer, fast_retries: Services
+) -> None:
+    # Given: a finished task, listed
+    session = started(start, "bg_secret_arguments.yml", {"value_to_add": 1, "private_remark": "r"})
+    assert drainer.drain() == 1
+    assert session.task()["status"] == "done"
+    # When: its expiry passes (DynamoDB's TTL may take days more to delete the item)
+    (record,) = fast_retries.store.list_tasks(session.session)
+    expired = dataclasses.replace(record, expires_at=time.time() - 1)
+    fast_retries.store.write_tasks([TaskWrite(expired, record.status, record.attempts)])
+    # Then: it is no longer listed
+    assert session.tasks() == []
 
 
 def test_a_callback_that_finishes_a_task_drops_its_key_in_the_same_commit(
