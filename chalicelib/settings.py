@@ -8,7 +8,6 @@ passed down and never reads `os.environ` itself.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ ENV_TABLE_NAME = "TABLE_NAME"
 ENV_BLOB_BUCKET = "BLOB_BUCKET"
 ENV_TASK_QUEUE = "TASK_QUEUE"
 ENV_SERVER_KEY = "SERVER_KEY"
+ENV_SERVER_KEY_PARAMETER = "SERVER_KEY_PARAMETER"
 ENV_ADMIN_EMAIL = "ADMIN_EMAIL"
 ENV_ADMIN_PASSWORD = "ADMIN_PASSWORD"
 ENV_API_KEY = "API_KEY"
@@ -42,6 +42,7 @@ ENV_BASE_URL = "BASE_URL"
 ENV_TASK_MAX_ATTEMPTS = "TASK_MAX_ATTEMPTS"
 ENV_TASK_RETRY_SECONDS = "TASK_RETRY_SECONDS"
 ENV_TASK_LEASE_SECONDS = "TASK_LEASE_SECONDS"
+ENV_TASK_RECORD_DAYS = "TASK_RECORD_DAYS"
 ENV_COOKIE_SECURE = "COOKIE_SECURE"
 ENV_MAX_REQUEST_BYTES = "MAX_REQUEST_BYTES"
 ENV_MAX_ANSWER_BYTES = "MAX_ANSWER_BYTES"
@@ -53,6 +54,8 @@ ENV_SMTP_PORT = "SMTP_PORT"
 MAX_PORT = 65535
 MIN_REQUEST_BYTES = 1024  # below this no form could be posted at all
 MIN_ANSWER_BYTES = 64
+SERVER_KEY_BYTES = 32
+MAKE_KEY_COMMAND = "python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'"
 
 
 class SettingsError(ValueError):
@@ -95,22 +98,41 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw in _TRUE
 
 
-def _server_key(env: Mapping[str, str]) -> bytes:
-    """32 bytes for signing and sealing server-side data.
+def decode_server_key(raw: str, source: str) -> bytes:
+    """The server key from its base64 text; `source` names where the text came from.
 
-    Production sets SERVER_KEY (base64 of 32 random bytes). Without it we derive
-    a fixed development key, which is fine for tests and the local stack only.
-    """
-    raw = env.get(ENV_SERVER_KEY, "").strip()
-    if not raw:
-        return hashlib.sha256(b"development server key - set SERVER_KEY in production").digest()
+    Raises SettingsError unless it is base64 of at least 32 bytes (the first 32 are used)."""
     try:
-        key = base64.b64decode(raw, validate=True)
+        key = base64.b64decode(raw.strip(), validate=True)
     except ValueError as err:
-        raise SettingsError(f"{ENV_SERVER_KEY} must be base64, found {raw[:6]}...") from err
-    if len(key) < 32:
-        raise SettingsError(f"{ENV_SERVER_KEY} must decode to at least 32 bytes, found {len(key)}")
-    return key[:32]
+        raise SettingsError(f"{source} must be base64, found {raw.strip()[:6]!r}...; make a key with"
+                            f" {MAKE_KEY_COMMAND}") from err
+    if len(key) < SERVER_KEY_BYTES:
+        raise SettingsError(f"{source} must decode to at least {SERVER_KEY_BYTES} bytes, found {len(key)};"
+                            f" make a key with {MAKE_KEY_COMMAND}")
+    return key[:SERVER_KEY_BYTES]
+
+
+def _server_key(env: Mapping[str, str], local_stack: bool) -> bytes:
+    """The master key the server's sub-keys are derived from (storage/keys.py).
+
+    There is no built-in key. SERVER_KEY holds it (base64). Without it,
+    SERVER_KEY_PARAMETER names the SSM SecureString parameter holding it, which
+    the runtime reads once per container (runtime/server_key.py); the key is
+    empty here until then. Only the local stack, whose embedded AWS starts
+    empty, makes a random key for its run."""
+    raw = env.get(ENV_SERVER_KEY, "").strip()
+    if raw:
+        return decode_server_key(raw, ENV_SERVER_KEY)
+    if local_stack:
+        return os.urandom(SERVER_KEY_BYTES)
+    if env.get(ENV_SERVER_KEY_PARAMETER, "").strip():
+        return b""
+    raise SettingsError(
+        f"no server key: set {ENV_SERVER_KEY_PARAMETER} to the name of an SSM SecureString parameter holding"
+        f" the key (the deployed template does), or {ENV_SERVER_KEY} to the key itself, base64 of"
+        f" {SERVER_KEY_BYTES} random bytes ({MAKE_KEY_COMMAND}); `make run` makes one for its run by itself"
+    )
 
 
 @dataclass(frozen=True)
@@ -119,7 +141,8 @@ class Settings:
     table_name: str = "InterviewData"
     blob_bucket: str = "interview-blobs"
     task_queue: str = DEFAULT_TASK_QUEUE
-    server_key: bytes = field(default=b"\0" * 32, repr=False)
+    server_key: bytes = field(default=b"", repr=False)  # empty until read from server_key_parameter
+    server_key_parameter: str = ""
     admin_email: str = "admin@localhost"
     admin_password: str = ""
     api_key: str = field(default="", repr=False)
@@ -132,6 +155,7 @@ class Settings:
     task_max_attempts: int = 3
     task_retry_seconds: int = 2
     task_lease_seconds: int = 120
+    task_record_days: int = 7
     cookie_secure: bool = True
     max_request_bytes: int = 1024 * 1024  # a whole request body
     max_answer_bytes: int = 64 * 1024  # one answer, URL argument or API value
@@ -141,8 +165,11 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, local_stack: bool = False) -> Settings:
-        """The settings from `env` (default: the process environment). The local stack serves
-        plain http, so there COOKIE_SECURE defaults to off; everywhere else it defaults to on."""
+        """The settings from `env` (the process environment by default).
+
+        `local_stack` is the local stack's flag: without SERVER_KEY it gets a random key for
+        its run instead of an error (see `_server_key`), and as it serves plain http,
+        COOKIE_SECURE defaults to off there (on everywhere else)."""
         env = os.environ if env is None else env
         extra = [Path(p) for p in env.get(ENV_INTERVIEW_PATH, "").split(":") if p.strip()]
         interval = _int(env, ENV_CHECKIN_INTERVAL, 6000)
@@ -156,7 +183,8 @@ class Settings:
             table_name=env.get(ENV_TABLE_NAME) or cls.table_name,
             blob_bucket=env.get(ENV_BLOB_BUCKET) or cls.blob_bucket,
             task_queue=env.get(ENV_TASK_QUEUE) or cls.task_queue,
-            server_key=_server_key(env),
+            server_key=_server_key(env, local_stack),
+            server_key_parameter=env.get(ENV_SERVER_KEY_PARAMETER, "").strip(),
             admin_email=env.get(ENV_ADMIN_EMAIL) or cls.admin_email,
             admin_password=env.get(ENV_ADMIN_PASSWORD, ""),
             api_key=env.get(ENV_API_KEY, ""),
@@ -169,6 +197,7 @@ class Settings:
             task_max_attempts=_int(env, ENV_TASK_MAX_ATTEMPTS, 3, minimum=1),
             task_retry_seconds=_int(env, ENV_TASK_RETRY_SECONDS, 2),
             task_lease_seconds=_int(env, ENV_TASK_LEASE_SECONDS, 120, minimum=5),
+            task_record_days=_int(env, ENV_TASK_RECORD_DAYS, 7, minimum=1),
             cookie_secure=_flag(env, ENV_COOKIE_SECURE, default=not local_stack),
             max_request_bytes=_int(env, ENV_MAX_REQUEST_BYTES, cls.max_request_bytes, minimum=MIN_REQUEST_BYTES),
             max_answer_bytes=_int(env, ENV_MAX_ANSWER_BYTES, cls.max_answer_bytes, minimum=MIN_ANSWER_BYTES),

@@ -12,6 +12,7 @@ runs that part alone).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import json
@@ -27,6 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT.parent / "shared" / "examples"
 FIXTURES = ROOT / "tests" / "fixtures" / "interviews"
+BENCH_SERVER_KEY = base64.b64encode(os.urandom(32)).decode()
 
 # Each core example: the steps of one path through it.
 # ("view",) | ("action", name, arguments) | ("set", {variables})
@@ -92,7 +94,8 @@ def engine_bench() -> dict[str, float]:
 def api_bench() -> dict[str, float]:
     """(b) whole API turns on in-process moto; median per request over each path."""
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "us-east-1", "INTERVIEW_PATH": str(EXAMPLES)})
+                       "AWS_DEFAULT_REGION": "us-east-1", "INTERVIEW_PATH": str(EXAMPLES),
+                       "SERVER_KEY": BENCH_SERVER_KEY})
     from chalice.test import Client
     from moto import mock_aws
 
@@ -179,6 +182,7 @@ def task_latency_bench() -> tuple[float, float]:
 
     key = "BenchKey0123456789abcdefghijklmn"
     settings = Settings.from_env({"PORT": str(_free_port()), "MOTO_PORT": str(_free_port()), "API_KEY": key,
+                                  "SERVER_KEY": BENCH_SERVER_KEY,
                                   "INTERVIEW_PATH": str(EXAMPLES), "ADMIN_PASSWORD": "bench-password"})
     done, noted = [], []
     with LocalStack(settings) as stack:
@@ -213,7 +217,8 @@ def _start_tasks(sessions: Any, count: int) -> None:
 def _in_process_aws() -> Iterator[None]:
     """Fake credentials, moto in this process, emptied, with the resources of infra/ created."""
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "us-east-1", "INTERVIEW_PATH": str(EXAMPLES)})
+                       "AWS_DEFAULT_REGION": "us-east-1", "INTERVIEW_PATH": str(EXAMPLES),
+                       "SERVER_KEY": BENCH_SERVER_KEY})
     os.environ.pop("AWS_ENDPOINT_URL", None)
     from moto import mock_aws
 
@@ -255,7 +260,8 @@ def worker_memory_throughput_bench() -> float:
     from chalicelib.runtime.sessions import Sessions
     from chalicelib.settings import Settings
 
-    services = Services.in_memory(Settings.from_env({"INTERVIEW_PATH": str(EXAMPLES)}))
+    services = Services.in_memory(Settings.from_env({"INTERVIEW_PATH": str(EXAMPLES),
+                                                     "SERVER_KEY": BENCH_SERVER_KEY}))
     sessions = Sessions(services)
     _start_tasks(sessions, THROUGHPUT_TASKS)
     queue = services.queue

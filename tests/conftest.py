@@ -26,6 +26,7 @@ FIXTURE_INTERVIEWS = ROOT / "tests" / "fixtures" / "interviews"
 REGION = "us-east-1"
 SERVER_KEY = base64.b64encode(b"k" * 32).decode()
 ADMIN_KEY = "AdminKeyForTests0123456789abcdef"
+ADMIN_PASSWORD = "admin-password"
 
 _FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
@@ -163,9 +164,24 @@ class Api:
         return data
 
 
+@pytest.fixture(scope="session")
+def admin_password_hash() -> str:
+    """The admin's password hashed once per run, at the full production cost (scrypt with
+    N = 2**17 takes a few tenths of a second, too long to pay in every API test)."""
+    from chalicelib.storage import crypto
+
+    return crypto.hash_password(ADMIN_PASSWORD)
+
+
 @pytest.fixture
-def admin_key(services: Any) -> str:
-    services.accounts.create_user("admin@localhost", "admin-password", privileges=("admin",))
+def admin_key(services: Any, admin_password_hash: str) -> str:
+    from chalicelib.storage import crypto
+    from chalicelib.storage.records import User
+
+    # What create_user stores, with the hash made once above.
+    admin = User(id=crypto.random_token(16), email="admin@localhost", privileges=("admin",),
+                 password_hash=admin_password_hash)
+    services.accounts._put_user(admin)
     services.accounts.add_api_key("admin@localhost", ADMIN_KEY, "tests")
     return ADMIN_KEY
 

@@ -11,7 +11,8 @@ order and stop in reverse:
    and `mock_aws` in it.)
 2. `AppServices`: every resource of infra/resources.yaml created in moto, the
    real DynamoDB/S3 adapters installed into the app, and the admin user with an
-   API key (ADMIN_EMAIL, ADMIN_PASSWORD, API_KEY; generated when unset).
+   API key (ADMIN_EMAIL, ADMIN_PASSWORD, API_KEY; generated when unset). The
+   server key is SERVER_KEY, or one made at random for the run.
 3. `WebServer`: the Chalice app on PORT through `chalice.local.create_local_server`
    (thread-safe `current_request`), one short log line per request on stderr.
 
@@ -395,6 +396,8 @@ class LocalStack:
     http, so COOKIE_SECURE defaults to off here (a browser drops a Secure cookie over http)."""
 
     def __init__(self, settings: Settings | None = None, app: Chalice | None = None) -> None:
+        # The local flag: without SERVER_KEY, a random key for this run (moto starts empty, so
+        # nothing sealed outlives the run), and COOKIE_SECURE off by default (plain http).
         self.settings = Settings.from_env(local_stack=True) if settings is None else settings
         self.aws = EmbeddedAws(self.settings.moto_port)
         self.app_services = AppServices(self.settings)

@@ -1,7 +1,8 @@
 """Make and keep the files of documents a turn assembled (PDF and DOCX).
 
 Files are stored before the turn commits (so committed answers never point to
-a missing file), sealed like the session, under `files/<session>/<file id>/`.
+a missing file), sealed like the session (the object's metadata says how),
+under `files/<session>/<file id>/`.
 The id depends on the content, so a retried turn or a re-shown screen stores
 nothing new.
 """
@@ -12,7 +13,8 @@ from collections.abc import Sequence
 
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.runtime.services import Services
-from chalicelib.storage import crypto
+from chalicelib.storage.records import BlobKind
+from chalicelib.storage.sealing import Place
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -22,10 +24,6 @@ CONTENT_TYPES = {
 
 def file_name(document_id: str, filename: str) -> str:
     return f"{document_id}/{filename}"
-
-
-def _aad(session_id: str, name: str) -> bytes:
-    return f"{session_id}:file:{name}".encode()
 
 
 def store_documents(services: Services, session_id: str, key: bytes | None,
@@ -40,15 +38,15 @@ def store_documents(services: Services, session_id: str, key: bytes | None,
         made = assemble(document.name, document.filename, document.description, document.content_html,
                         document.formats)
         for fmt, name in names.items():
-            data = made.formats[fmt]
-            blob = crypto.seal(data, key, _aad(session_id, name)) if key is not None else \
-                crypto.sign(data, services.settings.server_key, _aad(session_id, name))
-            store.put_file(session_id, name, blob)
+            store.put_file(session_id, name, services.sealer.seal(made.formats[fmt], Place.file(session_id, name), key))
 
 
 def load_document(services: Services, session_id: str, key: bytes | None, name: str) -> bytes | None:
-    blob = services.store.get_file(session_id, name)
-    if blob is None:
+    sealed = services.store.get_file(session_id, name)
+    if sealed is None:
         return None
-    data = crypto.unseal(blob, key=key, server_key=services.settings.server_key, aad=_aad(session_id, name))
+    # A file stored before its kind was recorded opens only if encrypted: a signed one was
+    # signed with the raw server key, which now serves for nothing but deriving sub-keys.
+    kind = sealed.kind or BlobKind.ENCRYPTED
+    data = services.sealer.open(sealed.blob, kind, Place.file(session_id, name), key)
     return data if isinstance(data, bytes) else None

@@ -17,3 +17,7 @@ class NoPreviousStepError(RuntimeLayerError):
 
 class AccessDeniedError(RuntimeLayerError):
     """The caller's key or privileges do not allow this (HTTP 403)."""
+
+
+class WeakSecretError(RuntimeLayerError):
+    """A caller-chosen session secret is too short to protect the session (HTTP 400)."""

@@ -1,20 +1,27 @@
 """The composition root for stores and interviews.
 
-`Services.from_settings(settings)` wires the DynamoDB/S3 adapters; tests and
-the local stack can pass in-memory stores instead. AWS clients are created
-lazily by the stores themselves, never at import time.
+`Services.from_settings(settings)` wires the DynamoDB/S3 adapters, after reading
+the server key from SSM when only its parameter is set; tests and the local
+stack can pass in-memory stores instead. AWS clients are created lazily by the
+stores themselves, never at import time.
+
+`keys` are the server key's sub-keys and `sealer` the one way to seal, sign and
+open what is stored; the raw server key serves for nothing else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from chalicelib.language.loader import InterviewLoader
 from chalicelib.runtime.queue import MemoryTaskQueue, SqsTaskQueue, TaskQueue
-from chalicelib.settings import Settings
+from chalicelib.runtime.server_key import with_server_key
+from chalicelib.settings import ENV_SERVER_KEY, ENV_SERVER_KEY_PARAMETER, Settings, SettingsError
 from chalicelib.storage.accounts import AccountStore
 from chalicelib.storage.base import SessionStore
 from chalicelib.storage.keys import ServerKeys
+from chalicelib.storage.sealing import Sealer
 
 
 @dataclass(frozen=True)
@@ -25,15 +32,23 @@ class Services:
     loader: InterviewLoader
     queue: TaskQueue
     keys: ServerKeys = field(init=False, repr=False)  # the sub-keys of settings.server_key
+    sealer: Sealer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if not self.settings.server_key:
+            raise SettingsError(f"the services need the server key: set {ENV_SERVER_KEY}, or build them with"
+                                f" Services.from_settings, which reads {ENV_SERVER_KEY_PARAMETER} from SSM")
         object.__setattr__(self, "keys", ServerKeys.derive(self.settings.server_key))
+        object.__setattr__(self, "sealer", Sealer(self.keys))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Services:
+    def from_settings(cls, settings: Settings, ssm: Any = None) -> Services:
+        """The AWS adapters; the server key is read from SSM first if only its parameter is set
+        (`ssm`: a boto3 SSM client to use instead of a new one)."""
         from chalicelib.storage.accounts import DynamoAccountStore
         from chalicelib.storage.dynamodb import DynamoSessionStore
 
+        settings = with_server_key(settings, ssm)
         return cls(
             settings=settings,
             store=DynamoSessionStore(settings.table_name, settings.blob_bucket),

@@ -31,12 +31,13 @@ from chalicelib.language.markup import escape_html
 from chalicelib.library import namespace
 from chalicelib.runtime import links
 from chalicelib.runtime.documents import store_documents
-from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
+from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.tasks import TaskService
 from chalicelib.storage import crypto
 from chalicelib.storage.errors import VersionConflictError, WrongSecretError
-from chalicelib.storage.records import SessionHead, StepRecord
+from chalicelib.storage.records import BlobKind, Sealed, SessionHead, StepRecord
+from chalicelib.storage.sealing import Place
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 log = logging.getLogger(__name__)
@@ -100,12 +101,13 @@ class _Kv:
         self.sessions, self.head, self.key = sessions, head, key
 
     def get(self, scope: str, name: str) -> Any:
-        blob = self.sessions.services.store.load_extra(self.head.interview, self.head.session_id,
-                                                       f"{scope}:{name}")
-        if blob is None:
+        label = f"{scope}:{name}"
+        sealed = self.sessions.services.store.load_extra(self.head.interview, self.head.session_id, label)
+        if sealed is None:
             return None
-        return crypto.unseal(blob, key=self.key, server_key=self.sessions.services.settings.server_key,
-                             aad=_extra_aad(self.head.session_id, f"{scope}:{name}"))
+        kind = sealed.kind or BlobKind.of(self.head.encrypted)
+        return self.sessions.services.sealer.open(sealed.blob, kind, Place.extra(self.head.session_id, label),
+                                                  self.key)
 
 
 class Sessions:
@@ -122,6 +124,9 @@ class Sessions:
               user: UserInfo | None = None, interface: str = "web", base_url: str = "",
               evaluate: bool = True) -> tuple[SessionRef, TurnResult]:
         """Create a session, evaluate it once and save step 1."""
+        if secret is not None and len(secret) < crypto.MIN_SECRET:
+            raise WeakSecretError(f"a chosen secret must have at least {crypto.MIN_SECRET} characters, found"
+                                  f" {len(secret)}; use a longer one, or none to get a random secret")
         interview = self.services.loader.load(interview_name)
         session_id = crypto.random_token(SESSION_ID_LENGTH)
         secret = secret or crypto.random_token(16)
@@ -134,6 +139,7 @@ class Sessions:
         outcome = None
         kv_writes: dict[tuple[str, str], Any] = {}
         outbox: list[NewTask] = []
+        documents: list[DocumentValue] = []
         key = crypto.session_key(secret, session_id)
         if evaluate:
             request = replace(request, tasks=self.task_port(session_id, key))
@@ -145,9 +151,10 @@ class Sessions:
             answers = ev.answers()
             kv_writes = ev.kv_writes
             outbox = ev.outbox
-            store_documents(self.services, session_id, key, ev.documents)
-        head, blob = self._seal(head, answers, key, step=1)
-        self.services.store.create(head, StepRecord(1, blob))
+            documents = ev.documents
+        head, sealed = self._seal(head, answers, key, step=1)
+        store_documents(self.services, session_id, key if head.encrypted else None, documents)
+        self.services.store.create(head, StepRecord(1, sealed.blob, sealed.kind))
         if kv_writes or outbox:
             head = self._commit_extras(head, kv_writes, key, self.tasks.new_records(head, key, request.user, outbox))
         return SessionRef(interview_name, session_id, secret), TurnResult(outcome, head)
@@ -196,7 +203,7 @@ class Sessions:
             result = self._turn(ref, request, mutate=None, new_step=False, adjust=_follow_replaced_choices)
             commands += checkin_commands(view.check_in, result.outcome)
         self.tasks.records(ref.session_id)  # the sweep: nothing may hang unnoticed
-        return commands + self.tasks.take_commands(ref.session_id, key)
+        return commands + self.tasks.take_commands(head, key)
 
     def task_list(self, ref: SessionRef) -> list[TaskRecord]:
         self.key_for(ref)  # the caller must be able to open the session
@@ -274,7 +281,7 @@ class Sessions:
             if adjust is not None:
                 adjust(outcome, new_answers)
             number = head.step + 1 if new_step else head.step
-            after, blob = self._seal(head, new_answers, key, step=number)
+            after, sealed = self._seal(head, new_answers, key, step=number)
             after = replace(after, version=head.version + 1, step=number, modified=time.time())
             drop = [number - self.services.settings.steps_kept] if new_step and \
                 number > self.services.settings.steps_kept else []
@@ -283,7 +290,7 @@ class Sessions:
             new_tasks = self.tasks.new_records(after, key, request.user, result.outbox)
             task_writes, notes = finalize(outcome) if finalize else ([], [])
             try:
-                self.services.store.commit(head, after, StepRecord(number, blob), delete_steps=drop,
+                self.services.store.commit(head, after, StepRecord(number, sealed.blob, sealed.kind), delete_steps=drop,
                                            extras=extras, tasks=new_tasks + task_writes, notes=notes)
                 self.tasks.enqueue([w.record for w in new_tasks])
                 return TurnResult(outcome, after, command=command)
@@ -331,39 +338,33 @@ class Sessions:
             return None
         else:
             key = crypto.session_key(ref.secret, head.session_id)
-        if head.encrypted and head.key_check and crypto.key_check(key) != head.key_check:
+        if head.encrypted and head.key_check and not crypto.key_check_matches(key, head.key_check):
             raise WrongSecretError("the secret does not open this session")
         return key
 
     def _open(self, head: SessionHead, step: StepRecord, ref: SessionRef) -> dict[str, Any]:
+        """The step's answers. Its own record says whether it is encrypted or signed: after a
+        switch to `multi_user` (or back), the steps kept for Back are of either kind."""
         key = self._key(head, ref)
-        answers = crypto.unseal(step.blob, key=key, server_key=self.services.settings.server_key,
-                                aad=_step_aad(head.session_id, step.step))
+        kind = step.kind or BlobKind.of(head.encrypted)
+        answers = self.services.sealer.open(step.blob, kind, Place.step(head.session_id, step.step), key)
         if not isinstance(answers, dict):
             raise WrongSecretError("the stored step is not a set of answers")
         return answers
 
     def _seal(self, head: SessionHead, answers: dict[str, Any], key: bytes | None,
-              step: int) -> tuple[SessionHead, bytes]:
-        aad = _step_aad(head.session_id, step)
+              step: int) -> tuple[SessionHead, Sealed]:
         encrypted = not answers.get("multi_user") and key is not None
-        if encrypted:
-            assert key is not None
-            blob = crypto.seal(answers, key, aad)
-        else:
-            blob = crypto.sign(answers, self.services.settings.server_key, aad)
+        sealed = self.services.sealer.seal(answers, Place.step(head.session_id, step), key if encrypted else None)
         head = replace(head, encrypted=encrypted, key_check=crypto.key_check(key) if key else head.key_check,
                        allow_cron=bool(answers.get("allow_cron")))
-        return head, blob
+        return head, sealed
 
-    def _extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes | None) -> dict[str, bytes]:
-        out = {}
-        for (scope, name), value in kv.items():
-            label = f"{scope}:{name}"
-            aad = _extra_aad(head.session_id, label)
-            out[label] = crypto.seal(value, key, aad) if key is not None and head.encrypted \
-                else crypto.sign(value, self.services.settings.server_key, aad)
-        return out
+    def _extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes | None) -> dict[str, Sealed]:
+        key = key if head.encrypted else None
+        return {f"{scope}:{name}": self.services.sealer.seal(value, Place.extra(head.session_id, f"{scope}:{name}"),
+                                                             key)
+                for (scope, name), value in kv.items()}
 
     def _commit_extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes,
                        tasks: list[TaskWrite]) -> SessionHead:
@@ -432,14 +433,6 @@ def target_html(value: Any) -> Any:
     out = [{**item, "content": escape_html(item.get("content") if item.get("content") is not None else "")}
            if isinstance(item, Mapping) and "target" in item else item for item in items]
     return out if isinstance(value, list) else out[0]
-
-
-def _step_aad(session_id: str, step: int) -> bytes:
-    return f"{session_id}:step:{step}".encode()
-
-
-def _extra_aad(session_id: str, label: str) -> bytes:
-    return f"{session_id}:extra:{label}".encode()
 
 
 def _attempts() -> Iterator[int]:

@@ -10,7 +10,9 @@ Life of a task (DESIGN.md "Background tasks"):
    the action on a copy of the latest answers as the user who started it, and
    finishes it (done/failed) with a conditional write. A `background_response_action`
    callback is a turn whose commit also finishes the task, so a redelivered
-   message can never apply it twice.
+   message can never apply it twice. The write that finishes (or revokes) a task
+   also drops its payload and wrapped session key, so a finished task holds no
+   key; task and notification items expire (TTL) TASK_RECORD_DAYS later.
 3. A failure is retried with backoff up to TASK_MAX_ATTEMPTS; the last one fails
    the task (running `background_error_action`'s callback) and leaves the message
    to SQS's redrive into the dead-letter queue. The DLQ handler fails any task
@@ -36,9 +38,9 @@ from chalicelib.engine.tasks import NewTask, TaskSnapshot
 from chalicelib.library import namespace
 from chalicelib.runtime import links
 from chalicelib.runtime.queue import TaskQueue
-from chalicelib.storage import crypto
 from chalicelib.storage.errors import SessionNotFoundError, StorageError, TaskStateError
-from chalicelib.storage.records import SessionHead
+from chalicelib.storage.records import BlobKind, SessionHead
+from chalicelib.storage.sealing import Place
 from chalicelib.storage.tasks import (
     DONE,
     FAILED,
@@ -69,8 +71,16 @@ class Handled:
     delay: int = 0
 
 
-def _aad(task: TaskRecord | NewTask, session_id: str, part: str) -> bytes:
-    return f"{session_id}:task:{task.task_id}:{part}".encode()
+_DAY_SECONDS = 86400
+# An unfinished task expires this long after its last write: far past any lease,
+# retry or the dead-letter queue's 14 days, so a task nobody finishes does not stay forever.
+_UNFINISHED_TASK_DAYS = 30
+
+
+def _kind(task: TaskRecord) -> BlobKind:
+    """How the task's payload and result are sealed; a task stored before kinds were had
+    a wrapped key exactly when they were encrypted."""
+    return task.kind or BlobKind.of(bool(task.key_wrap))
 
 
 class TaskService:
@@ -80,21 +90,20 @@ class TaskService:
         self.settings = services.settings
 
     # ------------------------------------------------------------------ sealing
-    def _seal(self, value: Any, key: bytes | None, aad: bytes) -> bytes:
-        if key is not None:
-            return crypto.seal(value, key, aad)
-        return crypto.sign(value, self.settings.server_key, aad)
-
-    def _open(self, blob: bytes, key: bytes | None, aad: bytes) -> Any:
-        return crypto.unseal(blob, key=key, server_key=self.settings.server_key, aad=aad) if blob else None
+    def _open(self, task: TaskRecord, blob: bytes, place: Place, key: bytes | None) -> Any:
+        return self.services.sealer.open(blob, _kind(task), place, key) if blob else None
 
     def session_key(self, task: TaskRecord) -> bytes | None:
-        """The session key, unwrapped with the server key (None for unencrypted sessions)."""
+        """The session key, unwrapped (None for unencrypted sessions and finished tasks)."""
         if not task.key_wrap:
             return None
-        key = crypto.unseal(task.key_wrap, key=self.settings.server_key, server_key=self.settings.server_key,
-                            aad=_aad(task, task.session_id, "key"))
-        return key if isinstance(key, bytes) else None
+        return self.services.sealer.unwrap_key(task.key_wrap, task.session_id, task.task_id)
+
+    def expires(self, now: float, finished: bool) -> float:
+        """When a task or notification item written at `now` may be deleted by the table's TTL."""
+        days = self.settings.task_record_days if finished else max(_UNFINISHED_TASK_DAYS,
+                                                                    self.settings.task_record_days)
+        return now + days * _DAY_SECONDS
 
     # ------------------------------------------------------------------ outbox
     def new_records(self, head: SessionHead, key: bytes | None, user: UserInfo,
@@ -102,17 +111,22 @@ class TaskService:
         """Task records for the tasks a turn asked for; written with the turn's commit."""
         now = time.time()
         sealed_key = key if head.encrypted else None
+        sealer = self.services.sealer
         writes = []
         for new in outbox:
-            payload = self._seal({"arguments": new.arguments, "user": dataclasses.asdict(user)}, sealed_key,
-                                 _aad(new, head.session_id, "payload"))
-            wrap = crypto.seal(sealed_key, self.settings.server_key, _aad(new, head.session_id, "key")) \
-                if sealed_key else b""
-            record = TaskRecord(head.session_id, new.task_id, head.interview, new.action, QUEUED, now,
-                                ui=new.ui or "", payload=payload, key_wrap=wrap)
-            if new.revoked:
-                record = dataclasses.replace(record, status=FAILED, revoked=True, finished=now, reason="revoked")
-            writes.append(TaskWrite(record))
+            kind = BlobKind.of(sealed_key is not None)
+            if new.revoked:  # revoked in the turn that made it: it never runs, so it gets no payload or key
+                record = TaskRecord(head.session_id, new.task_id, head.interview, new.action, FAILED, now,
+                                    ui=new.ui or "", revoked=True, finished=now, reason="revoked", kind=kind,
+                                    expires_at=self.expires(now, finished=True))
+                writes.append(TaskWrite(record))
+                continue
+            payload = sealer.seal({"arguments": new.arguments, "user": dataclasses.asdict(user)},
+                                  Place.task_payload(head.session_id, new.task_id), sealed_key)
+            wrap = sealer.wrap_key(sealed_key, head.session_id, new.task_id) if sealed_key else b""
+            writes.append(TaskWrite(TaskRecord(
+                head.session_id, new.task_id, head.interview, new.action, QUEUED, now, ui=new.ui or "",
+                payload=payload.blob, key_wrap=wrap, kind=payload.kind, expires_at=self.expires(now, finished=False))))
         return writes
 
     def enqueue(self, records: Sequence[TaskRecord]) -> None:
@@ -128,12 +142,15 @@ class TaskService:
 
     # ------------------------------------------------------------------ reading
     def snapshot(self, task: TaskRecord, key: bytes | None) -> TaskSnapshot:
-        result = self._open(task.result, key, _aad(task, task.session_id, "result")) or {}
+        result = self._open(task, task.result, Place.task_result(task.session_id, task.task_id), key) or {}
         return TaskSnapshot(task.task_id, task.action, task.status, result.get("value"), result.get("error_type"),
                             result.get("error_message"), result.get("error_trace"), result.get("variables") or [])
 
     def records(self, session_id: str, sweep: bool = True) -> list[TaskRecord]:
-        tasks = self.services.store.list_tasks(session_id)
+        """The session's tasks. One past its `expires_at` is gone, even while DynamoDB's TTL,
+        which may take days, has not deleted it yet."""
+        now = time.time()
+        tasks = [t for t in self.services.store.list_tasks(session_id) if not t.expires_at or t.expires_at > now]
         if not sweep:
             return tasks
         revived = {t.task_id: t for t in self.sweep(tasks)}
@@ -152,7 +169,8 @@ class TaskService:
             lost = task.status == QUEUED and max(task.created, task.lease_until) + stale_after < now
             if not (expired or lost):
                 continue
-            revived = dataclasses.replace(task, status=QUEUED, lease_until=now)
+            revived = dataclasses.replace(task, status=QUEUED, lease_until=now,
+                                          expires_at=self.expires(now, finished=False))
             try:
                 self.services.store.write_tasks([TaskWrite(revived, task.status, task.attempts)])
             except TaskStateError:
@@ -167,7 +185,9 @@ class TaskService:
         task = self.services.store.load_task(session_id, task_id)
         if task is None or task.status in FINISHED:
             return False
-        cancelled = dataclasses.replace(task, status=FAILED, revoked=True, finished=time.time(), reason="revoked")
+        now = time.time()
+        cancelled = dataclasses.replace(task, status=FAILED, revoked=True, finished=now, reason="revoked",
+                                        payload=b"", key_wrap=b"", expires_at=self.expires(now, finished=True))
         try:
             self.services.store.write_tasks([TaskWrite(cancelled, task.status, task.attempts)])
         except TaskStateError:
@@ -179,16 +199,20 @@ class TaskService:
         if not task.ui:
             return []
         command = {"action": task.action, "value": None if task.ui == "refresh" else value, "extra": task.ui}
-        note_id = f"{time.time_ns():020d}-{task.task_id}"
-        return [Notification(task.session_id, note_id,
-                             self._seal(command, key, f"{task.session_id}:note:{note_id}".encode()))]
+        now = time.time_ns()
+        note_id = f"{now:020d}-{task.task_id}"
+        sealed = self.services.sealer.seal(command, Place.note(task.session_id, note_id), key)
+        return [Notification(task.session_id, note_id, sealed.blob, sealed.kind,
+                             self.expires(now / 1e9, finished=True))]
 
-    def take_commands(self, session_id: str, key: bytes | None) -> list[dict[str, Any]]:
+    def take_commands(self, head: SessionHead, key: bytes | None) -> list[dict[str, Any]]:
         """The waiting notifications, each delivered to exactly one check-in."""
         commands: list[dict[str, Any]] = []
+        session_id = head.session_id
         for note in self.services.store.take_notifications(session_id):
             try:
-                command = self._open(note.blob, key, f"{session_id}:note:{note.note_id}".encode())
+                kind = note.kind or BlobKind.of(head.encrypted)
+                command: Any = self.services.sealer.open(note.blob, kind, Place.note(session_id, note.note_id), key)
             except StorageError as err:
                 log.warning("dropped a notification of %s that could not be opened: %s", session_id, err)
                 continue
@@ -211,7 +235,8 @@ class TaskService:
         if task.status == RUNNING and task.lease_until > now:
             return Handled(Disposition.ACK)  # a duplicate while another worker holds it
         claimed = dataclasses.replace(task, status=RUNNING, attempts=task.attempts + 1,
-                                      lease_until=now + self.settings.task_lease_seconds)
+                                      lease_until=now + self.settings.task_lease_seconds,
+                                      expires_at=self.expires(now, finished=False))
         try:
             self.services.store.write_tasks([TaskWrite(claimed, task.status, task.attempts)])
         except TaskStateError:
@@ -228,7 +253,10 @@ class TaskService:
         if task is None or task.status in FINISHED:
             return
         reason = f"gave up after {task.attempts} attempt(s): the worker never finished it"
-        key = self.session_key(task)
+        try:
+            key = self.session_key(task)
+        except StorageError:  # a key that cannot be unwrapped: the result (no answers in it) is signed
+            key = None
         result: dict[str, Any] = {"value": None, "error_type": "TaskAbandoned", "error_message": reason,
                                   "error_trace": "", "variables": []}
         failed = self._finished(task, FAILED, result, key, reason)
@@ -240,8 +268,13 @@ class TaskService:
 
     def _finished(self, task: TaskRecord, status: str, result: dict[str, Any], key: bytes | None,
                   reason: str = "") -> TaskRecord:
-        return dataclasses.replace(task, status=status, finished=time.time(), reason=reason,
-                                   result=self._seal(result, key, _aad(task, task.session_id, "result")))
+        """The task as the write that finishes it leaves it: with its result, and without its
+        payload and wrapped key (nothing may open the session through a finished task)."""
+        now = time.time()
+        sealed = self.services.sealer.seal(result, Place.task_result(task.session_id, task.task_id), key)
+        return dataclasses.replace(task, status=status, finished=now, reason=reason, result=sealed.blob,
+                                   kind=sealed.kind, payload=b"", key_wrap=b"",
+                                   expires_at=self.expires(now, finished=True))
 
 
 def _user(data: dict[str, Any]) -> UserInfo:
@@ -259,7 +292,8 @@ class _Run:
         self.service = service
         self.task = task
         self.key = service.session_key(task)
-        payload = service._open(task.payload, self.key, _aad(task, task.session_id, "payload")) or {}
+        payload = service._open(task, task.payload, Place.task_payload(task.session_id, task.task_id),
+                                self.key) or {}
         self.arguments: dict[str, Any] = dict(payload.get("arguments") or {})
         self.user = _user(payload.get("user") or {})
 

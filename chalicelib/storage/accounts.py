@@ -22,7 +22,7 @@ from chalicelib.storage.dynamodb import AwsClients, Item, aws_errors
 from chalicelib.storage.errors import AccountError, StorageError
 from chalicelib.storage.records import User
 
-MIN_PASSWORD = 4
+MIN_PASSWORD = 10
 MAX_PASSWORD = 254
 MIN_API_KEY = 16  # the key's SHA-256 is unsalted, so the key itself must be hard to guess
 USER_ID_LENGTH = 16

@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 
-from chalicelib.storage.records import SessionHead, StepRecord
+from chalicelib.storage.records import Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 # One DynamoDB transaction holds at most 100 actions: the head, the new step and
@@ -21,7 +21,7 @@ MAX_DELETES_PER_COMMIT = 98
 
 def check_commit(
     before: SessionHead, after: SessionHead, put: StepRecord | None, delete_steps: Sequence[int],
-    extras: Mapping[str, bytes] | None = None, writes: int = 0,
+    extras: Mapping[str, Sealed] | None = None, writes: int = 0,
 ) -> None:
     """Reject a `commit` call that no store could carry out; raises ValueError.
 
@@ -71,7 +71,7 @@ class SessionStore(ABC):
         after: SessionHead,
         put: StepRecord | None,
         delete_steps: Sequence[int] = (),
-        extras: Mapping[str, bytes] | None = None,
+        extras: Mapping[str, Sealed] | None = None,
         tasks: Sequence[TaskWrite] = (),
         notes: Sequence[Notification] = (),
     ) -> None:
@@ -104,15 +104,16 @@ class SessionStore(ABC):
         is returned to exactly one caller, however many take at the same time."""
 
     @abstractmethod
-    def put_file(self, session_id: str, name: str, blob: bytes) -> None:
-        """Store a (sealed) file of the session, e.g. an assembled document; deleted with the session."""
+    def put_file(self, session_id: str, name: str, sealed: Sealed) -> None:
+        """Store a sealed file of the session, e.g. an assembled document, with its kind;
+        deleted with the session."""
 
     @abstractmethod
-    def get_file(self, session_id: str, name: str) -> bytes | None:
+    def get_file(self, session_id: str, name: str) -> Sealed | None:
         """A file stored by put_file, or None."""
 
     @abstractmethod
-    def load_extra(self, interview: str, session_id: str, name: str) -> bytes | None:
+    def load_extra(self, interview: str, session_id: str, name: str) -> Sealed | None:
         """An extra written by `commit`, or None if there is none (consistent read)."""
 
     @abstractmethod

@@ -1,15 +1,19 @@
-"""Sealing and signing of stored steps, password and API-key hashing.
+"""The cryptographic primitives: sealing, signing, key wrapping, password and API-key hashing.
 
-Pure functions, no I/O. A step is pickled and zlib-compressed, then either
+Pure functions, no I/O, no policy: which key and which associated data each
+stored thing uses is decided in sealing.py alone. A value is pickled and
+zlib-compressed, then either
 
 - sealed (encrypted sessions): ``b"E1" + nonce(12) + AES-GCM(ciphertext + tag)``
   under a per-session key derived from the session secret, or
 - signed (unencrypted ``multi_user`` sessions):
-  ``b"S1" + HMAC-SHA256(server key, len(aad) + aad + payload) + payload``.
+  ``b"S1" + HMAC-SHA256(key, len(aad) + aad + payload) + payload``.
 
 The associated data `aad` binds a blob to its place (session id and step), so a
-blob copied elsewhere fails its check. `unseal` verifies before it decompresses
-or unpickles: a forged or damaged blob is never handed to `pickle.loads`.
+blob copied elsewhere fails its check. The caller says which kind it expects
+(`open_sealed` or `open_signed`); a blob of the other kind is refused, and each
+verifies before it decompresses or unpickles: a forged or damaged blob is never
+handed to `pickle.loads`.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from chalicelib.storage.errors import StorageError, TamperedDataError, WrongSecr
 
 SEALED = b"E1"
 SIGNED = b"S1"
+WRAPPED = b"W1"
+MIN_SECRET = 16  # characters of a caller-chosen session secret (generated ones have 16 letters and digits)
 _NONCE_BYTES = 12
 _GCM_TAG_BYTES = 16
 _MAC_BYTES = 32
@@ -39,9 +45,12 @@ _ZLIB_LEVEL = 1  # steps are written on every turn: favour speed over ratio
 _PICKLE_PROTOCOL = 5
 _TAMPERED = "stored step failed its integrity check; refusing to load it"
 
-_SCRYPT_N = 2**14
+# scrypt at the cost recommended for passwords (N = 2**17, r = 8, p = 1: ~128 MiB, a few tenths of a second).
+_SCRYPT_LOG_N = 17
 _SCRYPT_R = 8
 _SCRYPT_P = 1
+_LEGACY_SCRYPT_LOG_N = 14  # the cost of hashes stored as scrypt$salt$hash, without their parameters
+_MAX_SCRYPT_LOG_N = 20  # a stored hash asking for more is refused rather than run
 _SCRYPT_BYTES = 32
 _SALT_BYTES = 16
 _TOKEN_ALPHABET = string.ascii_letters + string.digits
@@ -63,6 +72,11 @@ def key_check(key: bytes) -> str:
     """A short fingerprint of `key` stored in the head: it tells a wrong secret
     (fingerprint differs) from a tampered blob (fingerprint matches, tag fails)."""
     return hmac.new(key, b"key-check", hashlib.sha256).digest()[:16].hex()
+
+
+def key_check_matches(key: bytes, stored: str) -> bool:
+    """Whether `key` has the fingerprint `stored`, compared in constant time."""
+    return hmac.compare_digest(key_check(key).encode(), stored.encode())
 
 
 def _pack(obj: object) -> bytes:
@@ -122,32 +136,79 @@ def _open_signed(body: bytes, server_key: bytes, aad: bytes) -> bytes:
     return payload
 
 
-def unseal(blob: bytes, *, key: bytes | None, server_key: bytes, aad: bytes) -> object:
-    """Verify and load a blob made by `seal` or `sign`.
-
-    Raises TamperedDataError (never unpickling anything) when the blob fails its
-    check, and WrongSecretError for a sealed blob when `key` is None."""
-    prefix, body = bytes(blob[:2]), bytes(blob[2:])
-    if prefix == SEALED:
-        payload = _open_sealed(body, key, aad)
-    elif prefix == SIGNED:
-        payload = _open_signed(body, server_key, aad)
-    else:
-        raise TamperedDataError(f"{_TAMPERED} (expected prefix E1 or S1, found {prefix!r})")
-    return _unpack(payload)
+def _body(blob: bytes, prefix: bytes, kind: str) -> bytes:
+    """The blob after its prefix, which must be `prefix`: the caller says which kind it expects."""
+    found = bytes(blob[:2])
+    if found != prefix:
+        raise TamperedDataError(
+            f"{_TAMPERED} (its record says {kind}, so the blob must start with {prefix!r}; found {found!r})"
+        )
+    return bytes(blob[2:])
 
 
-def _scrypt(password: str, salt: bytes) -> bytes:
-    return hashlib.scrypt(
-        password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=_SCRYPT_BYTES
-    )
+def open_sealed(blob: bytes, *, key: bytes | None, aad: bytes) -> object:
+    """Decrypt and load a blob made by `seal`; nothing else is accepted.
+
+    Raises TamperedDataError (never unpickling anything) when it is not a sealed
+    blob or fails its tag, and WrongSecretError when `key` is None."""
+    return _unpack(_open_sealed(_body(blob, SEALED, "encrypted"), key, aad))
+
+
+def open_signed(blob: bytes, *, server_key: bytes, aad: bytes) -> object:
+    """Verify and load a blob made by `sign`; nothing else is accepted.
+
+    Raises TamperedDataError (never unpickling anything) when it is not a signed
+    blob or fails its MAC."""
+    return _unpack(_open_signed(_body(blob, SIGNED, "signed"), server_key, aad))
+
+
+def wrap_key(key: bytes, wrapping_key: bytes, aad: bytes) -> bytes:
+    """A key encrypted under another with AES-GCM: ``b"W1" + nonce(12) + ciphertext + tag``.
+
+    Raw bytes, no pickle: unwrapping never loads objects."""
+    nonce = os.urandom(_NONCE_BYTES)
+    return WRAPPED + nonce + AESGCM(wrapping_key).encrypt(nonce, key, aad)
+
+
+def unwrap_key(blob: bytes, wrapping_key: bytes, aad: bytes) -> bytes:
+    """The key `wrap_key` wrapped; TamperedDataError when the blob fails its tag."""
+    return _open_sealed(_body(blob, WRAPPED, "a wrapped key"), wrapping_key, aad)
+
+
+def _scrypt(password: str, salt: bytes, log_n: int = _SCRYPT_LOG_N, r: int = _SCRYPT_R, p: int = _SCRYPT_P) -> bytes:
+    cost = 2**log_n
+    return hashlib.scrypt(password.encode(), salt=salt, n=cost, r=r, p=p, dklen=_SCRYPT_BYTES,
+                          maxmem=2 * 128 * cost * r * p)
 
 
 def hash_password(password: str) -> str:
-    """A salted scrypt hash, stored as ``scrypt$<salt b64>$<hash b64>``."""
+    """A salted scrypt hash, ``scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt b64>$<hash b64>``.
+
+    The cost travels with the hash, so raising it later leaves old hashes working."""
     salt = os.urandom(_SALT_BYTES)
     digest = _scrypt(password, salt)
-    return f"scrypt${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+    cost = f"ln={_SCRYPT_LOG_N},r={_SCRYPT_R},p={_SCRYPT_P}"
+    return f"scrypt${cost}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def _parse_cost(text: str) -> tuple[int, int, int]:
+    """(log2 N, r, p) of a stored ``ln=..,r=..,p=..``; ValueError when malformed or out of bounds."""
+    fields = dict(part.split("=", 1) for part in text.split(","))
+    log_n, r, p = int(fields["ln"]), int(fields["r"]), int(fields["p"])
+    if not (_LEGACY_SCRYPT_LOG_N <= log_n <= _MAX_SCRYPT_LOG_N and 1 <= r <= 16 and 1 <= p <= 4):
+        raise ValueError(f"scrypt cost out of bounds: ln={log_n}, r={r}, p={p}")
+    return log_n, r, p
+
+
+def _parse_hash(stored: str) -> tuple[tuple[int, int, int], bytes, bytes]:
+    """(cost, salt, digest) of a stored hash; the first version's ``scrypt$salt$hash`` had N = 2**14."""
+    parts = stored.split("$")
+    if parts[0] != "scrypt" or len(parts) not in (3, 4):
+        raise ValueError("not an scrypt hash")
+    cost = _parse_cost(parts[1]) if len(parts) == 4 else (_LEGACY_SCRYPT_LOG_N, _SCRYPT_R, _SCRYPT_P)
+    salt = base64.b64decode(parts[-2], validate=True)
+    digest = base64.b64decode(parts[-1], validate=True)
+    return cost, salt, digest
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -155,13 +216,11 @@ def verify_password(password: str, stored: str) -> bool:
 
     A malformed `stored` value is a non-match (it still costs one scrypt)."""
     try:
-        scheme, salt_b64, digest_b64 = stored.split("$")
-        salt = base64.b64decode(salt_b64, validate=True)
-        expected = base64.b64decode(digest_b64, validate=True)
-    except ValueError:
-        scheme, salt, expected = "", _DUMMY_SALT, b""
-    actual = _scrypt(password, salt if scheme == "scrypt" else _DUMMY_SALT)
-    return scheme == "scrypt" and hmac.compare_digest(actual, expected)
+        cost, salt, expected = _parse_hash(stored)
+    except (ValueError, KeyError):
+        burn_password_check(password)
+        return False
+    return hmac.compare_digest(_scrypt(password, salt, *cost), expected)
 
 
 def burn_password_check(password: str) -> None:

@@ -2,7 +2,9 @@
 
 One table, keys ``pk``/``sk``. A session's items share the partition
 ``session#<id>``: the head (``sk = "head"``) and its steps
-(``sk = "step#00000001"``...). Only head items carry ``interview`` and ``owner``,
+(``sk = "step#00000001"``...). Each item holding a sealed blob (step, extra,
+task, notification) says its `kind` (encrypted or signed), as does the
+metadata of each file object. Only head items carry ``interview`` and ``owner``,
 the hash keys of the indexes ``by_interview`` and ``by_owner`` (range key
 ``modified``); ``owner`` is written only when set, so ``by_owner`` is sparse.
 
@@ -39,7 +41,7 @@ from chalicelib.storage.errors import (
     TaskStateError,
     VersionConflictError,
 )
-from chalicelib.storage.records import SessionHead, StepRecord
+from chalicelib.storage.records import BlobKind, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 Item = dict[str, Any]  # a DynamoDB item in the low-level client's typed-JSON form
@@ -50,6 +52,7 @@ INDEX_BY_INTERVIEW = "by_interview"
 INDEX_BY_OWNER = "by_owner"
 HEAD_SK = "head"
 STEP_PREFIX = "step#"
+FILE_KIND_METADATA = "kind"  # S3 user metadata (x-amz-meta-kind) of a file object: its BlobKind
 _LOAD_ATTEMPTS = 3
 _BATCH_WRITE_SIZE = 25
 _S3_DELETE_SIZE = 1000
@@ -220,7 +223,7 @@ class DynamoSessionStore(SessionStore):
             head = self._head(interview, session_id)
             item = self._get(session_id, step_sk(head.step))
             if item is not None and int(item.get("version", {}).get("N", "0")) <= head.version:
-                return head, StepRecord(head.step, self._blob(session_id, item))
+                return head, self._step_record(session_id, head.step, item)
         if item is None:
             raise SessionNotFoundError(
                 f"session {session_id!r} points to step {head.step}, which is not stored;"
@@ -238,7 +241,10 @@ class DynamoSessionStore(SessionStore):
         item = items.get(step_sk(step))
         if item is None:
             raise SessionNotFoundError(f"session {session_id!r} has no step {step}")
-        return StepRecord(step, self._blob(session_id, item))
+        return self._step_record(session_id, step, item)
+
+    def _step_record(self, session_id: str, step: int, item: Item) -> StepRecord:
+        return StepRecord(step, self._blob(session_id, item), _kind(item))
 
     def _batch_get(self, session_id: str, sks: list[str]) -> dict[str, Item]:
         """Consistent read of several items of one session in one round trip, by sk."""
@@ -332,6 +338,7 @@ class DynamoSessionStore(SessionStore):
             "pk": {"S": session_pk(session_id)},
             "sk": {"S": step_sk(step.step)},
             "version": {"N": str(version)},
+            **_kind_attribute(step.kind),
         }
         if len(step.blob) <= STEP_BLOB_LIMIT:
             item["blob"] = {"B": step.blob}
@@ -381,7 +388,7 @@ class DynamoSessionStore(SessionStore):
         after: SessionHead,
         put: StepRecord | None,
         delete_steps: Sequence[int] = (),
-        extras: Mapping[str, bytes] | None = None,
+        extras: Mapping[str, Sealed] | None = None,
         tasks: Sequence[TaskWrite] = (),
         notes: Sequence[Notification] = (),
     ) -> None:
@@ -397,9 +404,9 @@ class DynamoSessionStore(SessionStore):
             for n in delete_steps
         ]
         actions += [
-            {"Put": {"TableName": self.table_name,
-                     "Item": {"pk": pk, "sk": {"S": extra_sk(name)}, "blob": {"B": blob}}}}
-            for name, blob in (extras or {}).items()
+            {"Put": {"TableName": self.table_name, "Item": {
+                "pk": pk, "sk": {"S": extra_sk(name)}, "blob": {"B": sealed.blob}, **_kind_attribute(sealed.kind)}}}
+            for name, sealed in (extras or {}).items()
         ]
         task_actions = [task_put(self.table_name, write) for write in tasks]
         actions += task_actions + [note_put(self.table_name, note) for note in notes]
@@ -458,12 +465,13 @@ class DynamoSessionStore(SessionStore):
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
 
-    def put_file(self, session_id: str, name: str, blob: bytes) -> None:
+    def put_file(self, session_id: str, name: str, sealed: Sealed) -> None:
         key = f"files/{session_id}/{name}"
+        metadata = {FILE_KIND_METADATA: sealed.kind.value} if sealed.kind else {}
         with aws_errors(f"storing s3://{self.bucket}/{key}"):
-            self._aws.s3.put_object(Bucket=self.bucket, Key=key, Body=blob)
+            self._aws.s3.put_object(Bucket=self.bucket, Key=key, Body=sealed.blob, Metadata=metadata)
 
-    def get_file(self, session_id: str, name: str) -> bytes | None:
+    def get_file(self, session_id: str, name: str) -> Sealed | None:
         key = f"files/{session_id}/{name}"
         s3 = self._aws.s3
         try:
@@ -473,16 +481,17 @@ class DynamoSessionStore(SessionStore):
         except Exception as err:
             with aws_errors(f"reading s3://{self.bucket}/{key}"):
                 raise err
-        return bytes(response["Body"].read())
+        kind = BlobKind.parse((response.get("Metadata") or {}).get(FILE_KIND_METADATA))
+        return Sealed(bytes(response["Body"].read()), kind)
 
-    def load_extra(self, interview: str, session_id: str, name: str) -> bytes | None:
+    def load_extra(self, interview: str, session_id: str, name: str) -> Sealed | None:
         with aws_errors(f"reading {name!r} of session {session_id!r}"):
             response = self._aws.dynamodb.get_item(
                 TableName=self.table_name, ConsistentRead=True,
                 Key={"pk": {"S": session_pk(session_id)}, "sk": {"S": extra_sk(name)}},
             )
         item = response.get("Item")
-        return bytes(item["blob"]["B"]) if item else None
+        return Sealed(bytes(item["blob"]["B"]), _kind(item)) if item else None
 
     def delete(self, interview: str, session_id: str) -> None:
         items = list(
@@ -535,6 +544,15 @@ class DynamoSessionStore(SessionStore):
             objects = [{"Key": key} for key in keys[start : start + _S3_DELETE_SIZE]]
             with aws_errors(f"deleting step blobs from s3://{self.bucket}"):
                 self._aws.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
+
+
+def _kind(item: Item) -> BlobKind | None:
+    """The kind of the item's blob; None for items written before kinds were stored."""
+    return BlobKind.parse(item.get("kind", {}).get("S"))
+
+
+def _kind_attribute(kind: BlobKind | None) -> Item:
+    return {"kind": {"S": kind.value}} if kind else {}
 
 
 def _already_taken(reasons: list[Item]) -> StorageError:

@@ -2,12 +2,15 @@
 
 Task items live in their session's partition (``sk = task#<id>``), notification
 items too (``sk = note#<id>``), so deleting a session removes them with it.
+Both carry ``expires_at``, the table's TTL attribute, and ``kind``, how their
+blobs are sealed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.storage.records import BlobKind
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 Item = dict[str, Any]
@@ -33,7 +36,18 @@ def task_to_item(task: TaskRecord) -> Item:
     for name, blob in (("payload", task.payload), ("key_wrap", task.key_wrap), ("result", task.result)):
         if blob:
             item[name] = {"B": blob}
+    return {**item, **_kind_and_expiry(task.kind, task.expires_at)}
+
+
+def _kind_and_expiry(kind: BlobKind | None, expires_at: float) -> Item:
+    item: Item = {"kind": {"S": kind.value}} if kind else {}
+    if expires_at:
+        item["expires_at"] = {"N": str(int(expires_at))}  # TTL: whole epoch seconds
     return item
+
+
+def _expires_at(item: Item) -> float:
+    return float(item["expires_at"]["N"]) if "expires_at" in item else 0.0
 
 
 def task_from_item(item: Item) -> TaskRecord:
@@ -50,6 +64,7 @@ def task_from_item(item: Item) -> TaskRecord:
         lease_until=float(item["lease_until"]["N"]), finished=float(item["finished"]["N"]),
         ui=text("ui"), revoked=bool(item["revoked"]["BOOL"]), payload=blob("payload"),
         key_wrap=blob("key_wrap"), result=blob("result"), reason=text("reason"),
+        kind=BlobKind.parse(text("kind")), expires_at=_expires_at(item),
     )
 
 
@@ -71,9 +86,11 @@ def task_put(table: str, write: TaskWrite) -> Item:
 
 def note_put(table: str, note: Notification) -> Item:
     return {"Put": {"TableName": table, "Item": {
-        "pk": _pk(note.session_id), "sk": {"S": NOTE_PREFIX + note.note_id}, "blob": {"B": note.blob}}}}
+        "pk": _pk(note.session_id), "sk": {"S": NOTE_PREFIX + note.note_id}, "blob": {"B": note.blob},
+        **_kind_and_expiry(note.kind, note.expires_at)}}}
 
 
 def note_from_item(item: Item) -> Notification:
     return Notification(item["pk"]["S"].removeprefix("session#"), item["sk"]["S"].removeprefix(NOTE_PREFIX),
-                        bytes(item["blob"]["B"]))
+                        bytes(item["blob"]["B"]), BlobKind.parse(item.get("kind", {}).get("S")),
+                        _expires_at(item))

@@ -20,15 +20,15 @@ from chalicelib.storage.errors import (
     TaskStateError,
     VersionConflictError,
 )
-from chalicelib.storage.records import SessionHead, StepRecord, User
+from chalicelib.storage.records import Sealed, SessionHead, StepRecord, User
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 
 @dataclass
 class _Session:
     head: SessionHead
-    steps: dict[int, bytes] = field(default_factory=dict)
-    extras: dict[str, bytes] = field(default_factory=dict)
+    steps: dict[int, StepRecord] = field(default_factory=dict)
+    extras: dict[str, Sealed] = field(default_factory=dict)
 
 
 class MemorySessionStore(SessionStore):
@@ -36,7 +36,7 @@ class MemorySessionStore(SessionStore):
         self._sessions: dict[str, _Session] = {}
         self._tasks: dict[tuple[str, str], TaskRecord] = {}
         self._notes: dict[str, dict[str, Notification]] = {}
-        self._files: dict[tuple[str, str], bytes] = {}
+        self._files: dict[tuple[str, str], Sealed] = {}
         self._lock = threading.Lock()
 
     def _session(self, interview: str, session_id: str) -> _Session:
@@ -50,7 +50,7 @@ class MemorySessionStore(SessionStore):
         with self._lock:
             if head.session_id in self._sessions:
                 raise SessionExistsError(f"session id {head.session_id!r} is taken; pick another id")
-            self._sessions[head.session_id] = _Session(head, {first.step: first.blob})
+            self._sessions[head.session_id] = _Session(head, {first.step: first})
 
     def load(self, interview: str, session_id: str) -> tuple[SessionHead, StepRecord]:
         with self._lock:
@@ -65,7 +65,7 @@ class MemorySessionStore(SessionStore):
     @staticmethod
     def _step(session: _Session, step: int) -> StepRecord:
         try:
-            return StepRecord(step, session.steps[step])
+            return session.steps[step]
         except KeyError:
             raise SessionNotFoundError(
                 f"session {session.head.session_id!r} has no step {step}; it holds {sorted(session.steps)}"
@@ -77,7 +77,7 @@ class MemorySessionStore(SessionStore):
         after: SessionHead,
         put: StepRecord | None,
         delete_steps: Sequence[int] = (),
-        extras: Mapping[str, bytes] | None = None,
+        extras: Mapping[str, Sealed] | None = None,
         tasks: Sequence[TaskWrite] = (),
         notes: Sequence[Notification] = (),
     ) -> None:
@@ -92,7 +92,7 @@ class MemorySessionStore(SessionStore):
             self._check_tasks(tasks)
             self._apply_tasks(tasks, notes)
             if put is not None:
-                session.steps[put.step] = put.blob
+                session.steps[put.step] = put
             for step in delete_steps:
                 session.steps.pop(step, None)
             session.extras.update(extras or {})
@@ -134,15 +134,15 @@ class MemorySessionStore(SessionStore):
             taken = self._notes.pop(session_id, {})
         return [taken[k] for k in sorted(taken)]
 
-    def put_file(self, session_id: str, name: str, blob: bytes) -> None:
+    def put_file(self, session_id: str, name: str, sealed: Sealed) -> None:
         with self._lock:
-            self._files[(session_id, name)] = blob
+            self._files[(session_id, name)] = sealed
 
-    def get_file(self, session_id: str, name: str) -> bytes | None:
+    def get_file(self, session_id: str, name: str) -> Sealed | None:
         with self._lock:
             return self._files.get((session_id, name))
 
-    def load_extra(self, interview: str, session_id: str, name: str) -> bytes | None:
+    def load_extra(self, interview: str, session_id: str, name: str) -> Sealed | None:
         with self._lock:
             return self._session(interview, session_id).extras.get(name)
 

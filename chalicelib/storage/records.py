@@ -1,9 +1,35 @@
 """Records the storage layer reads and writes. Opaque to storage: the blob of a
-step is already sealed by the caller (see crypto.py)."""
+step is already sealed by the caller (see sealing.py)."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
+
+
+class BlobKind(enum.Enum):
+    """How a stored blob is protected. The record that points to a blob says it;
+    the blob's own prefix is never trusted to (see sealing.py)."""
+
+    ENCRYPTED = "encrypted"  # AES-GCM under the session key
+    SIGNED = "signed"  # HMAC-SHA256 under the server's `sign` sub-key
+
+    @classmethod
+    def of(cls, encrypted: bool) -> BlobKind:
+        return cls.ENCRYPTED if encrypted else cls.SIGNED
+
+    @classmethod
+    def parse(cls, value: str | None) -> BlobKind | None:
+        """The kind a stored attribute names; None when absent (written before kinds were stored)."""
+        return cls(value) if value else None
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A sealed or signed blob with its kind (None: stored by a version that did not record it)."""
+
+    blob: bytes
+    kind: BlobKind | None
 
 
 @dataclass(frozen=True)
@@ -30,6 +56,7 @@ class StepRecord:
 
     step: int
     blob: bytes
+    kind: BlobKind | None = None  # None: written before kinds were stored; the head's `encrypted` decides
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def _checkin(name: str, query: dict[str, str]) -> Response:
         raise RequestError(400, "no session for this interview in this browser")
     form = _form()
     token = str(form.get("csrf_token") or bp.current_request.headers.get("x-csrf-token") or "")
-    if not cookies.csrf_ok(services.settings.server_key, ref.session_id, token):
+    if not cookies.csrf_ok(services.keys.csrf, ref.session_id, token):
         raise RequestError(403, "the check-in's security token is missing or wrong")
     parameters = _parameters(form.get("parameters"))
     limits.check_values(parameters, services.settings, "The check-in parameter")

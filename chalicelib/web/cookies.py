@@ -1,8 +1,9 @@
 """The browser's hold on its sessions: one HttpOnly cookie per interview, plus CSRF tokens.
 
 The cookie value is "<session id>.<secret>"; the secret never appears in a
-URL or a page. The CSRF token is an HMAC of the session id under the server
-key, so it needs no storage and cannot be forged without the key.
+URL or a page. The CSRF token is an HMAC of the session id under the server's
+`csrf` sub-key (storage/keys.py), so it needs no storage and cannot be forged
+without the key.
 
 With COOKIE_SECURE (the default; only the local stack's plain http turns it
 off) the cookie is `Secure` and its name has the `__Host-` prefix, so a browser
@@ -50,9 +51,10 @@ def clear_cookie(interview: str, secure: bool) -> str:
     return f"{cookie_name(interview, secure)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{flags}"
 
 
-def csrf_token(server_key: bytes, session_id: str) -> str:
-    return hmac.new(server_key, f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()[:32]
+def csrf_token(csrf_key: bytes, session_id: str) -> str:
+    """The token of a session's forms; `csrf_key` is `services.keys.csrf`."""
+    return hmac.new(csrf_key, f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def csrf_ok(server_key: bytes, session_id: str, token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(csrf_token(server_key, session_id), str(token))
+def csrf_ok(csrf_key: bytes, session_id: str, token: str | None) -> bool:
+    return bool(token) and hmac.compare_digest(csrf_token(csrf_key, session_id), str(token))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from chalicelib.engine.assign import BadVariableNameError
 from chalicelib.engine.errors import EngineError, InterviewCodeError
 from chalicelib.language.errors import InterviewNotFoundError, InterviewSyntaxError
-from chalicelib.runtime.errors import ConflictError, NoPreviousStepError
+from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
 from chalicelib.storage.errors import (
     SessionNotFoundError,
     StorageError,
@@ -110,6 +110,7 @@ _RULES: tuple[_Rule, ...] = (
           lambda err: "The session store did not answer; nothing was saved, try again later.",
           level=logging.ERROR),
     _Rule(NoPreviousStepError, 400, "Cannot go back", lambda err: "Cannot go back."),
+    _Rule(WeakSecretError, 400, "The secret is too short", _text),
     _Rule(ConflictError, 409, "Please try again", _text, start_over=True),
     _Rule(BadVariableNameError, 400, "Bad variable name", _text),
     _Rule(InterviewCodeError, 400, "Sorry, something went wrong",

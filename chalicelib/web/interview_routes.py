@@ -80,7 +80,7 @@ def _here(base: str, ref: SessionRef) -> str:
 
 
 def _csrf_for(session_id: str) -> str:
-    return cookies.csrf_token(context.services().settings.server_key, session_id)
+    return cookies.csrf_token(context.services().keys.csrf, session_id)
 
 
 def _error_page(status: int, heading: str, text: str, name: str | None = None) -> Response:
@@ -166,7 +166,7 @@ def _guarded(name: str, handler: Any) -> Response:
 def _code_error_page(name: str, reply: Reply) -> Response:
     base = base_path()
     ref = _ref_if_valid(name)
-    csrf = cookies.csrf_token(context.services().settings.server_key, ref.session_id) if ref else ""
+    csrf = cookies.csrf_token(context.services().keys.csrf, ref.session_id) if ref else ""
     body = page.message_page("Error", reply.title, reply.text, base,
                              back_url=_here(base, ref) if ref else None, csrf=csrf,
                              status_class="error-page")
@@ -292,7 +292,7 @@ def _screen_response(ref: SessionRef, result: TurnResult, view: ScreenView, base
         view, title=interview.title or "Interview", action_url=_here(base, ref), base=base,
         file_url=lambda file_id, name: f"{base}/interview/file/{file_id}/{quote(name)}?i={quote(ref.interview)}"
                                        f"{browser_session.session_query(ref)}",
-        csrf=cookies.csrf_token(services.settings.server_key, ref.session_id),
+        csrf=cookies.csrf_token(services.keys.csrf, ref.session_id),
         can_go_back=result.head.step > 1, errors=errors, checkin_interval=services.settings.checkin_interval,
         checkin_url=f"{base}/checkin?i={quote(ref.interview)}{browser_session.session_query(ref)}",
         messages=result.outcome.message_log if result.outcome else (),
@@ -340,7 +340,6 @@ def _form() -> dict[str, list[str]]:
 
 def _submit(name: str) -> Response:
     sessions = context.sessions()
-    settings = sessions.services.settings
     base = base_path()
     ref = _request_ref(name)  # a shared session's form posts with ?session=ID
     form = _form()
@@ -350,7 +349,7 @@ def _submit(name: str) -> Response:
     if ref is None:
         return _start_anew(name, base) if anew else _redirect(_interview_url(base, name))
     here = _here(base, ref)
-    if not cookies.csrf_ok(settings.server_key, ref.session_id, (form.get("_csrf") or [""])[0]):
+    if not cookies.csrf_ok(sessions.services.keys.csrf, ref.session_id, (form.get("_csrf") or [""])[0]):
         return _error_page(400, "This form has expired",
                            "The form could not be verified (its security token is missing or wrong). "
                            "Reload the page and answer again.", name)
@@ -372,7 +371,8 @@ def _submit(name: str) -> Response:
             stale.append(True)
             return None
         values = _values_by_variable(view, form)
-        return limits.oversized_answers(values, settings) or apply_answer(answers, Answer(values, button))
+        too_big = limits.oversized_answers(values, sessions.services.settings)
+        return too_big or apply_answer(answers, Answer(values, button))
 
     result = sessions.set_variables(ref, _request(ref, base), mutate, new_step=True, evaluate=False)
     if stale:

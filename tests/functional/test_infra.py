@@ -34,6 +34,10 @@ FUNCTION_ENVIRONMENT = {
     "BLOB_BUCKET": {"Ref": "BlobBucket"},
     "TASK_QUEUE": {"Fn::GetAtt": ["TaskQueue", "QueueName"]},
     "TASK_MAX_ATTEMPTS": "3",
+    "SERVER_KEY_PARAMETER": {"Ref": "ServerKeyParameter"},
+}
+SERVER_KEY_PARAMETER_ARN = {
+    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ServerKeyParameter}"
 }
 
 THROWAWAY_APP = """\
@@ -80,6 +84,45 @@ def test_the_dead_letter_redrive_matches_the_workers_attempts() -> None:
     assert resources["TaskQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == int(attempts)
     assert Settings.task_max_attempts == int(attempts)
     assert resources["TaskQueue"]["Properties"]["VisibilityTimeout"] >= 6 * 30
+
+
+def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    return [statement for policy in role["Properties"]["Policies"]
+            for statement in policy["PolicyDocument"]["Statement"]]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def assert_server_key_is_read_from_one_parameter(template: dict[str, Any]) -> None:
+    """The role may call ssm:GetParameter on the server key's parameter alone, and on nothing else in SSM."""
+    ssm = [s for s in _statements(template["Resources"]["DefaultRole"])
+           if any(a.startswith("ssm:") for a in _actions(s))]
+    assert len(ssm) == 1, ssm
+    assert _actions(ssm[0]) == ["ssm:GetParameter"]
+    assert ssm[0]["Resource"] == SERVER_KEY_PARAMETER_ARN
+    parameter = template["Parameters"]["ServerKeyParameter"]
+    assert parameter["Type"] == "String" and parameter["Default"] == "/serverless-interviews/server-key"
+
+
+def assert_no_server_key_value(template: dict[str, Any]) -> None:
+    """No function's environment holds a key; nothing in the template names one but its parameter."""
+    for name, resource in template["Resources"].items():
+        variables = (resource.get("Properties", {}).get("Environment") or {}).get("Variables") or {}
+        assert "SERVER_KEY" not in variables, f"{name} has a SERVER_KEY in its environment"
+    text = json.dumps(template)
+    assert text.count("SERVER_KEY") == text.count("SERVER_KEY_PARAMETER")
+
+
+def test_the_functions_read_the_server_key_from_one_ssm_parameter_and_hold_none() -> None:
+    template = load_template()
+    assert_server_key_is_read_from_one_parameter(template)
+    assert_no_server_key_value(template)
+    # The tracked Chalice config holds no key either (its variables end up in the functions' environment).
+    config = json.loads((REPO / ".chalice" / "config.json").read_text())
+    assert "SERVER_KEY" not in json.dumps(config)
 
 
 def test_local_names_agree_with_settings_and_chalice_config() -> None:
@@ -255,3 +298,6 @@ def test_package_merges_into_a_cfn_lint_clean_template(tmp_path: Path) -> None:
                     ' e.g. `Queue: !Sub "${TaskQueue.Arn}"`'
                 )
     assert not _wildcard_statements(resources["DefaultRole"]), "the Lambda role must name its resources"
+    template = json.loads(sam.read_text())
+    assert_server_key_is_read_from_one_parameter(template)
+    assert_no_server_key_value(template)

@@ -94,6 +94,31 @@ def test_session_new_refuses_interview_names_outside_the_interview_path(api: Api
     assert_still_serving(api)
 
 
+@pytest.mark.parametrize("secret", ["abc", "fifteen-chars-x"])
+def test_session_new_with_a_chosen_secret_under_16_characters_is_400_and_starts_nothing(
+    api: Api, services: Any, secret: str
+) -> None:
+    # When: the caller chooses a secret too short to protect the session's key
+    result = api.get(f"/api/session/new?{urlencode({'i': INTERVIEW, 'secret': secret})}")
+
+    # Then: 400 that says what is needed, and no session was created
+    message = assert_error(result, 400)
+    assert "at least 16 characters" in message and f"found {len(secret)}" in message
+    assert list(services.store.list_heads()) == []
+    assert_still_serving(api)
+
+
+def test_session_new_with_a_chosen_secret_of_16_characters_opens_with_that_secret(api: Api) -> None:
+    # When
+    secret = "sixteen-chars-ok"
+    data = ok_json(api.get(f"/api/session/new?{urlencode({'i': INTERVIEW, 'secret': secret})}"))
+
+    # Then: the secret is not echoed, and it opens the session
+    assert "secret" not in data
+    query = urlencode({"i": INTERVIEW, "session": data["session"], "secret": secret})
+    assert ok_json(api.get(f"/api/session/question?{query}"))["questionText"] == "What is your favorite color?"
+
+
 # ---------------------------------------------------------------------------- session parameters
 @pytest.mark.parametrize("missing", ["i", "session"])
 def test_question_without_i_or_session_is_400(start: Start, missing: str) -> None:

@@ -17,6 +17,8 @@ from chalicelib.storage.dynamodb import (
     head_to_item,
 )
 from chalicelib.storage.errors import SessionNotFoundError, StorageError, VersionConflictError
+from chalicelib.storage.records import BlobKind, Sealed, StepRecord
+from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 from tests.functional.storage.conftest import BUCKET, TABLE, bucket_keys, scan_items
 from tests.unit.storage.test_memory_store import (
     INTERVIEW,
@@ -156,6 +158,46 @@ def test_delete_removes_every_item_of_the_partition(store: DynamoSessionStore, d
     store.delete(INTERVIEW, "sess1")
     # Then: only the other session remains
     assert {item["pk"]["S"] for item in scan_items(dynamodb_client)} == {"session#other"}
+
+
+def test_items_and_objects_record_the_kind_of_their_blob_and_tasks_their_expiry(
+    store: DynamoSessionStore, dynamodb_client: Any, s3_client: Any
+) -> None:
+    # Given: a step, an extra, a file, a finished task and a notification, each with its kind
+    head = make_head(encrypted=True)
+    store.create(head, StepRecord(1, b"E1 step", BlobKind.ENCRYPTED))
+    task = TaskRecord("sess1", "t1", INTERVIEW, "act", "done", 1.0, result=b"S1 result", kind=BlobKind.SIGNED,
+                      expires_at=1_900_000_000.75)
+    note = Notification("sess1", "n1", b"E1 note", BlobKind.ENCRYPTED, 1_900_000_100.0)
+    store.commit(head, advance(head), None, extras={"kv:x": Sealed(b"E1 extra", BlobKind.ENCRYPTED)},
+                 tasks=[TaskWrite(task)], notes=[note])
+    store.put_file("sess1", "f1/doc.pdf", Sealed(b"S1 file", BlobKind.SIGNED))
+    # When / Then: the kind is an attribute of each item, and S3 metadata of the file
+    assert _item(dynamodb_client, "step#00000001")["kind"] == {"S": "encrypted"}
+    assert _item(dynamodb_client, "extra#kv:x")["kind"] == {"S": "encrypted"}
+    assert _item(dynamodb_client, "task#t1")["kind"] == {"S": "signed"}
+    assert _item(dynamodb_client, "note#n1")["kind"] == {"S": "encrypted"}
+    metadata = s3_client.head_object(Bucket=BUCKET, Key="files/sess1/f1/doc.pdf")["Metadata"]
+    assert metadata == {"kind": "signed"}
+    # Then: task and notification items carry the table's TTL attribute, in whole seconds
+    assert _item(dynamodb_client, "task#t1")["expires_at"] == {"N": "1900000000"}
+    assert _item(dynamodb_client, "note#n1")["expires_at"] == {"N": "1900000100"}
+
+
+def test_items_written_before_kinds_were_recorded_read_as_of_no_kind(
+    store: DynamoSessionStore, dynamodb_client: Any, s3_client: Any
+) -> None:
+    # Given: items and an object as the previous version wrote them, without a kind
+    store.create(make_head(), step(1))
+    pk = {"S": "session#sess1"}
+    dynamodb_client.put_item(TableName=TABLE, Item={"pk": pk, "sk": {"S": "extra#kv:x"}, "blob": {"B": b"old"}})
+    dynamodb_client.put_item(TableName=TABLE, Item={"pk": pk, "sk": {"S": "note#n1"}, "blob": {"B": b"old"}})
+    s3_client.put_object(Bucket=BUCKET, Key="files/sess1/f1/doc.pdf", Body=b"old")
+    # When / Then: the caller falls back to the head's flag
+    assert store.load(INTERVIEW, "sess1")[1].kind is None
+    assert store.load_extra(INTERVIEW, "sess1", "kv:x") == Sealed(b"old", None)
+    assert store.get_file("sess1", "f1/doc.pdf") == Sealed(b"old", None)
+    assert store.take_notifications("sess1") == [Notification("sess1", "n1", b"old")]
 
 
 def test_missing_step_item_is_reported_as_a_damaged_session(

@@ -631,7 +631,7 @@ def test_queue_messages_and_stored_tasks_hold_no_secret_and_no_argument_in_clear
     # Then: the stored task's payload and key are encrypted, and no stored byte holds the secrets in clear
     record = stored_task(fast_retries, session)
     assert record.payload.startswith(crypto.SEALED)
-    assert record.key_wrap.startswith(crypto.SEALED)
+    assert record.key_wrap.startswith(crypto.WRAPPED)
     stored = stored_bytes(fresh_aws, fast_retries)
     assert any(session.session.encode() in data for _, data in stored)  # the scan does see this session's items
     needles: tuple[bytes, ...] = (session.secret.encode(), session_key, str(DISTINCT_NUMBER).encode(),

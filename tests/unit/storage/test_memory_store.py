@@ -28,7 +28,8 @@ from chalicelib.storage.errors import (
     VersionConflictError,
 )
 from chalicelib.storage.memory import MemoryAccountStore, MemorySessionStore
-from chalicelib.storage.records import SessionHead, StepRecord
+from chalicelib.storage.records import BlobKind, Sealed, SessionHead, StepRecord
+from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 INTERVIEW = "docassemble.demo:data/questions/questions.yml"
 OTHER_INTERVIEW = "docassemble.demo:data/questions/other.yml"
@@ -64,9 +65,7 @@ def signed_counter(session_id: str, n: int, value: int) -> StepRecord:
 
 
 def read_counter(session_id: str, record: StepRecord) -> int:
-    answers = crypto.unseal(
-        record.blob, key=None, server_key=SERVER_KEY, aad=f"{session_id}#{record.step}".encode()
-    )
+    answers = crypto.open_signed(record.blob, server_key=SERVER_KEY, aad=f"{session_id}#{record.step}".encode())
     assert isinstance(answers, dict)
     counter = answers["counter"]
     assert isinstance(counter, int)
@@ -155,7 +154,7 @@ class SessionStoreBehaviour:
         head, record = store.load(INTERVIEW, "sess1")
         # Then
         assert head.key_check == crypto.key_check(key)
-        assert crypto.unseal(record.blob, key=key, server_key=SERVER_KEY, aad=b"sess1#1") == {"x": 1}
+        assert crypto.open_sealed(record.blob, key=key, aad=b"sess1#1") == {"x": 1}
 
     # -- commit --------------------------------------------------------------------
 
@@ -344,6 +343,27 @@ class SessionStoreBehaviour:
         assert store.load(INTERVIEW, "sess1")[1] == step(2, big[::-1])
         assert store.load_step(INTERVIEW, "sess1", 1) == step(1, big)
 
+    # -- kinds of blobs -------------------------------------------------------------
+
+    def test_every_blob_comes_back_with_the_kind_its_writer_recorded(self, store: SessionStore) -> None:
+        # Given: a session whose step 1 is encrypted and step 2 signed (it switched to multi_user),
+        # with an extra, a file, a task and a notification, each recorded with its kind
+        head = make_head(encrypted=True)
+        store.create(head, StepRecord(1, b"E1 step", BlobKind.ENCRYPTED))
+        task = TaskRecord("sess1", "t1", INTERVIEW, "act", "queued", 1.0, payload=b"S1 payload",
+                          kind=BlobKind.SIGNED, expires_at=2e9)
+        note = Notification("sess1", "n1", b"E1 note", BlobKind.ENCRYPTED, 2e9)
+        store.commit(head, advance(head, step=2, encrypted=False), StepRecord(2, b"S1 step", BlobKind.SIGNED),
+                     extras={"kv:x": Sealed(b"S1 extra", BlobKind.SIGNED)}, tasks=[TaskWrite(task)], notes=[note])
+        store.put_file("sess1", "f1/doc.pdf", Sealed(b"E1 file", BlobKind.ENCRYPTED))
+        # When / Then: each comes back with its own kind, whatever the head now says
+        assert store.load_step(INTERVIEW, "sess1", 1) == StepRecord(1, b"E1 step", BlobKind.ENCRYPTED)
+        assert store.load(INTERVIEW, "sess1")[1] == StepRecord(2, b"S1 step", BlobKind.SIGNED)
+        assert store.load_extra(INTERVIEW, "sess1", "kv:x") == Sealed(b"S1 extra", BlobKind.SIGNED)
+        assert store.get_file("sess1", "f1/doc.pdf") == Sealed(b"E1 file", BlobKind.ENCRYPTED)
+        assert store.load_task("sess1", "t1") == task
+        assert store.take_notifications("sess1") == [note]
+
     # -- concurrency ---------------------------------------------------------------
 
     def test_thirty_concurrent_writers_lose_no_update(self, store: SessionStore) -> None:
@@ -355,7 +375,7 @@ class AccountStoreBehaviour:
 
     def test_created_user_is_found_by_any_case_of_the_email(self, accounts: AccountStore) -> None:
         # Given
-        user = accounts.create_user("Ada@Example.com", "pass1234", ("admin",), "Ada", "Lovelace")
+        user = accounts.create_user("Ada@Example.com", "pass1234-long", ("admin",), "Ada", "Lovelace")
         # When
         found = accounts.get_user("ADA@example.COM")
         # Then
@@ -371,21 +391,22 @@ class AccountStoreBehaviour:
 
     def test_a_second_user_with_the_same_email_is_refused(self, accounts: AccountStore) -> None:
         # Given
-        first = accounts.create_user("ada@example.com", "pass1234")
+        first = accounts.create_user("ada@example.com", "pass1234-long")
         # When / Then
         with pytest.raises(AccountError, match="exists"):
-            accounts.create_user("ADA@example.com", "other-pass")
+            accounts.create_user("ADA@example.com", "other-password")
         assert accounts.get_user("ada@example.com") == first
 
     @pytest.mark.parametrize(
         ("email", "password", "privileges", "message"),
         [
-            ("not-an-email", "pass1234", ("user",), "e-mail"),
-            ("@example.com", "pass1234", ("user",), "e-mail"),
-            ("ada@example.com", "abc", ("user",), "4 to 254"),
-            ("ada@example.com", "x" * 255, ("user",), "4 to 254"),
-            ("ada@example.com", "pass1234", ("user", "cron"), "cron"),
-            ("ada@example.com", "pass1234", (), "privilege"),
+            ("not-an-email", "pass1234-long", ("user",), "e-mail"),
+            ("@example.com", "pass1234-long", ("user",), "e-mail"),
+            ("ada@example.com", "abc", ("user",), "10 to 254"),
+            ("ada@example.com", "nine-char", ("user",), "10 to 254"),
+            ("ada@example.com", "x" * 255, ("user",), "10 to 254"),
+            ("ada@example.com", "pass1234-long", ("user", "cron"), "cron"),
+            ("ada@example.com", "pass1234-long", (), "privilege"),
         ],
     )
     def test_invalid_new_users_are_refused(
@@ -398,15 +419,15 @@ class AccountStoreBehaviour:
 
     def test_check_password_accepts_only_the_right_password(self, accounts: AccountStore) -> None:
         # Given
-        user = accounts.create_user("ada@example.com", "pass1234")
+        user = accounts.create_user("ada@example.com", "pass1234-long")
         # When / Then
-        assert accounts.check_password("Ada@example.com", "pass1234") == user
-        assert accounts.check_password("ada@example.com", "pass12345") is None
-        assert accounts.check_password("bob@example.com", "pass1234") is None
+        assert accounts.check_password("Ada@example.com", "pass1234-long") == user
+        assert accounts.check_password("ada@example.com", "pass1234-longer") is None
+        assert accounts.check_password("bob@example.com", "pass1234-long") is None
 
     def test_api_key_finds_its_user(self, accounts: AccountStore) -> None:
         # Given
-        user = accounts.create_user("ada@example.com", "pass1234")
+        user = accounts.create_user("ada@example.com", "pass1234-long")
         key = crypto.random_token(32)
         accounts.add_api_key("ada@example.com", key, name="ci")
         # When / Then
@@ -415,7 +436,7 @@ class AccountStoreBehaviour:
 
     def test_api_keys_need_an_existing_user_a_long_key_and_no_duplicate(self, accounts: AccountStore) -> None:
         # Given
-        accounts.create_user("ada@example.com", "pass1234")
+        accounts.create_user("ada@example.com", "pass1234-long")
         key = crypto.random_token(32)
         accounts.add_api_key("ada@example.com", key)
         # When / Then

@@ -37,7 +37,9 @@ def test_an_unknown_failure_is_a_500_whose_traceback_is_logged_not_shown(caplog:
 def test_the_interviews_own_failure_is_a_400_in_the_api_and_a_500_page_in_the_browser() -> None:
     from chalicelib.language.errors import InterviewSyntaxError
 
-    for error in (InterviewCodeError("block 2", ZeroDivisionError("x"), ""), InterviewSyntaxError("bad", file="b.yml", line=1)):
+    failures = (InterviewCodeError("block 2", ZeroDivisionError("x"), ""),
+                InterviewSyntaxError("bad", file="b", line=1))
+    for error in failures:
         reply = reply_for(error, "a test")
         assert (reply.status, reply.status_for_page) == (400, 500)
     assert reply_for(WrongSecretError("wrong"), "a test").status_for_page == 403

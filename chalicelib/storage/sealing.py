@@ -1,0 +1,92 @@
+"""The one place that decides which key protects what, and with which associated data.
+
+Everything the app stores sealed or signed goes through a `Sealer`: the steps,
+the extras (persistent values), the files of documents, the payloads and results
+of background tasks, their notifications, and the wrapped session keys. Each is
+bound to its `Place`, whose associated data names the session and the slot, so
+a blob copied to another place fails its check.
+
+- With a session key, a value is *encrypted* (AES-GCM under that key); without
+  one (``multi_user`` sessions), it is *signed* (HMAC-SHA256 under the server's
+  `sign` sub-key). `seal` returns the blob with its kind, and the caller stores
+  the kind in the record that points to the blob.
+- `open` takes the kind the record says. A blob of the other kind is refused
+  (TamperedDataError) and never unpickled: the blob's own prefix decides nothing.
+- A session key handed to the background worker is wrapped with AES-GCM under
+  the `wrap` sub-key, as raw bytes (nothing is unpickled to unwrap it).
+
+The raw server key is used for nothing but deriving the sub-keys (keys.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.storage import crypto
+from chalicelib.storage.keys import ServerKeys
+from chalicelib.storage.records import BlobKind, Sealed
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a blob lives; its `aad` is what binds the blob there. Build it with the class methods."""
+
+    aad: bytes
+
+    @classmethod
+    def step(cls, session_id: str, number: int) -> Place:
+        return cls(f"{session_id}:step:{number}".encode())
+
+    @classmethod
+    def extra(cls, session_id: str, label: str) -> Place:
+        return cls(f"{session_id}:extra:{label}".encode())
+
+    @classmethod
+    def file(cls, session_id: str, name: str) -> Place:
+        return cls(f"{session_id}:file:{name}".encode())
+
+    @classmethod
+    def task_payload(cls, session_id: str, task_id: str) -> Place:
+        return cls._task(session_id, task_id, "payload")
+
+    @classmethod
+    def task_result(cls, session_id: str, task_id: str) -> Place:
+        return cls._task(session_id, task_id, "result")
+
+    @classmethod
+    def note(cls, session_id: str, note_id: str) -> Place:
+        return cls(f"{session_id}:note:{note_id}".encode())
+
+    @classmethod
+    def _task(cls, session_id: str, task_id: str, part: str) -> Place:
+        return cls(f"{session_id}:task:{task_id}:{part}".encode())
+
+
+class Sealer:
+    """Seals, signs and opens the app's stored blobs with the server's sub-keys."""
+
+    def __init__(self, keys: ServerKeys) -> None:
+        self._keys = keys
+
+    def seal(self, value: object, place: Place, key: bytes | None) -> Sealed:
+        """`value` encrypted under the session `key`, or signed when there is no key."""
+        if key is not None:
+            return Sealed(crypto.seal(value, key, place.aad), BlobKind.ENCRYPTED)
+        return Sealed(crypto.sign(value, self._keys.sign, place.aad), BlobKind.SIGNED)
+
+    def open(self, blob: bytes, kind: BlobKind, place: Place, key: bytes | None) -> object:
+        """The value of a blob of the `kind` its record names.
+
+        Raises TamperedDataError when the blob is of another kind or fails its check
+        (nothing is unpickled then), WrongSecretError for an encrypted blob without `key`."""
+        if kind is BlobKind.ENCRYPTED:
+            return crypto.open_sealed(blob, key=key, aad=place.aad)
+        return crypto.open_signed(blob, server_key=self._keys.sign, aad=place.aad)
+
+    def wrap_key(self, key: bytes, session_id: str, task_id: str) -> bytes:
+        """The session key for a background task, encrypted under the `wrap` sub-key."""
+        return crypto.wrap_key(key, self._keys.wrap, Place._task(session_id, task_id, "key").aad)
+
+    def unwrap_key(self, blob: bytes, session_id: str, task_id: str) -> bytes:
+        """The key `wrap_key` wrapped for this task; TamperedDataError when it fails its tag."""
+        return crypto.unwrap_key(blob, self._keys.wrap, Place._task(session_id, task_id, "key").aad)
