@@ -15,7 +15,10 @@ value for an opaque slot (private-use characters around a number), runs
 Markdown on what is left (the author's own text), sanitizes the result with an
 allowlist (`sanitize_html`), and only then puts each value back, escaped with
 `html.escape(quote=True)`. So no answer is ever read as Markdown or HTML, and
-Markdown's work depends on the author's text only. Only a value that interview
+Markdown's work depends on the author's text only. One exception keeps
+docassemble's `indent()` idiom: an `Indented` value's line breaks and leading
+spaces reach Markdown (so it can be a code block), with each line's text in a
+slot of its own. Only a value that interview
 code marked as markup (`Markup` — MarkupSafe's, which escapes what is added to
 it — or any object with an `__html__` method, such as a rendered `template`) is
 inserted as HTML, and then the whole result is
@@ -74,7 +77,7 @@ _ATTRIBUTES = {
 _URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _DROPPED_WITH_CONTENT = frozenset({"script", "style"})
 
-__all__ = ["Markup", "Text", "escape_html", "is_markup", "sanitize_html", "to_html"]
+__all__ = ["Indented", "Markup", "Text", "escape_html", "is_markup", "sanitize_html", "to_html"]
 
 
 class Markup(markupsafe.Markup):
@@ -85,6 +88,14 @@ class Markup(markupsafe.Markup):
 
         badge = Markup('<strong>') + user_name + Markup('</strong>')   # user_name stays text
     """
+
+    __slots__ = ()
+
+
+class Indented(str):
+    """Text whose line breaks and indentation count as Markdown structure (what `indent()` gives):
+    indented by four spaces, it is a code block, as in docassemble. Each line's characters
+    are still text."""
 
     __slots__ = ()
 
@@ -117,9 +128,19 @@ def _slot(value: Any) -> str:
     slots = _slots.get()
     if slots is None:  # a template rendered outside Text.html: escape in place
         return escape_html(value)
+    if isinstance(value, Indented):  # keep the line structure; each line's text goes in a slot
+        return "\n".join(_indented_line(line, slots) for line in value.split("\n"))
     markup = is_markup(value)
     slots.append((str(value.__html__()) if markup else _html.escape(str(value), quote=True), markup))
     return f"{_OPEN}{len(slots) - 1}{_CLOSE}"
+
+
+def _indented_line(line: str, slots: list[tuple[str, bool]]) -> str:
+    text = line.lstrip(" \t")
+    if not text:
+        return line
+    slots.append((_html.escape(text, quote=True), False))
+    return f"{line[: len(line) - len(text)]}{_OPEN}{len(slots) - 1}{_CLOSE}"
 
 
 def _raise_missing(name: str) -> Any:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from chalicelib.language.markup import Markup
+from chalicelib.language.markup import Indented, Markup
 
 __all__ = [
     "Markup",
@@ -740,7 +740,8 @@ def single_paragraph(s: Any) -> str:
 def indent(text: Any, by: int | None = 4) -> str:
     """Prefix every line (blank lines included) with ``by`` spaces (default 4).
 
-    In Markdown this turns text into a code block or continues a list item.
+    In Markdown this turns text into a code block or continues a list item: inserted
+    with ``${ }``, its line breaks and indentation count (its characters stay text).
 
     Example::
 
@@ -748,7 +749,7 @@ def indent(text: Any, by: int | None = 4) -> str:
         indent('a', by=2)     # '  a'
     """
     prefix = " " * (4 if by is None else int(by))
-    return "".join(prefix + line for line in str(text).splitlines(keepends=True)) or prefix
+    return Indented("".join(prefix + line for line in str(text).splitlines(keepends=True)) or prefix)
 
 
 # ---------------------------------------------------------------------------

@@ -43,9 +43,9 @@ from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 log = logging.getLogger(__name__)
 
 # Retries of a turn that lost a version race: exponential backoff with full
-# jitter, capped per pause, within a time budget (then 409, nothing written).
+# jitter, capped per pause, within the TURN_RETRY_SECONDS budget (then 409,
+# nothing written).
 _MAX_ATTEMPTS = 60
-_RETRY_BUDGET_SECONDS = 20.0
 _MAX_PAUSE_SECONDS = 0.4
 SESSION_ID_LENGTH = 32
 _SESSION_ID = re.compile(rf"[A-Za-z0-9]{{{SESSION_ID_LENGTH}}}")
@@ -215,7 +215,7 @@ class Sessions:
 
     def back(self, ref: SessionRef) -> SessionHead:
         """Make the previous step current again, discarding the latest one."""
-        for attempt in _attempts():
+        for attempt in _attempts(self.services.settings.turn_retry_seconds):
             try:
                 head, _ = self.services.store.load(ref.interview, ref.session_id)
             except VersionConflictError:
@@ -251,7 +251,7 @@ class Sessions:
 
     def _load(self, ref: SessionRef) -> tuple[SessionHead, StepRecord]:
         """The head and current step; a read that raced a writer is read again, as a turn would be."""
-        for attempt in _attempts():
+        for attempt in _attempts(self.services.settings.turn_retry_seconds):
             try:
                 return self.services.store.load(ref.interview, ref.session_id)
             except VersionConflictError:
@@ -263,7 +263,7 @@ class Sessions:
               evaluate: bool = True, finalize: Finalize | None = None,
               adjust: Callable[[Outcome | None, dict[str, Any]], None] | None = None) -> TurnResult:
         interview = self.services.loader.load(ref.interview)
-        for attempt in _attempts():
+        for attempt in _attempts(self.services.settings.turn_retry_seconds):
             try:
                 head, step = self.services.store.load(ref.interview, ref.session_id)
             except VersionConflictError:  # the read raced a writer: read again, like a lost commit
@@ -435,9 +435,9 @@ def target_html(value: Any) -> Any:
     return out if isinstance(value, list) else out[0]
 
 
-def _attempts() -> Iterator[int]:
+def _attempts(budget_seconds: float) -> Iterator[int]:
     """The attempt numbers of a retried read or turn: at most _MAX_ATTEMPTS, within the time budget."""
-    deadline = time.monotonic() + _RETRY_BUDGET_SECONDS
+    deadline = time.monotonic() + budget_seconds
     for attempt in range(_MAX_ATTEMPTS):
         if attempt and time.monotonic() > deadline:
             return

@@ -29,6 +29,7 @@ from chalicelib.storage.records import SessionHead, StepRecord
 from tests.conftest import REGION, settings_env
 
 WRITERS = 30
+RETRY_SECONDS = 240
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,8 @@ def _clients(endpoint: str) -> tuple[Any, Any]:
 
 
 def _services(endpoint: str, store_class: type[DynamoSessionStore] = DynamoSessionStore) -> Services:
-    settings = Settings.from_env(settings_env())
+    # A budget no busy machine exhausts: the claim is that every write lands, not how fast.
+    settings = Settings.from_env(settings_env(TURN_RETRY_SECONDS=str(RETRY_SECONDS)))
     dynamodb, s3 = _clients(endpoint)
     return Services(settings, store_class(settings.table_name, settings.blob_bucket, client=dynamodb, s3=s3),
                     DynamoAccountStore(settings.table_name, client=dynamodb), InterviewLoader(settings.interview_path),

@@ -54,3 +54,10 @@ def test_task_records_are_kept_a_week_by_default_and_at_least_a_day() -> None:
     assert Settings.from_env({"SERVER_KEY": KEY, "TASK_RECORD_DAYS": "30"}).task_record_days == 30
     with pytest.raises(SettingsError, match="TASK_RECORD_DAYS must be at least 1"):
         Settings.from_env({"SERVER_KEY": KEY, "TASK_RECORD_DAYS": "0"})
+
+
+def test_the_turn_retry_budget_is_a_setting_of_at_least_one_second() -> None:
+    assert Settings.from_env({"SERVER_KEY": KEY}).turn_retry_seconds == 20
+    assert Settings.from_env({"SERVER_KEY": KEY, "TURN_RETRY_SECONDS": "90"}).turn_retry_seconds == 90
+    with pytest.raises(SettingsError, match="TURN_RETRY_SECONDS must be at least 1"):
+        Settings.from_env({"SERVER_KEY": KEY, "TURN_RETRY_SECONDS": "0"})

@@ -10,6 +10,7 @@ reference/docassemble-functions.md "Background tasks".
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 from pathlib import Path
@@ -300,7 +301,8 @@ def assert_ui_final_screen(name: str, screen: dict[str, Any]) -> None:
               "background_action_javascript.yml": "alert('The answer is 558.');",
               "background_action_fields.yml": "{'the_number': 558}"}[name]
     assert screen["questionText"] == "All done."
-    assert screen["subquestionText"] == f"<p>The response was:</p>\n<blockquote>\n<p>{quoted}</p>\n</blockquote>"
+    escaped = html.escape(quoted, quote=True)  # the value is text: its quotes are escaped too
+    assert screen["subquestionText"] == f"<p>The response was:</p>\n<blockquote>\n<p>{escaped}</p>\n</blockquote>"
 
 
 @pytest.mark.parametrize("name", list(CHECKIN_EXAMPLES))

@@ -58,3 +58,12 @@ def test_the_markdown_cache_is_bounded_by_characters() -> None:
     assert cache.size <= 1000 and len(cache.items) == 4
     cache.put(("z" * 500, False), markup._AuthorHtml("", False))
     assert ("z" * 500, False) not in cache.items  # too big for one entry: not kept at all
+
+
+def test_an_indented_value_is_a_code_block_of_text_as_in_docassemble() -> None:
+    from chalicelib.library.text import indent
+
+    trace = 'Traceback:\n  File "x.yml"\n<script>*boom*</script> [x](javascript:y)'
+    html = Text("The trace was\n\n${ indent(trace) }\n\nDone").html({"indent": indent, "trace": trace})
+    assert html == ('<p>The trace was</p>\n<pre><code>Traceback:\n  File &quot;x.yml&quot;\n'
+                    '&lt;script&gt;*boom*&lt;/script&gt; [x](javascript:y)\n</code></pre>\n<p>Done</p>')
