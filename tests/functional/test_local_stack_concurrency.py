@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urljoin
 
 import pytest
 
-from tests.conftest import FIXTURE_INTERVIEWS, examples_dir
+from tests.conftest import FIXTURE_INTERVIEWS, SERVER_KEY, examples_dir
 from tests.functional.test_local_stack import API_KEY, Browser, make_run, stack_env
 
 pytestmark = pytest.mark.slow
@@ -149,12 +149,13 @@ def test_the_local_stack_turns_secure_cookies_off_for_its_plain_http(stack: str)
     from chalicelib.settings import Settings, SettingsError
 
     # Given: COOKIE_SECURE is on by default and only the local stack's default is off; a bad value is refused
-    assert Settings.from_env({}).cookie_secure is True
-    assert Settings.from_env({}, local_stack=True).cookie_secure is False
-    assert Settings.from_env({"COOKIE_SECURE": "1"}, local_stack=True).cookie_secure is True
-    assert Settings.from_env({"COOKIE_SECURE": "off"}).cookie_secure is False
+    key = {"SERVER_KEY": SERVER_KEY}
+    assert Settings.from_env(key).cookie_secure is True
+    assert Settings.from_env(key, local_stack=True).cookie_secure is False
+    assert Settings.from_env({**key, "COOKIE_SECURE": "1"}, local_stack=True).cookie_secure is True
+    assert Settings.from_env({**key, "COOKIE_SECURE": "off"}).cookie_secure is False
     with pytest.raises(SettingsError, match="COOKIE_SECURE must be one of"):
-        Settings.from_env({"COOKIE_SECURE": "maybe"})
+        Settings.from_env({**key, "COOKIE_SECURE": "maybe"})
     # ...and the local stack (http://127.0.0.1) runs without COOKIE_SECURE
     web = Browser(stack)
 

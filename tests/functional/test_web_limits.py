@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.settings import Settings, SettingsError
+from tests.conftest import SERVER_KEY
 from tests.functional.test_web_bad_input import Browser, _hidden
 
 MAX_REQUEST = 1024 * 1024  # the defaults of MAX_REQUEST_BYTES and MAX_ANSWER_BYTES
@@ -116,11 +117,11 @@ def test_a_check_in_over_the_limits_answers_json_413(client: Any, services: Any)
     ("MAX_ANSWER_BYTES", "lots", "MAX_ANSWER_BYTES must be a whole number, found 'lots'"),
 ])
 def test_the_limits_are_settings_with_defaults(name: str, value: str, error: str) -> None:
-    defaults = Settings.from_env({})
+    defaults = Settings.from_env({"SERVER_KEY": SERVER_KEY})
     assert (defaults.max_request_bytes, defaults.max_answer_bytes) == (MAX_REQUEST, MAX_ANSWER)
-    assert Settings.from_env({name: "200000"}).__getattribute__(name.lower()) == 200000
+    assert Settings.from_env({"SERVER_KEY": SERVER_KEY, name: "200000"}).__getattribute__(name.lower()) == 200000
     with pytest.raises(SettingsError, match=error):
-        Settings.from_env({name: value})
+        Settings.from_env({"SERVER_KEY": SERVER_KEY, name: value})
 
 
 def _multipart(fields: list[tuple[str, str]], boundary: str = "b0undary") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -25,7 +26,7 @@ def test_background_response_packs_its_arguments_as_docassemble_does(start: Star
     session.set({"ending": ending})
     drainer.drain()
     assert session.task()["status"] == "done"
-    assert session.screen()["questionText"] == f"Done: {value!r}"
+    assert session.screen()["questionText"] == f"Done: {html.escape(repr(value), quote=True)}"
 
 
 def test_the_task_runs_as_the_user_who_started_it(start: Start, drainer: QueueDrainer) -> None:

@@ -10,13 +10,14 @@ import pytest
 from chalicelib.runtime.services import Services
 from chalicelib.settings import Settings
 from chalicelib.web import api_auth, context
+from tests.conftest import SERVER_KEY
 
 KEY = "ValidKeyForTests0123456789abcdef"
 
 
 @pytest.fixture
 def services() -> Iterator[Services]:
-    services = Services.in_memory(Settings.from_env({}))
+    services = Services.in_memory(Settings.from_env({"SERVER_KEY": SERVER_KEY}))
     services.accounts.create_user("owner@localhost", "owner-password", privileges=("admin",))
     services.accounts.add_api_key("owner@localhost", KEY)
     context.use_services(services)
