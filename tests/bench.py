@@ -398,6 +398,7 @@ def hostile_bench() -> list[tuple[str, float]]:
         context.use_services(services)
         with Client(app) as client:
             results = _hostile_browser(client, settings) + _hostile_api(client, key, settings)
+        results += _hostile_library(settings)
         context.use_services(None)
         return results
 
@@ -474,6 +475,28 @@ def _hostile_api(client: Any, key: str, settings: Any) -> list[tuple[str, float]
                                                          + json.dumps({f"v{n}": n for n in range(1000)}) + "}"), 204)),
         ("API body of MAX_REQUEST_BYTES + 1",
          _worst_ms(post(ids + ', "pad": "' + "p" * (settings.max_request_bytes - len(ids) - 11) + '"}'), 413)),
+    ]
+
+
+def _hostile_library(settings: Any) -> list[tuple[str, float]]:
+    """Author functions that interview code calls on an answer, on the largest answer accepted
+    (once a regex each took minutes: a lazy prefix or a run of spaces retried at every position)."""
+    from chalicelib.library.text import noun_plural, single_paragraph
+
+    size = settings.max_answer_bytes
+
+    def worst(call: Callable[[], Any]) -> float:
+        times = []
+        for _ in range(HOSTILE_RUNS):
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+        return max(times) * 1000
+
+    return [
+        ("noun_plural() of an answer: letters, then a digit", worst(lambda: noun_plural("a" * (size - 1) + "1"))),
+        ("noun_plural() of an answer: a run of spaces", worst(lambda: noun_plural("x" + " " * (size - 2) + "y"))),
+        ("single_paragraph() of an answer: a run of spaces", worst(lambda: single_paragraph(" " * (size - 1) + "x"))),
     ]
 
 
