@@ -592,3 +592,11 @@ def test_an_answer_leading_to_an_undefined_variable_is_reported_and_not_saved(st
     assert "started" not in ok_json(session.variables())
     assert ok_json(session.question())["questionText"] == "Ready to start?"
     assert_still_serving(session.api)
+
+
+def test_a_key_that_is_no_valid_text_is_refused_like_any_wrong_key(client: Any, admin_key: str) -> None:
+    # A JSON body may carry a lone surrogate, which no key has and UTF-8 cannot encode
+    response = client.http.post("/api/session/action", headers={"Content-Type": "application/json"},
+                                body='{"key": "\\ud800abc", "i": "actions.yml", "session": "x", "action": "a"}')
+    assert response.status_code == 403
+    assert json.loads(response.body) == {"error": "Access denied."}
