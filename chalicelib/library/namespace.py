@@ -7,6 +7,7 @@ turn.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.library import dates, objects, places, tasks, text
@@ -34,6 +35,7 @@ def build(ev: Evaluation) -> dict[str, Any]:
     return names
 
 
+@functools.cache
 def library_names() -> frozenset[str]:
     """Every name `build` provides (functions and classes), which answers must never replace."""
     bound = (n for n in dir(AuthorFunctions) if not n.startswith("_") and n not in ("ev", "bound"))

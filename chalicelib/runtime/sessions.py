@@ -216,11 +216,10 @@ class Sessions:
     def back(self, ref: SessionRef) -> SessionHead:
         """Make the previous step current again, discarding the latest one."""
         for attempt in _attempts(self.services.settings.turn_retry_seconds):
-            try:
-                head, _ = self.services.store.load(ref.interview, ref.session_id)
-            except VersionConflictError:
-                _pause(attempt)
+            loaded = self._load_once(ref, attempt)
+            if loaded is None:
                 continue
+            head, _ = loaded
             self._key(head, ref)
             steps = [n for n in self.services.store.step_numbers(ref.interview, ref.session_id) if n < head.step]
             if not steps:
@@ -252,11 +251,20 @@ class Sessions:
     def _load(self, ref: SessionRef) -> tuple[SessionHead, StepRecord]:
         """The head and current step; a read that raced a writer is read again, as a turn would be."""
         for attempt in _attempts(self.services.settings.turn_retry_seconds):
-            try:
-                return self.services.store.load(ref.interview, ref.session_id)
-            except VersionConflictError:
-                _pause(attempt)
+            loaded = self._load_once(ref, attempt)
+            if loaded is not None:
+                return loaded
         raise ConflictError("the session kept changing while it was read; try again")
+
+    def _load_once(self, ref: SessionRef, attempt: int) -> tuple[SessionHead, StepRecord] | None:
+        """One read of the head and current step, or None (after the retry pause) when it raced a writer:
+        the caller reads again within its retry loop, like a turn whose commit lost a race."""
+        try:
+            return self.services.store.load(ref.interview, ref.session_id)
+        except VersionConflictError:
+            log.info("read of %s raced a writer (attempt %d); reading again", ref.session_id, attempt + 1)
+            _pause(attempt)
+            return None
 
     # ------------------------------------------------------------------ the turn
     def _turn(self, ref: SessionRef, request: Request, *, mutate: Mutation | None, new_step: bool,
@@ -264,12 +272,10 @@ class Sessions:
               adjust: Callable[[Outcome | None, dict[str, Any]], None] | None = None) -> TurnResult:
         interview = self.services.loader.load(ref.interview)
         for attempt in _attempts(self.services.settings.turn_retry_seconds):
-            try:
-                head, step = self.services.store.load(ref.interview, ref.session_id)
-            except VersionConflictError:  # the read raced a writer: read again, like a lost commit
-                log.info("read of %s raced a writer (attempt %d); reading again", ref.session_id, attempt + 1)
-                _pause(attempt)
+            loaded = self._load_once(ref, attempt)
+            if loaded is None:
                 continue
+            head, step = loaded
             key = self._key(head, ref)
             answers = self._open(head, step, ref)
             result = self._evaluate(interview, answers, head, key, request, mutate, evaluate)

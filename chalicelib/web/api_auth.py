@@ -3,13 +3,12 @@
 A key is looked for in the `key` query parameter, a `key` field of the body, an
 `X-API-Key` cookie, an `X-API-Key` header, then `Authorization: Bearer`. Keys
 are stored only as hashes (storage.accounts); lookups are cached for a short
-while per container, by a SHA-256 of the key, so that a flood of huge made-up
+while per container, by the key's hash (as stored), so that a flood of huge made-up
 keys holds at most _CACHE_ENTRIES small entries.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Mapping
@@ -19,13 +18,14 @@ from typing import Any
 from chalice import Response
 
 from chalicelib.engine.evaluator import UserInfo
+from chalicelib.storage.crypto import hash_api_key
 from chalicelib.storage.records import User
 from chalicelib.web import context
 from chalicelib.web.errors import RequestError
 
 _CACHE_SECONDS = 30.0
 _CACHE_ENTRIES = 1000
-_cache: dict[bytes, tuple[float, User | None]] = {}
+_cache: dict[str, tuple[float, User | None]] = {}
 
 
 class ApiError(RequestError):
@@ -64,7 +64,7 @@ def authenticate(key: str | None) -> User:
     if not key:
         raise ApiError(403, "Access denied.")
     now = time.monotonic()
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+    digest = hash_api_key(key)
     cached = _cache.get(digest)
     if cached and now - cached[0] < _CACHE_SECONDS:
         user = cached[1]

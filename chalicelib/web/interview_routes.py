@@ -166,7 +166,7 @@ def _guarded(name: str, handler: Any) -> Response:
 def _code_error_page(name: str, reply: Reply) -> Response:
     base = base_path()
     ref = _ref_if_valid(name)
-    csrf = cookies.csrf_token(context.services().keys.csrf, ref.session_id) if ref else ""
+    csrf = _csrf_for(ref.session_id) if ref else ""
     body = page.message_page("Error", reply.title, reply.text, base,
                              back_url=_here(base, ref) if ref else None, csrf=csrf,
                              status_class="error-page")
@@ -201,25 +201,27 @@ def _show(name: str, params: Mapping[str, str]) -> Response:
     limits.check_values(params, settings, "The URL argument")
     url_args = {k: v for k, v in params.items() if k not in RESERVED_ARGS}
     ref = _request_ref(name)  # a shared (multi_user) session if ?session= names another than the cookie's
-    set_cookie: list[str] = []
+    headers: dict[str, Any] = {}
     anew = bool(params.get("new_session") or params.get("reset"))
     if anew and _cookie_ref(name) is not None:
         return _confirm_new_session(name, url_args, base)
     if "action" in params:
         return _link_action(None if anew else ref, params["action"], params.get("sig"), url_args, base)
     if ref is None or anew:
-        ref, _ = sessions.start(name, url_args=url_args, base_url=base, evaluate=False)
-        assert ref.secret is not None
-        set_cookie.append(cookies.session_cookie(name, ref.session_id, ref.secret, settings.cookie_secure))
-    headers = {"Set-Cookie": set_cookie} if set_cookie else {}
+        ref, _, headers = _new_session(name, base, url_args, evaluate=False)
     try:
         result = sessions.view(ref, _request(ref, base, url_args=url_args))
     except SessionNotFoundError:
-        ref, result = sessions.start(name, url_args=url_args, base_url=base)
-        assert ref.secret is not None
-        headers = {"Set-Cookie": [cookies.session_cookie(name, ref.session_id, ref.secret,
-                                                         settings.cookie_secure)]}
+        ref, result, headers = _new_session(name, base, url_args)
     return _outcome_response(ref, result, base, headers)
+
+
+def _new_session(name: str, base: str, url_args: Mapping[str, Any],
+                 evaluate: bool = True) -> tuple[SessionRef, TurnResult, dict[str, Any]]:
+    """A new session of `name`, and the headers that hand its cookie to the browser."""
+    ref, result = context.sessions().start(name, url_args=url_args, base_url=base, evaluate=evaluate)
+    assert ref.secret is not None
+    return ref, result, {"Set-Cookie": [cookies.session_cookie(name, ref.session_id, ref.secret, _secure())]}
 
 
 def _link_action(ref: SessionRef | None, blob: str, signature: str | None, url_args: Mapping[str, Any],
@@ -261,10 +263,8 @@ def _start_anew(name: str, base: str) -> Response:
     """The confirmed new session: started, held in the cookie, shown."""
     query = dict(bp.current_request.query_params or {})
     url_args = {k: v for k, v in query.items() if k not in RESERVED_ARGS}
-    ref, _ = context.sessions().start(name, url_args=url_args, base_url=base, evaluate=False)
-    assert ref.secret is not None
-    cookie = cookies.session_cookie(name, ref.session_id, ref.secret, _secure())
-    return _redirect(_interview_url(base, name), {"Set-Cookie": [cookie]})
+    _, _, headers = _new_session(name, base, url_args, evaluate=False)
+    return _redirect(_interview_url(base, name), headers)
 
 
 def _outcome_response(ref: SessionRef, result: TurnResult, base: str,
@@ -292,7 +292,7 @@ def _screen_response(ref: SessionRef, result: TurnResult, view: ScreenView, base
         view, title=interview.title or "Interview", action_url=_here(base, ref), base=base,
         file_url=lambda file_id, name: f"{base}/interview/file/{file_id}/{quote(name)}?i={quote(ref.interview)}"
                                        f"{browser_session.session_query(ref)}",
-        csrf=cookies.csrf_token(services.keys.csrf, ref.session_id),
+        csrf=_csrf_for(ref.session_id),
         can_go_back=result.head.step > 1, errors=errors, checkin_interval=services.settings.checkin_interval,
         checkin_url=f"{base}/checkin?i={quote(ref.interview)}{browser_session.session_query(ref)}",
         messages=result.outcome.message_log if result.outcome else (),
@@ -321,10 +321,8 @@ def _command(ref: SessionRef, outcome: Outcome, base: str, headers: dict[str, An
         sessions.restart(ref)
         return _redirect(here, headers)
     if kind == "new_session":  # the interview asked for it: no confirmation
-        fresh, _ = sessions.start(ref.interview, base_url=base, evaluate=False)
-        assert fresh.secret is not None
-        cookie = cookies.session_cookie(ref.interview, fresh.session_id, fresh.secret, _secure())
-        return _redirect(_interview_url(base, ref.interview), {**headers, "Set-Cookie": [cookie]})
+        _, _, fresh = _new_session(ref.interview, base, {}, evaluate=False)
+        return _redirect(_interview_url(base, ref.interview), {**headers, **fresh})
     if kind == "wait":
         seconds = outcome.sleep or 4
         return _html(page.message_page("Please wait", "Please wait", "This page will refresh by itself.",
@@ -349,7 +347,7 @@ def _submit(name: str) -> Response:
     if ref is None:
         return _start_anew(name, base) if anew else _redirect(_interview_url(base, name))
     here = _here(base, ref)
-    if not cookies.csrf_ok(sessions.services.keys.csrf, ref.session_id, (form.get("_csrf") or [""])[0]):
+    if not cookies.csrf_ok(context.services().keys.csrf, ref.session_id, (form.get("_csrf") or [""])[0]):
         return _error_page(400, "This form has expired",
                            "The form could not be verified (its security token is missing or wrong). "
                            "Reload the page and answer again.", name)
