@@ -12,7 +12,7 @@ from typing import Any
 from chalice import Chalice
 from chalice.app import SQSEvent
 
-from chalicelib.runtime import tasks
+from chalicelib.runtime import worker
 from chalicelib.runtime.documents import CONTENT_TYPES
 from chalicelib.settings import DEFAULT_TASK_QUEUE
 from chalicelib.web import context
@@ -32,10 +32,10 @@ app.register_blueprint(api_bp)
 @app.on_sqs_message(queue=DEFAULT_TASK_QUEUE, batch_size=10)
 def run_tasks(event: SQSEvent) -> dict[str, Any]:
     """The background worker: one SQS batch of task messages."""
-    return tasks.handle_sqs_event(context.sessions().tasks, event.to_dict())
+    return worker.handle_sqs_event(context.worker(), event.to_dict())
 
 
 @app.on_sqs_message(queue=DEFAULT_TASK_QUEUE + "-dlq", batch_size=10)
 def fail_abandoned_tasks(event: SQSEvent) -> dict[str, Any]:
     """Messages the worker never finished: fail their tasks, so none hangs."""
-    return tasks.handle_dead_letters(context.sessions().tasks, event.to_dict())
+    return worker.handle_dead_letters(context.worker(), event.to_dict())

@@ -61,6 +61,7 @@ def engine_bench() -> dict[str, float]:
     """(a) evaluate + render one screen, per screen of each path; median over screens."""
     from chalicelib.engine import assign
     from chalicelib.engine.evaluator import Evaluation, Request
+    from chalicelib.engine.state import SessionState
     from chalicelib.language.loader import InterviewLoader
     from chalicelib.library import namespace
 
@@ -69,6 +70,7 @@ def engine_bench() -> dict[str, float]:
     for name, steps in PATHS.items():
         interview = loader.load(name)
         answers: dict[str, Any] = {}
+        saved_state = SessionState().saved()
         per_screen: list[float] = []
         for step in steps:
             action, arguments = (step[1], step[2]) if step[0] == "action" else (None, {})
@@ -79,14 +81,15 @@ def engine_bench() -> dict[str, float]:
                               kv=_Kv())
             samples = []
             for _ in range(REPEAT):
-                trial = copy.deepcopy(answers)
+                trial, trial_state = copy.deepcopy(answers), SessionState.restore(copy.deepcopy(saved_state))
                 start = time.perf_counter()
-                Evaluation(interview, trial, request, namespace.build).run()
+                Evaluation(interview, trial, request, namespace.build, trial_state).run()
                 samples.append(time.perf_counter() - start)
             per_screen.append(statistics.median(samples))
-            ev = Evaluation(interview, answers, request, namespace.build)
+            state = SessionState.restore(saved_state)
+            ev = Evaluation(interview, answers, request, namespace.build, state)
             ev.run()
-            answers = ev.answers()
+            answers, saved_state = ev.answers(), state.saved()
         results[name] = statistics.median(per_screen) * 1000
     return results
 
@@ -205,12 +208,13 @@ def task_latency_bench() -> tuple[float, float]:
 def _start_tasks(sessions: Any, count: int) -> None:
     """`count` sessions of background_action.yml, each with its task queued."""
     from chalicelib.engine.evaluator import Request
+    from chalicelib.runtime.sessions import VariableChanges
 
     name = "background_action.yml"
     for _ in range(count):
         ref, _ = sessions.start(name, interface="api")
         sessions.set_variables(ref, Request(name, ref.session_id, interface="api"),
-                               lambda answers: answers.update(value_to_add=5))
+                               VariableChanges({"value_to_add": 5}))
 
 
 @contextlib.contextmanager
@@ -258,6 +262,7 @@ def worker_memory_throughput_bench() -> float:
     from chalicelib.runtime.queue import MemoryTaskQueue
     from chalicelib.runtime.services import Services
     from chalicelib.runtime.sessions import Sessions
+    from chalicelib.runtime.worker import Worker
     from chalicelib.settings import Settings
 
     services = Services.in_memory(Settings.from_env({"INTERVIEW_PATH": str(EXAMPLES),
@@ -268,8 +273,9 @@ def worker_memory_throughput_bench() -> float:
     assert isinstance(queue, MemoryTaskQueue)
     messages = [json.dumps(m) for m in queue.sent]
     start = time.perf_counter()
+    worker = Worker(sessions)
     for body in messages:
-        sessions.tasks.handle(body, 1)
+        worker.handle(body)
     elapsed = time.perf_counter() - start
     done = sum(services.store.load_task(m["session"], m["task"]).status == "done"  # type: ignore[union-attr]
                for m in queue.sent)

@@ -1,6 +1,6 @@
 """Apply a user's answer to the screen they were shown.
 
-The screen record saved with the step (`_internal['screen']`) says which
+The screen kept in the session state (`SessionState.screen`) says which
 variables the screen asked for; only those can be set. A posted value for any
 other name is ignored. If any value is invalid, nothing is set and the errors
 are returned so that the same screen is shown again with a message per field.
@@ -8,14 +8,15 @@ are returned so that the same screen is shown again with a message per field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.engine import assign
 from chalicelib.engine.convert import InvalidInput, convert
 from chalicelib.engine.errors import EngineError
 from chalicelib.engine.screen import FieldError, ScreenView
+from chalicelib.engine.state import SessionState
 from chalicelib.language.blocks import Screen
 
 
@@ -36,21 +37,41 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class FormAnswer:
+    """An answer as a page posts it: the raw values of the screen's fields by their position
+    on the screen, the screen it answers (its block name), and the pressed button, if any."""
+
+    screen: str
+    positions: Mapping[int, Sequence[str]] = field(default_factory=dict)
+    button: str | None = None
+
+    def values(self, view: ScreenView) -> dict[str, Any]:
+        """The values by variable name: a list for checkboxes, the last value for the others;
+        an unticked yes/no checkbox (not posted at all) is False."""
+        values: dict[str, Any] = {}
+        for index, shown in enumerate(view.fields):
+            if shown.variable is None:
+                continue
+            raw = self.positions.get(index)
+            if shown.datatype == "checkboxes":
+                values[shown.variable] = list(raw or [])
+            elif raw:
+                values[shown.variable] = raw[-1]
+            elif shown.datatype in ("yesno", "noyes", "yesnowide", "noyeswide"):
+                values[shown.variable] = "False"
+        return values
+
+
+@dataclass(frozen=True)
 class Applied:
     errors: tuple[FieldError, ...] = ()
     command: Any = None  # a command button's value (exit, restart, ...)
     assigned: tuple[str, ...] = ()
 
 
-def current_screen(internal: Mapping[str, Any]) -> ScreenView | None:
-    record = internal.get("screen")
-    return record.get("view") if isinstance(record, Mapping) else None
-
-
-def apply_answer(answers: dict[str, Any], answer: Answer) -> Applied:
+def apply_answer(answers: dict[str, Any], state: SessionState, answer: Answer) -> Applied:
     """Validate and assign; on any error assign nothing."""
-    internal: dict[str, Any] = answers.setdefault("_internal", {})
-    view = current_screen(internal)
+    view = state.screen
     if view is None:
         raise StaleScreenError("there is no question waiting for an answer")
     if view.kind is Screen.DEADEND:
@@ -60,13 +81,12 @@ def apply_answer(answers: dict[str, Any], answer: Answer) -> Applied:
         return Applied(errors=tuple(errors))
     for name, value in updates.items():
         assign.assign(answers, name, value)
-    if view.event_list:
-        stack: list[dict[str, Any]] = internal.setdefault("event_stack", [])
-        if stack and str(stack[-1].get("action")) in view.event_list:
-            stack.pop()
+    pending = state.current_action()
+    if view.event_list and pending is not None and pending.name in view.event_list:
+        state.pop_action(pending.name)
     if view.mandatory and command is None:
-        internal.setdefault("answered", set()).add(view.block)
-    internal.pop("screen", None)
+        state.mark_answered(view.block)
+    state.screen_answered()
     return Applied(command=command, assigned=tuple(updates))
 
 
@@ -75,13 +95,13 @@ def _collect(view: ScreenView, answer: Answer) -> tuple[dict[str, Any], list[Fie
     errors: list[FieldError] = []
     command = None
     if view.kind is Screen.FIELDS:
-        for field in view.fields:
-            if field.variable is None:
+        for shown in view.fields:
+            if shown.variable is None:
                 continue
             try:
-                updates[field.variable] = convert(field, answer.values.get(field.variable))
+                updates[shown.variable] = convert(shown, answer.values.get(shown.variable))
             except InvalidInput as err:
-                errors.append(FieldError(field.variable, str(err)))
+                errors.append(FieldError(shown.variable, str(err)))
         if view.continue_field:
             updates[view.continue_field] = True
     elif view.kind is Screen.CONTINUE and view.variable:

@@ -37,6 +37,7 @@ from chalicelib.engine.signals import (
     ResponseSignal,
     Signal,
 )
+from chalicelib.engine.state import STATE_KEY, PendingAction, SessionState
 from chalicelib.engine.tasks import NewTask, TaskPort
 from chalicelib.language.blocks import Attachment, Block, Expr, Interview, Kind
 from chalicelib.language.markup import Markup
@@ -100,12 +101,12 @@ class Evaluation:
     """One run of the interview logic over `answers` (modified in place)."""
 
     def __init__(self, interview: Interview, answers: dict[str, Any], request: Request,
-                 library: NamespaceFactory) -> None:
+                 library: NamespaceFactory, state: SessionState | None = None) -> None:
         self.interview = interview
         self.request = request
-        self.internal: dict[str, Any] = answers.setdefault("_internal", {})
-        for key, default in (("answered", set()), ("event_stack", []), ("tasks", {})):
-            self.internal.setdefault(key, default)
+        # The engine's own state; answers that still carry theirs (a saved step) give it up here.
+        self.state = state if state is not None else SessionState.take(answers)
+        answers.pop(STATE_KEY, None)
         self.base = library(self)
         self.namespace: dict[str, Any] = {**self.base, **answers}
         self.namespace.setdefault("url_args", {})
@@ -133,6 +134,11 @@ class Evaluation:
             active.deactivate(token)
 
     @property
+    def action_processed(self) -> bool:
+        """True once this turn's action has run (or there was none); action_argument() then names none."""
+        return self._action_done
+
+    @property
     def sought(self) -> list[str]:
         """The names being sought right now, newest first (for background_error_action)."""
         return list(reversed(self._seeking))
@@ -153,9 +159,9 @@ class Evaluation:
         action = self._current_action()
         if action is None:
             return
-        name = canonical(str(action["action"]))
+        name = canonical(action.name)
         self.action_name = name
-        self.action_arguments = dict(action.get("arguments") or {})
+        self.action_arguments = dict(action.arguments)
         if name in _SPECIAL_ACTIONS:
             self._special_action(name, self.action_arguments)
             return
@@ -193,8 +199,7 @@ class Evaluation:
             for name in block.reconsider if block.kind is Kind.CODE else ():
                 assign.delete(self.namespace, name)
         if self.request.action and self.request.persistent_action:
-            self.internal["event_stack"].append(
-                {"action": self.request.action, "arguments": dict(self.request.arguments)})
+            self.state.push_action(self.request.action, self.request.arguments)
 
     def _loop(self) -> Outcome:
         ask: _Ask | None = None
@@ -236,16 +241,15 @@ class Evaluation:
     def _drive(self) -> None:
         if not self.interview.explicit_process_action:
             self.process_action()
-        answered: set[str] = self.internal["answered"]
         for block in self.interview.ordered:
             if block.initial is not False:
                 if self._truthy(block.initial):
                     self._run_ordered(block)
                 continue
-            if block.name in answered or not self._truthy(block.mandatory):
+            if self.state.has_answered(block.name) or not self._truthy(block.mandatory):
                 continue
             self._run_ordered(block)
-            answered.add(block.name)
+            self.state.mark_answered(block.name)
 
     def _run_ordered(self, block: Block) -> None:
         for need in block.need:
@@ -414,36 +418,28 @@ class Evaluation:
         return document
 
     # ----------------------------------------------------------------- actions
-    def _current_action(self) -> dict[str, Any] | None:
+    def _current_action(self) -> PendingAction | None:
         if self.request.action and not self.request.persistent_action:
-            return {"action": self.request.action, "arguments": dict(self.request.arguments)}
-        stack: list[dict[str, Any]] = self.internal["event_stack"]
-        return stack[-1] if stack else None
+            return PendingAction(self.request.action, dict(self.request.arguments))
+        return self.state.current_action()
 
     def _pop_action(self, name: str) -> None:
-        stack: list[dict[str, Any]] = self.internal["event_stack"]
-        if stack and canonical(str(stack[-1]["action"])) == name:
-            stack.pop()
+        self.state.pop_action(name)
 
     def _special_action(self, name: str, arguments: dict[str, Any]) -> None:
         """url_ask() and url_action(..., _forget_prior=True) arrive as these built-in actions."""
         self._pop_action(name)
-        stack: list[dict[str, Any]] = self.internal["event_stack"]
         if name == "_da_priority_action":
-            stack.clear()
-            stack.append({"action": arguments.get("_action"), "arguments": dict(arguments.get("_arguments") or {})})
+            self.state.replace_actions(str(arguments.get("_action")), arguments.get("_arguments"))
         else:
             self._push_force_ask(ForceAskSignal(list(arguments.get("variables") or [])))
         self._action_done = False
         self.process_action()
 
     def _push_force_ask(self, signal: ForceAskSignal) -> None:
-        stack: list[dict[str, Any]] = self.internal["event_stack"]
-        for item in reversed(signal.items):
-            if isinstance(item, Mapping):
-                stack.append({"action": item.get("action"), "arguments": dict(item.get("arguments") or {})})
-            else:
-                stack.append({"action": str(item), "arguments": {}})
+        self.state.push_actions(
+            PendingAction(str(item.get("action")), dict(item.get("arguments") or {}))
+            if isinstance(item, Mapping) else PendingAction(str(item)) for item in signal.items)
 
     # ----------------------------------------------------------------- outcomes
     def _render(self, ask: _Ask) -> ScreenView:
@@ -462,7 +458,7 @@ class Evaluation:
             raise self._code_error(block, err) from err
 
     def _screen_outcome(self, view: ScreenView) -> Outcome:
-        self.internal["screen"] = _screen_record(view)
+        self.state.show(view)
         return Outcome(OutcomeKind.SCREEN, screen=view, message_log=tuple(self.message_log))
 
     def _signal_outcome(self, signal: Signal) -> Outcome:
@@ -481,7 +477,7 @@ class Evaluation:
                            message_log=log)
         if isinstance(signal, MessageSignal):
             view = render_message(self, signal)
-            self.internal["screen"] = _screen_record(view)
+            self.state.show(view)
             return Outcome(OutcomeKind.SCREEN, screen=view, message_log=log)
         raise EngineError(f"{type(signal).__name__} is not allowed here")
 
@@ -493,11 +489,6 @@ def _author_trace(err: BaseException, file: str) -> str:
     if own:
         summary.stack = traceback.StackSummary.from_list(own)
     return "".join(summary.format())
-
-
-def _screen_record(view: ScreenView) -> dict[str, Any]:
-    """What a later POST needs to know about the screen it answers."""
-    return {"block": view.block, "event_list": list(view.event_list), "view": view}
 
 
 def _transient(value: Any) -> bool:

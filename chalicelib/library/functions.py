@@ -153,7 +153,7 @@ class AuthorFunctions:
         Example: ``fishes[action_argument('color')] += 1``
         """
         if name is None:
-            return None if self.ev._action_done else self._pending_action_name()
+            return None if self.ev.action_processed else self._pending_action_name()
         return self.ev.action_arguments.get(name, self._request_arguments().get(name))
 
     def action_arguments(self) -> dict[str, Any]:
@@ -169,10 +169,10 @@ class AuthorFunctions:
         return self.ev.request.arguments if self.ev.request.action else {}
 
     def _pending_action_name(self) -> str | None:
-        stack = self.ev.internal.get("event_stack") or []
         if self.ev.request.action:
             return self.ev.request.action
-        return str(stack[-1]["action"]) if stack else None
+        pending = self.ev.state.current_action()
+        return pending.name if pending else None
 
     def process_action(self) -> None:
         """Run the requested action now (normally automatic before initial/mandatory blocks)."""
@@ -210,8 +210,8 @@ class AuthorFunctions:
         from chalicelib.library.serialize import jsonable
 
         answers = self.ev.answers()
-        if not include_internal:
-            answers.pop("_internal", None)
+        if include_internal:
+            answers = self.ev.state.into(answers)
         return json.dumps(jsonable(answers), sort_keys=True, indent=2)
 
     def command(self, type: str = "exit", url: str | None = None, sleep: float | None = None,  # noqa: A002
@@ -341,9 +341,7 @@ class AuthorFunctions:
 
     # ------------------------------------------------------------------ task counters
     def _counters(self, persistent: Any) -> dict[str, int]:
-        if not persistent:
-            tasks: dict[str, int] = self.ev.internal.setdefault("tasks", {})
-            return tasks
+        """The persistent counters of `persistent`'s scope, as this turn will save them."""
         scope = "session" if persistent is True else str(persistent)
         key = (scope, "tasks")
         if key not in self.ev.kv_writes:
@@ -358,21 +356,26 @@ class AuthorFunctions:
 
         Example: ``if task_not_yet_performed('reminder'): send_email(...)``
         """
-        return self._counters(persistent).get(task, 0) > 0
+        return self.times_task_performed(task, persistent) > 0
 
     def task_not_yet_performed(self, task: str, persistent: Any = False) -> bool:
         return not self.task_performed(task, persistent)
 
     def mark_task_as_performed(self, task: str, persistent: Any = False) -> int:
-        counters = self._counters(persistent)
-        counters[task] = counters.get(task, 0) + 1
-        return counters[task]
+        times = self.times_task_performed(task, persistent) + 1
+        self.set_task_counter(task, times, persistent)
+        return times
 
     def times_task_performed(self, task: str, persistent: Any = False) -> int:
+        if not persistent:
+            return self.ev.state.task_count(task)
         return self._counters(persistent).get(task, 0)
 
     def set_task_counter(self, task: str, times: int, persistent: Any = False) -> None:
-        self._counters(persistent)[task] = int(times)
+        if not persistent:
+            self.ev.state.set_task_count(task, int(times))
+        else:
+            self._counters(persistent)[task] = int(times)
 
     def bound(self) -> dict[str, Any]:
         names = [n for n in dir(self) if not n.startswith("_") and n not in ("ev", "bound")]

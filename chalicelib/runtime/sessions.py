@@ -1,36 +1,43 @@
-"""Session use cases, each one *turn* (DESIGN.md "The turn").
+"""Session use cases, each one *turn* (docs/architecture.md, "The turn").
+
+Every way into a session goes through here: the browser, the REST API, the
+background worker and check-in all call these methods; the web layer only
+translates HTTP.
 
 A turn reads the head and current step (consistent read), opens the step
-(decrypt or verify, then unpickle), evaluates, seals the new answers and
-commits step + head in one transaction conditioned on the version it read. On
-a version conflict the whole turn is re-run on fresh state (bounded retries
-with jitter), so concurrent writers never lose each other's updates. A read
-that raced a writer (the store saw the session change while reading it) is
+(decrypt or verify, then unpickle) into the answers and the engine's
+`SessionState`, applies the change it was asked for, evaluates, seals the new
+step and commits step + head in one transaction conditioned on the version it
+read. On a version conflict the whole turn is re-run on fresh state (bounded
+retries with jitter), so concurrent writers never lose each other's updates. A
+read that raced a writer (the store saw the session change while reading it) is
 retried the same way, with the same backoff and time budget.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from chalicelib.engine.answers import Answer, apply_answer, current_screen
+from chalicelib.engine import assign
+from chalicelib.engine.answers import Answer, FormAnswer, apply_answer
 from chalicelib.engine.documents import DocumentValue
-from chalicelib.engine.errors import UndefinedVariableError
+from chalicelib.engine.errors import EngineError, InterviewCodeError, UndefinedVariableError
 from chalicelib.engine.evaluator import Evaluation, Request, UserInfo
-from chalicelib.engine.render import normalize_choices
-from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind, ScreenView
+from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind
+from chalicelib.engine.state import SessionState
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
 from chalicelib.language.blocks import Interview
-from chalicelib.language.markup import escape_html
 from chalicelib.library import namespace
 from chalicelib.runtime import links
-from chalicelib.runtime.documents import store_documents
+from chalicelib.runtime.checkin import checkin_arguments, checkin_commands, follow_replaced_choices
+from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.tasks import TaskService
@@ -69,10 +76,67 @@ class TurnResult:
     outcome: Outcome | None
     head: SessionHead
     errors: tuple[FieldError, ...] = ()
-    command: Any = None  # a command button pressed on the screen (exit, restart, ...)
+    command: str | None = None  # a command button pressed on the screen (exit, restart, ...)
+    stale: bool = False  # the change was for a screen no longer current: nothing was done
 
 
-Mutation = Callable[[dict[str, Any]], Any]
+class AnswerStatus(enum.Enum):
+    SAVED = "saved"  # assigned and saved as a new step; show the session again
+    INVALID = "invalid"  # nothing saved: `result.errors` say why, `result.outcome` is the screen to ask again
+    STALE = "stale"  # the page answered a screen that is no longer the current one: nothing saved
+    COMMAND = "command"  # a command button (`result.command`): saved, and the caller acts on the command
+
+
+@dataclass(frozen=True)
+class Answered:
+    status: AnswerStatus
+    result: TurnResult
+
+
+@dataclass(frozen=True)
+class VariableChanges:
+    """What an API client sets: values to assign, names to delete, the question it answered
+    (a mandatory one then counts as done) and the events it dealt with."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+    delete: Sequence[str] = ()
+    question_name: str | None = None
+    events_done: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class SessionData:
+    """A session as it is saved: its head, the interview's answers and the engine's state."""
+
+    head: SessionHead
+    answers: dict[str, Any]
+    state: SessionState
+
+    def variables(self) -> dict[str, Any]:
+        """The answers with the state in its saved (plain) form under `_internal`, as docassemble shows them."""
+        return self.state.into(self.answers)
+
+
+@dataclass(frozen=True)
+class BackgroundRun:
+    """A background action run on the latest answers (nothing saved): how it ended, or its error."""
+
+    outcome: Outcome | None
+    error: EngineError | None = None
+    error_action: tuple[str, dict[str, Any]] | None = None  # background_error_action()
+    sought: tuple[str, ...] = ()  # the names being sought when it failed
+
+
+@dataclass(frozen=True)
+class _Changed:
+    """What a change made before evaluation."""
+
+    errors: tuple[FieldError, ...] = ()
+    command: str | None = None
+    stale: bool = False
+
+
+_Change = Callable[[dict[str, Any], SessionState], _Changed]
 Finalize = Callable[[Outcome | None], tuple[list[TaskWrite], list[Notification]]]
 
 
@@ -119,7 +183,7 @@ class Sessions:
     def task_port(self, session_id: str, key: bytes | None) -> SessionTaskPort:
         return SessionTaskPort(self.tasks, session_id, key)
 
-    # ------------------------------------------------------------------ use cases
+    # ------------------------------------------------------------------ starting and showing
     def start(self, interview_name: str, *, secret: str | None = None, url_args: Mapping[str, Any] | None = None,
               user: UserInfo | None = None, interface: str = "web", base_url: str = "",
               evaluate: bool = True) -> tuple[SessionRef, TurnResult]:
@@ -131,6 +195,7 @@ class Sessions:
         session_id = crypto.random_token(SESSION_ID_LENGTH)
         secret = secret or crypto.random_token(16)
         answers: dict[str, Any] = {"url_args": dict(url_args or {})}
+        state = SessionState()
         request = Request(interview_name, session_id, user=user or UserInfo(), interface=interface,
                           base_url=base_url, sign_link=self.link_signer)
         now = time.time()
@@ -143,7 +208,7 @@ class Sessions:
         key = crypto.session_key(secret, session_id)
         if evaluate:
             request = replace(request, tasks=self.task_port(session_id, key))
-            ev = Evaluation(interview, answers, request, namespace.build)
+            ev = Evaluation(interview, answers, request, namespace.build, state)
             try:
                 outcome = ev.run()
             except UndefinedVariableError:
@@ -152,7 +217,7 @@ class Sessions:
             kv_writes = ev.kv_writes
             outbox = ev.outbox
             documents = ev.documents
-        head, sealed = self._seal(head, answers, key, step=1)
+        head, sealed = self._seal(head, answers, state, key, step=1)
         store_documents(self.services, session_id, key if head.encrypted else None, documents)
         self.services.store.create(head, StepRecord(1, sealed.blob, sealed.kind))
         if kv_writes or outbox:
@@ -161,57 +226,62 @@ class Sessions:
 
     def view(self, ref: SessionRef, request: Request) -> TurnResult:
         """Evaluate and save over the current step (a page view, GET /api/session/question)."""
-        return self._turn(ref, request, mutate=None, new_step=False)
+        return self._turn(ref, request, change=None, new_step=False)
 
-    def answer(self, ref: SessionRef, request: Request, answer: Answer, evaluate: bool = True) -> TurnResult:
-        """Apply an answer to the current screen as a new step."""
-        return self._turn(ref, request, mutate=lambda answers: apply_answer(answers, answer), new_step=True,
-                          evaluate=evaluate)
+    def read(self, ref: SessionRef) -> SessionData:
+        head, step = self._load(ref)
+        answers, state = self._open(head, step, ref)
+        return SessionData(head, answers, state)
 
-    def set_variables(self, ref: SessionRef, request: Request, mutate: Mutation, new_step: bool = True,
+    def document(self, ref: SessionRef, name: str) -> bytes | None:
+        """An assembled document of the session (`<file id>/<filename>.<format>`), or None."""
+        return load_document(self.services, ref.session_id, self.key_for(ref), name)
+
+    # ------------------------------------------------------------------ changing the answers
+    def answer_screen(self, ref: SessionRef, request: Request, posted: FormAnswer) -> Answered:
+        """The answer a page posted to the screen it showed, saved as a new step (not evaluated:
+        the page shows the session again after). An answer to a screen that is no longer the
+        current one changes nothing; an invalid or too long value saves nothing and says why."""
+        limit = self.services.settings.max_answer_bytes
+
+        def change(answers: dict[str, Any], state: SessionState) -> _Changed:
+            view = state.screen
+            if view is None or view.block != posted.screen:
+                return _Changed(stale=True)
+            values = posted.values(view)
+            too_long = _too_long(values, limit)
+            if too_long:
+                return _Changed(errors=too_long)
+            applied = apply_answer(answers, state, Answer(values, posted.button))
+            return _Changed(applied.errors, None if applied.command is None else str(applied.command))
+
+        result = self._turn(ref, request, change=change, new_step=True, evaluate=False)
+        if result.errors:
+            return Answered(AnswerStatus.INVALID, result)
+        if result.stale:
+            return Answered(AnswerStatus.STALE, result)
+        if result.command is not None:
+            return Answered(AnswerStatus.COMMAND, result)
+        return Answered(AnswerStatus.SAVED, result)
+
+    def set_variables(self, ref: SessionRef, request: Request, changes: VariableChanges, new_step: bool = True,
                       evaluate: bool = True) -> TurnResult:
-        """Apply an arbitrary change (the API's variables/delete_variables), then evaluate."""
-        return self._turn(ref, request, mutate=mutate, new_step=new_step, evaluate=evaluate)
+        """Set and delete variables (the API's variables/delete_variables), then evaluate."""
+        def change(answers: dict[str, Any], state: SessionState) -> _Changed:
+            for name, value in changes.values.items():
+                assign.assign(answers, str(name), value)
+            if changes.question_name:
+                state.mark_answered(str(changes.question_name))
+            for name in changes.delete:
+                assign.delete(answers, str(name))
+            state.drop_actions({str(e) for e in changes.events_done} | {str(n) for n in changes.values})
+            return _Changed()
+
+        return self._turn(ref, request, change=change, new_step=new_step, evaluate=evaluate)
 
     def run_action(self, ref: SessionRef, request: Request, new_step: bool = True) -> TurnResult:
-        return self._turn(ref, request, mutate=None, new_step=new_step)
-
-    def read(self, ref: SessionRef) -> tuple[SessionHead, dict[str, Any]]:
-        head, step = self._load(ref)
-        return head, self._open(head, step, ref)
-
-    def callback(self, ref: SessionRef, request: Request, finalize: Finalize) -> TurnResult:
-        """A background callback: a turn saved over the current step, whose commit also
-        carries `finalize`'s task writes (so a redelivered message cannot apply it twice)."""
-        return self._turn(ref, request, mutate=None, new_step=False, finalize=finalize)
-
-    def checkin(self, ref: SessionRef, parameters: Mapping[str, Any] | None = None, changed: str | None = None,
-                initial: bool = False, user: UserInfo | None = None, base_url: str = "") -> list[dict[str, Any]]:
-        """The commands for the open screen: its `check in` action's reply, then the
-        notifications of finished background tasks.
-
-        A screen without `check in` costs reads only: no evaluation, no write to the session."""
-        head, step = self._load(ref)
-        key = self._key(head, ref)
-        view = current_screen(self._open(head, step, ref).get("_internal", {}))
-        commands: list[dict[str, Any]] = []
-        if view is not None and view.check_in:
-            arguments = {**checkin_arguments(view, parameters or {}), "_initial": bool(initial), "_changed": changed}
-            request = Request(ref.interview, ref.session_id, action=view.check_in, arguments=arguments,
-                              persistent_action=False, user=user or UserInfo(), interface="checkin",
-                              base_url=base_url)
-            result = self._turn(ref, request, mutate=None, new_step=False, adjust=_follow_replaced_choices)
-            commands += checkin_commands(view.check_in, result.outcome)
-        self.tasks.records(ref.session_id)  # the sweep: nothing may hang unnoticed
-        return commands + self.tasks.take_commands(head, key)
-
-    def task_list(self, ref: SessionRef) -> list[TaskRecord]:
-        self.key_for(ref)  # the caller must be able to open the session
-        return self.tasks.records(ref.session_id)
-
-    def key_for(self, ref: SessionRef) -> bytes | None:
-        head, _ = self._load(ref)
-        return self._key(head, ref)
+        """Run `request.action` (a link's, or the API's) and save the result."""
+        return self._turn(ref, request, change=None, new_step=new_step)
 
     def back(self, ref: SessionRef) -> SessionHead:
         """Make the previous step current again, discarding the latest one."""
@@ -234,13 +304,22 @@ class Sessions:
         raise ConflictError("the session kept changing while going back; try again")
 
     def restart(self, ref: SessionRef) -> SessionHead:
-        """Clear the answers (keeping url_args) in the same session, as a new step."""
-        def reset(answers: dict[str, Any]) -> None:
+        """Clear the answers and the state (keeping url_args) in the same session, as a new step."""
+        def reset(answers: dict[str, Any], state: SessionState) -> _Changed:
             url_args = answers.get("url_args", {})
             answers.clear()
             answers["url_args"] = url_args
+            state.reset()
+            return _Changed()
         request = Request(ref.interview, ref.session_id)
-        return self._turn(ref, request, mutate=reset, new_step=True, evaluate=False).head
+        return self._turn(ref, request, change=reset, new_step=True, evaluate=False).head
+
+    # ------------------------------------------------------------------ listing and deleting
+    def list_sessions(self, interview: str | None = None, session_id: str | None = None) -> list[SessionHead]:
+        """The sessions (of one interview, or one session), latest changed first."""
+        heads = [h for h in self.services.store.list_heads(interview=interview)
+                 if session_id is None or h.session_id == session_id]
+        return sorted(heads, key=lambda head: head.modified, reverse=True)
 
     def delete(self, ref: SessionRef, *, verify: bool = True) -> None:
         """Delete the session; with `verify`, only if `ref` opens it (an encrypted one needs its secret)."""
@@ -248,6 +327,56 @@ class Sessions:
             self.key_for(ref)
         self.services.store.delete(ref.interview, ref.session_id)
 
+    # ------------------------------------------------------------------ background and check-in
+    def run_background(self, ref: SessionRef, request: Request) -> BackgroundRun:
+        """A background action on the latest answers, as `request.user`. Nothing is saved but the
+        documents it assembled; an error in the interview's code is returned, not raised."""
+        head, step = self._load(ref)
+        key = self._key(head, ref)
+        answers, state = self._open(head, step, ref)
+        request = replace(request, tasks=self.task_port(ref.session_id, key), sign_link=self.link_signer)
+        ev = Evaluation(self.services.loader.load(ref.interview), answers, request, namespace.build, state)
+        try:
+            outcome = ev.run()
+        except (InterviewCodeError, EngineError) as err:
+            return BackgroundRun(None, err, ev.error_action, tuple(ev.sought))
+        store_documents(self.services, ref.session_id, key if head.encrypted else None, ev.documents)
+        return BackgroundRun(outcome, None, ev.error_action)
+
+    def callback(self, ref: SessionRef, request: Request, finalize: Finalize) -> TurnResult:
+        """A background callback: a turn saved over the current step, whose commit also
+        carries `finalize`'s task writes (so a redelivered message cannot apply it twice)."""
+        return self._turn(ref, request, change=None, new_step=False, finalize=finalize)
+
+    def checkin(self, ref: SessionRef, parameters: Mapping[str, Any] | None = None, changed: str | None = None,
+                initial: bool = False, user: UserInfo | None = None, base_url: str = "") -> list[dict[str, Any]]:
+        """The commands for the open screen: its `check in` action's reply, then the
+        notifications of finished background tasks.
+
+        A screen without `check in` costs reads only: no evaluation, no write to the session."""
+        head, step = self._load(ref)
+        key = self._key(head, ref)
+        view = self._open(head, step, ref)[1].screen
+        commands: list[dict[str, Any]] = []
+        if view is not None and view.check_in:
+            arguments = {**checkin_arguments(view, parameters or {}), "_initial": bool(initial), "_changed": changed}
+            request = Request(ref.interview, ref.session_id, action=view.check_in, arguments=arguments,
+                              persistent_action=False, user=user or UserInfo(), interface="checkin",
+                              base_url=base_url)
+            result = self._turn(ref, request, change=None, new_step=False, adjust=follow_replaced_choices)
+            commands += checkin_commands(view.check_in, result.outcome)
+        self.tasks.records(ref.session_id)  # the sweep: nothing may hang unnoticed
+        return commands + self.tasks.take_commands(head, key)
+
+    def task_list(self, ref: SessionRef) -> list[TaskRecord]:
+        self.key_for(ref)  # the caller must be able to open the session
+        return self.tasks.records(ref.session_id)
+
+    def key_for(self, ref: SessionRef) -> bytes | None:
+        head, _ = self._load(ref)
+        return self._key(head, ref)
+
+    # ------------------------------------------------------------------ reading
     def _load(self, ref: SessionRef) -> tuple[SessionHead, StepRecord]:
         """The head and current step; a read that raced a writer is read again, as a turn would be."""
         for attempt in _attempts(self.services.settings.turn_retry_seconds):
@@ -267,9 +396,9 @@ class Sessions:
             return None
 
     # ------------------------------------------------------------------ the turn
-    def _turn(self, ref: SessionRef, request: Request, *, mutate: Mutation | None, new_step: bool,
+    def _turn(self, ref: SessionRef, request: Request, *, change: _Change | None, new_step: bool,
               evaluate: bool = True, finalize: Finalize | None = None,
-              adjust: Callable[[Outcome | None, dict[str, Any]], None] | None = None) -> TurnResult:
+              adjust: Callable[[Outcome | None, SessionState], None] | None = None) -> TurnResult:
         interview = self.services.loader.load(ref.interview)
         for attempt in _attempts(self.services.settings.turn_retry_seconds):
             loaded = self._load_once(ref, attempt)
@@ -277,21 +406,23 @@ class Sessions:
                 continue
             head, step = loaded
             key = self._key(head, ref)
-            answers = self._open(head, step, ref)
-            result = self._evaluate(interview, answers, head, key, request, mutate, evaluate)
-            if result.errors:
-                return TurnResult(result.outcome, head, result.errors)
-            outcome, new_answers, kv_writes, command = result.outcome, result.answers, result.kv, result.command
+            answers, state = self._open(head, step, ref)
+            result = self._evaluate(interview, answers, state, head, key, request, change, evaluate)
+            if result.changed.stale:
+                return TurnResult(None, head, stale=True)
+            if result.changed.errors:
+                return TurnResult(Outcome(OutcomeKind.SCREEN, screen=state.screen), head, result.changed.errors)
+            outcome, command = result.outcome, result.changed.command
             if outcome is not None and not outcome.save:
                 return TurnResult(outcome, head, command=command)
             if adjust is not None:
-                adjust(outcome, new_answers)
+                adjust(outcome, state)
             number = head.step + 1 if new_step else head.step
-            after, sealed = self._seal(head, new_answers, key, step=number)
+            after, sealed = self._seal(head, result.answers, state, key, step=number)
             after = replace(after, version=head.version + 1, step=number, modified=time.time())
             drop = [number - self.services.settings.steps_kept] if new_step and \
                 number > self.services.settings.steps_kept else []
-            extras = self._extras(head, kv_writes, key)
+            extras = self._extras(head, result.kv, key)
             store_documents(self.services, head.session_id, key if after.encrypted else None, result.documents)
             new_tasks = self.tasks.new_records(after, key, request.user, result.outbox)
             task_writes, notes = finalize(outcome) if finalize else ([], [])
@@ -310,29 +441,21 @@ class Sessions:
     class _Evaluated:
         outcome: Outcome | None
         answers: dict[str, Any]
-        kv: dict[tuple[str, str], Any]
-        errors: tuple[FieldError, ...] = ()
-        command: Any = None
+        changed: _Changed = field(default_factory=_Changed)
+        kv: dict[tuple[str, str], Any] = field(default_factory=dict)
         outbox: list[NewTask] = field(default_factory=list)
         documents: list[DocumentValue] = field(default_factory=list)
 
-    def _evaluate(self, interview: Interview, answers: dict[str, Any], head: SessionHead, key: bytes | None,
-                  request: Request, mutate: Mutation | None, evaluate: bool) -> Sessions._Evaluated:
-        command = None
-        if mutate is not None:
-            applied = mutate(answers)
-            errors = getattr(applied, "errors", ())
-            if errors:
-                view = current_screen(answers.get("_internal", {}))
-                return Sessions._Evaluated(Outcome(OutcomeKind.SCREEN, screen=view), answers, {}, tuple(errors))
-            command = getattr(applied, "command", None)
-        if not evaluate or command is not None:
-            return Sessions._Evaluated(None, answers, {}, command=command)
+    def _evaluate(self, interview: Interview, answers: dict[str, Any], state: SessionState, head: SessionHead,
+                  key: bytes | None, request: Request, change: _Change | None, evaluate: bool) -> Sessions._Evaluated:
+        changed = change(answers, state) if change is not None else _Changed()
+        if changed.stale or changed.errors or not evaluate or changed.command is not None:
+            return Sessions._Evaluated(None, answers, changed)
         request = replace(request, kv=_Kv(self, head, key), step=head.step,
                           tasks=self.task_port(head.session_id, key), sign_link=self.link_signer)
-        ev = Evaluation(interview, answers, request, namespace.build)
+        ev = Evaluation(interview, answers, request, namespace.build, state)
         outcome = ev.run()
-        return Sessions._Evaluated(outcome, ev.answers(), ev.kv_writes, outbox=ev.outbox, documents=ev.documents)
+        return Sessions._Evaluated(outcome, ev.answers(), changed, ev.kv_writes, ev.outbox, ev.documents)
 
     # ------------------------------------------------------------------ sealing
     def _key(self, head: SessionHead, ref: SessionRef) -> bytes | None:
@@ -348,20 +471,21 @@ class Sessions:
             raise WrongSecretError("the secret does not open this session")
         return key
 
-    def _open(self, head: SessionHead, step: StepRecord, ref: SessionRef) -> dict[str, Any]:
-        """The step's answers. Its own record says whether it is encrypted or signed: after a
+    def _open(self, head: SessionHead, step: StepRecord, ref: SessionRef) -> tuple[dict[str, Any], SessionState]:
+        """The step's answers and state. Its own record says whether it is encrypted or signed: after a
         switch to `multi_user` (or back), the steps kept for Back are of either kind."""
         key = self._key(head, ref)
         kind = step.kind or BlobKind.of(head.encrypted)
         answers = self.services.sealer.open(step.blob, kind, Place.step(head.session_id, step.step), key)
         if not isinstance(answers, dict):
             raise WrongSecretError("the stored step is not a set of answers")
-        return answers
+        return answers, SessionState.take(answers)
 
-    def _seal(self, head: SessionHead, answers: dict[str, Any], key: bytes | None,
+    def _seal(self, head: SessionHead, answers: dict[str, Any], state: SessionState, key: bytes | None,
               step: int) -> tuple[SessionHead, Sealed]:
         encrypted = not answers.get("multi_user") and key is not None
-        sealed = self.services.sealer.seal(answers, Place.step(head.session_id, step), key if encrypted else None)
+        sealed = self.services.sealer.seal(state.into(answers), Place.step(head.session_id, step),
+                                           key if encrypted else None)
         head = replace(head, encrypted=encrypted, key_check=crypto.key_check(key) if key else head.key_check,
                        allow_cron=bool(answers.get("allow_cron")))
         return head, sealed
@@ -380,65 +504,16 @@ class Sessions:
         return after
 
 
-def checkin_arguments(view: ScreenView, parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """The check-in action's arguments: the raw values by variable name. Choice fields post
-    the choice's position; the action gets the choice's value as text, as in docassemble."""
-    arguments = {str(k): v for k, v in parameters.items() if not str(k).startswith("_")}
-    for shown in view.fields:
-        if shown.variable is None or shown.variable not in arguments or not shown.choice_values:
-            continue
-        positions = {c.value: str(v) for c, v in zip(shown.choices, shown.choice_values, strict=False)}
-        raw = arguments[shown.variable]
-        arguments[shown.variable] = [positions.get(str(r), r) for r in raw] if isinstance(raw, list) \
-            else positions.get(str(raw), raw)
-    return arguments
-
-
-def _follow_replaced_choices(outcome: Outcome | None, answers: dict[str, Any]) -> None:
-    """A check-in that replaces a dropdown's choices changes what the page offers; the saved
-    record of the screen follows, so the answer posted later (a choice's position) is read
-    against the choices the user saw."""
-    if outcome is None or outcome.kind is not OutcomeKind.BACKGROUND or outcome.ui != "fields" \
-            or not isinstance(outcome.value, Mapping):
-        return
-    record = answers.get("_internal", {}).get("screen")
-    view = record.get("view") if isinstance(record, dict) else None
-    if not isinstance(view, ScreenView):
-        return
-    replaced = {name: spec["choices"] for name, spec in outcome.value.items()
-                if isinstance(spec, Mapping) and "choices" in spec}
-    if not replaced:
-        return
-    fields = []
-    for shown in view.fields:
-        if shown.variable in replaced:
-            choices, values = normalize_choices(replaced[shown.variable])
-            shown = replace(shown, choices=choices, choice_values=values, value=None)
-        fields.append(shown)
-    record["view"] = replace(view, fields=tuple(fields))
-
-
-def checkin_commands(action: str, outcome: Outcome | None) -> list[dict[str, Any]]:
-    """docassemble's check-in commands for how the action ended (docassemble-api.md §4)."""
-    if outcome is None or outcome.kind is not OutcomeKind.BACKGROUND:
-        return []
-    if outcome.ui == "refresh":
-        return [{"action": action, "value": None, "extra": "refresh"}]
-    if outcome.ui in ("flash", "javascript", "fields"):
-        return [{"action": action, "value": outcome.value, "extra": outcome.ui}]
-    if outcome.value is None:
-        return []
-    return [{"action": action, "value": target_html(outcome.value), "extra": "backgroundresponse"}]
-
-
-def target_html(value: Any) -> Any:
-    """A reply for `[TARGET]`s, with each `content` made HTML the page may insert as is: text is
-    escaped, and only markup (a template's content, or a value code marked as `Markup`) passes,
-    sanitized."""
-    items = value if isinstance(value, list) else [value]
-    out = [{**item, "content": escape_html(item.get("content") if item.get("content") is not None else "")}
-           if isinstance(item, Mapping) and "target" in item else item for item in items]
-    return out if isinstance(value, list) else out[0]
+def _too_long(values: Mapping[str, Any], limit: int) -> tuple[FieldError, ...]:
+    """The posted answers longer than MAX_ANSWER_BYTES (UTF-8), as field errors."""
+    errors = []
+    for name, value in values.items():
+        size = sum(len(str(part).encode("utf-8", "surrogatepass")) for part in
+                   (value if isinstance(value, list) else [value]))
+        if size > limit:
+            errors.append(FieldError(name, f"This answer is too long: {size:,} bytes, but at most {limit:,} bytes "
+                                           "are accepted. Shorten it."))
+    return tuple(errors)
 
 
 def _attempts(budget_seconds: float) -> Iterator[int]:

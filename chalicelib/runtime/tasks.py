@@ -1,75 +1,40 @@
-"""Background tasks: records for the outbox, the worker, the sweep, and notifications.
+"""Background tasks: their records, the outbox, the sweep, and notifications.
 
-Life of a task (DESIGN.md "Background tasks"):
+Life of a task (the worker's part is in runtime.worker):
 
 1. `background_action()` puts a NewTask in the turn's outbox. The turn's commit
    writes the task record (queued) in the same transaction as the step; only
    after the commit is the queue message sent, so the worker sees the answers
    that started it.
 2. The worker claims the task (conditional queued → running, with a lease), runs
-   the action on a copy of the latest answers as the user who started it, and
-   finishes it (done/failed) with a conditional write. A `background_response_action`
-   callback is a turn whose commit also finishes the task, so a redelivered
-   message can never apply it twice. The write that finishes (or revokes) a task
-   also drops its payload and wrapped session key, so a finished task holds no
-   key; task and notification items expire (TTL) TASK_RECORD_DAYS later.
-3. A failure is retried with backoff up to TASK_MAX_ATTEMPTS; the last one fails
-   the task (running `background_error_action`'s callback) and leaves the message
-   to SQS's redrive into the dead-letter queue. The DLQ handler fails any task
-   that never finished (a worker that crashed every time).
-4. Any read of a session's tasks sweeps it: a running task whose lease ran out,
+   the action on the latest answers as the user who started it, and finishes it
+   (done/failed) with a conditional write. The write that finishes (or revokes) a
+   task also drops its payload and wrapped session key, so a finished task holds
+   no key; task and notification items expire (TTL) TASK_RECORD_DAYS later.
+3. Any read of a session's tasks sweeps it: a running task whose lease ran out,
    or a queued one whose message was lost, is sent again. No task hangs.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import enum
-import json
 import logging
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.engine.errors import EngineError, InterviewCodeError
-from chalicelib.engine.evaluator import Evaluation, Request, UserInfo
-from chalicelib.engine.screen import Outcome, OutcomeKind
+from chalicelib.engine.evaluator import UserInfo
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
-from chalicelib.library import namespace
-from chalicelib.runtime import links
 from chalicelib.runtime.queue import TaskQueue
-from chalicelib.storage.errors import SessionNotFoundError, StorageError, TaskStateError
+from chalicelib.storage.errors import StorageError, TaskStateError
 from chalicelib.storage.records import BlobKind, SessionHead
 from chalicelib.storage.sealing import Place
-from chalicelib.storage.tasks import (
-    DONE,
-    FAILED,
-    FINISHED,
-    QUEUED,
-    RUNNING,
-    Notification,
-    TaskRecord,
-    TaskWrite,
-)
+from chalicelib.storage.tasks import FAILED, FINISHED, QUEUED, RUNNING, Notification, TaskRecord, TaskWrite
 
 if TYPE_CHECKING:
     from chalicelib.runtime.services import Services
-    from chalicelib.runtime.sessions import SessionRef, Sessions
 
 log = logging.getLogger(__name__)
-
-
-class Disposition(enum.Enum):
-    ACK = "ack"  # done with this message: delete it
-    RETRY = "retry"  # try again after a delay (a batch item failure)
-    GIVE_UP = "give_up"  # the task is failed; let the redrive move the message to the DLQ
-
-
-@dataclasses.dataclass(frozen=True)
-class Handled:
-    disposition: Disposition
-    delay: int = 0
-
 
 _DAY_SECONDS = 86400
 # An unfinished task expires this long after its last write: far past any lease,
@@ -90,7 +55,7 @@ class TaskService:
         self.settings = services.settings
 
     # ------------------------------------------------------------------ sealing
-    def _open(self, task: TaskRecord, blob: bytes, place: Place, key: bytes | None) -> Any:
+    def open_blob(self, task: TaskRecord, blob: bytes, place: Place, key: bytes | None) -> Any:
         return self.services.sealer.open(blob, _kind(task), place, key) if blob else None
 
     def session_key(self, task: TaskRecord) -> bytes | None:
@@ -142,7 +107,7 @@ class TaskService:
 
     # ------------------------------------------------------------------ reading
     def snapshot(self, task: TaskRecord, key: bytes | None) -> TaskSnapshot:
-        result = self._open(task, task.result, Place.task_result(task.session_id, task.task_id), key) or {}
+        result = self.open_blob(task, task.result, Place.task_result(task.session_id, task.task_id), key) or {}
         return TaskSnapshot(task.task_id, task.action, task.status, result.get("value"), result.get("error_type"),
                             result.get("error_message"), result.get("error_trace"), result.get("variables") or [])
 
@@ -219,54 +184,7 @@ class TaskService:
             commands.append(command)
         return commands
 
-    # ------------------------------------------------------------------ the worker
-    def handle(self, body: str, receive_count: int) -> Handled:
-        """One queue message: claim the task, run it, finish it."""
-        try:
-            message = json.loads(body)
-            session_id, task_id = str(message["session"]), str(message["task"])
-        except (ValueError, KeyError, TypeError):
-            log.error("dropped a task message that is not ours: %.200s", body)
-            return Handled(Disposition.ACK)
-        task = self.services.store.load_task(session_id, task_id)
-        if task is None or task.revoked or task.status in FINISHED:
-            return Handled(Disposition.ACK)  # gone, cancelled, or a duplicate of a finished task
-        now = time.time()
-        if task.status == RUNNING and task.lease_until > now:
-            return Handled(Disposition.ACK)  # a duplicate while another worker holds it
-        claimed = dataclasses.replace(task, status=RUNNING, attempts=task.attempts + 1,
-                                      lease_until=now + self.settings.task_lease_seconds,
-                                      expires_at=self.expires(now, finished=False))
-        try:
-            self.services.store.write_tasks([TaskWrite(claimed, task.status, task.attempts)])
-        except TaskStateError:
-            return Handled(Disposition.ACK)  # another worker claimed it first
-        return _Run(self, claimed).run()
-
-    def abandon(self, body: str) -> None:
-        """A message reached the dead-letter queue: fail its task if it never finished."""
-        try:
-            message = json.loads(body)
-            task = self.services.store.load_task(str(message["session"]), str(message["task"]))
-        except (ValueError, KeyError, TypeError):
-            return
-        if task is None or task.status in FINISHED:
-            return
-        reason = f"gave up after {task.attempts} attempt(s): the worker never finished it"
-        try:
-            key = self.session_key(task)
-        except StorageError:  # a key that cannot be unwrapped: the result (no answers in it) is signed
-            key = None
-        result: dict[str, Any] = {"value": None, "error_type": "TaskAbandoned", "error_message": reason,
-                                  "error_trace": "", "variables": []}
-        failed = self._finished(task, FAILED, result, key, reason)
-        try:
-            self.services.store.write_tasks([TaskWrite(failed, task.status, task.attempts)])
-            log.error("task %s (%s) of %s %s", task.task_id, task.action, task.session_id, reason)
-        except TaskStateError:
-            pass
-
-    def _finished(self, task: TaskRecord, status: str, result: dict[str, Any], key: bytes | None,
+    def finished(self, task: TaskRecord, status: str, result: dict[str, Any], key: bytes | None,
                   reason: str = "") -> TaskRecord:
         """The task as the write that finishes it leaves it: with its result, and without its
         payload and wrapped key (nothing may open the session through a finished task)."""
@@ -277,158 +195,3 @@ class TaskService:
                                    expires_at=self.expires(now, finished=True))
 
 
-def _user(data: dict[str, Any]) -> UserInfo:
-    known = {f.name for f in dataclasses.fields(UserInfo)}
-    values: dict[str, Any] = {k: v for k, v in data.items() if k in known}
-    if "privileges" in values:
-        values["privileges"] = tuple(values["privileges"])
-    return UserInfo(**values)
-
-
-class _Run:
-    """One attempt at one claimed task."""
-
-    def __init__(self, service: TaskService, task: TaskRecord) -> None:
-        self.service = service
-        self.task = task
-        self.key = service.session_key(task)
-        payload = service._open(task, task.payload, Place.task_payload(task.session_id, task.task_id),
-                                self.key) or {}
-        self.arguments: dict[str, Any] = dict(payload.get("arguments") or {})
-        self.user = _user(payload.get("user") or {})
-
-    @property
-    def sessions(self) -> Sessions:
-        from chalicelib.runtime.sessions import Sessions
-
-        return Sessions(self.service.services, self.service)
-
-    @property
-    def ref(self) -> SessionRef:
-        from chalicelib.runtime.sessions import SessionRef
-
-        return SessionRef(self.task.interview, self.task.session_id, None, key=self.key)
-
-    def run(self) -> Handled:
-        task = self.task
-        try:
-            _, answers = self.sessions.read(self.ref)
-        except SessionNotFoundError:
-            self._finish(FAILED, {"value": None, "error_type": "SessionGone", "error_message": "the session was "
-                         "deleted before the task ran", "error_trace": "", "variables": []}, "session deleted")
-            return Handled(Disposition.ACK)
-        interview = self.service.services.loader.load(task.interview)
-        request = Request(task.interview, task.session_id, action=task.action, arguments=self.arguments,
-                          persistent_action=False, user=self.user, interface="background",
-                          tasks=self.sessions.task_port(task.session_id, self.key),
-                          sign_link=links.signer(self.service.services.keys.links))
-        ev = Evaluation(interview, answers, request, namespace.build)
-        try:
-            outcome = ev.run()
-        except (InterviewCodeError, EngineError) as err:
-            return self._failed_attempt(ev, err)
-        from chalicelib.runtime.documents import store_documents
-
-        store_documents(self.service.services, task.session_id, self.key, ev.documents)
-        return self._ended(outcome)
-
-    def _ended(self, outcome: Outcome) -> Handled:
-        task = self.task
-        if outcome.kind is OutcomeKind.BACKGROUND:
-            self._finish(DONE, {"value": outcome.value}, notify_value=outcome.value)
-        elif outcome.kind is OutcomeKind.CALLBACK and outcome.action:
-            self._callback(outcome.action, outcome.arguments, DONE, {})
-        elif outcome.kind is OutcomeKind.COMMAND and outcome.command in ("exit", "restart", "exit_logout"):
-            self._finish(DONE, {"value": None})
-            self.sessions.delete(self.ref, verify=False)
-        else:
-            log.warning("background action %r of %s ended without background_response(); its value is None",
-                        task.action, task.session_id)
-            self._finish(DONE, {"value": None}, notify_value=None)
-        return Handled(Disposition.ACK)
-
-    def _finish(self, status: str, result: dict[str, Any], reason: str = "", notify_value: Any = None) -> None:
-        task = self.task
-        finished = self.service._finished(task, status, result, self.key, reason)
-        notes = self.service.notify(task, notify_value, self.key) if status == DONE else []
-        try:
-            self.service.services.store.write_tasks([TaskWrite(finished, RUNNING, task.attempts)], notes)
-        except TaskStateError:
-            log.info("task %s was finished elsewhere; this attempt's result is dropped", task.task_id)
-
-    def _callback(self, action: str, arguments: dict[str, Any], status: str, result: dict[str, Any]) -> None:
-        """Run the callback as a turn whose commit also finishes the task."""
-        task = self.task
-
-        def finalize(outcome: Outcome | None) -> tuple[list[TaskWrite], list[Notification]]:
-            if outcome is not None and outcome.kind is OutcomeKind.BACKGROUND:
-                value = outcome.value
-            elif status == DONE:
-                value = {"action": action, "arguments": arguments}
-            else:
-                value = None  # a failed task has a value only if its error callback gave one
-            finished = self.service._finished(task, status, {**result, "value": value}, self.key, result.get(
-                "error_type") or "")
-            notes = self.service.notify(task, value, self.key) if status == DONE else []
-            return [TaskWrite(finished, RUNNING, task.attempts)], notes
-
-        request = Request(task.interview, task.session_id, action=action, arguments=arguments,
-                          persistent_action=False, user=self.user, interface="background")
-        try:
-            self.sessions.callback(self.ref, request, finalize)
-        except TaskStateError:
-            log.info("task %s was finished elsewhere; its callback %r was not applied again", task.task_id, action)
-
-    def _failed_attempt(self, ev: Evaluation, err: Exception) -> Handled:
-        task = self.task
-        error = err.error if isinstance(err, InterviewCodeError) else err
-        trace = err.trace if isinstance(err, InterviewCodeError) else ""
-        variables = err.variables if isinstance(err, InterviewCodeError) else ev.sought
-        summary = f"{type(error).__name__} in background action {task.action!r}"
-        log.error("%s of %s (attempt %d of %d)\n%s", summary, task.session_id, task.attempts,
-                  self.service.settings.task_max_attempts, trace)
-        if task.attempts < self.service.settings.task_max_attempts:
-            again = dataclasses.replace(task, status=QUEUED, reason=f"attempt {task.attempts}: {summary}")
-            try:
-                self.service.services.store.write_tasks([TaskWrite(again, RUNNING, task.attempts)])
-            except TaskStateError:
-                return Handled(Disposition.ACK)
-            return Handled(Disposition.RETRY, self.service.settings.task_retry_seconds * 2 ** (task.attempts - 1))
-        result = {"value": None, "error_type": type(error).__name__, "error_message": str(error),
-                  "error_trace": trace, "variables": variables}
-        if ev.error_action is not None:
-            action, arguments = ev.error_action
-            arguments = {**arguments, **{k: result[k] for k in ("error_type", "error_message", "error_trace",
-                                                                  "variables")}}
-            self._callback(action, arguments, FAILED, result)
-        else:
-            self._finish(FAILED, result, summary)
-        return Handled(Disposition.GIVE_UP)
-
-
-def handle_sqs_event(service: TaskService, event: dict[str, Any]) -> dict[str, Any]:
-    """A Lambda SQS batch: run each message; report failures one by one (batchItemFailures)."""
-    failures = []
-    for record in event.get("Records", []):
-        message_id = record.get("messageId", "")
-        receive_count = int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1"))
-        try:
-            handled = service.handle(record.get("body", ""), receive_count)
-        except Exception:  # this message fails alone; SQS delivers it again
-            log.exception("task message %s failed", message_id)
-            handled = Handled(Disposition.RETRY, service.settings.task_retry_seconds)
-        if handled.disposition is Disposition.ACK:
-            continue
-        failures.append({"itemIdentifier": message_id})
-        if record.get("receiptHandle"):  # retry after the backoff; a give-up is redriven to the DLQ at once
-            try:
-                service.queue.delay(record["receiptHandle"], handled.delay)
-            except Exception:  # the retry comes after the visibility timeout instead
-                log.exception("could not delay the retry of message %s", message_id)
-    return {"batchItemFailures": failures}
-
-
-def handle_dead_letters(service: TaskService, event: dict[str, Any]) -> dict[str, Any]:
-    for record in event.get("Records", []):
-        service.abandon(record.get("body", ""))
-    return {"batchItemFailures": []}

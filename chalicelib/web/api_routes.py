@@ -23,8 +23,8 @@ from chalicelib.engine.evaluator import Request
 from chalicelib.engine.screen import OutcomeKind
 from chalicelib.library.namespace import library_names
 from chalicelib.library.serialize import jsonable
-from chalicelib.runtime.documents import CONTENT_TYPES, load_document
-from chalicelib.runtime.sessions import SESSION_ID_LENGTH, SessionRef, TurnResult, is_session_id
+from chalicelib.runtime.documents import CONTENT_TYPES
+from chalicelib.runtime.sessions import SESSION_ID_LENGTH, SessionRef, TurnResult, VariableChanges, is_session_id
 from chalicelib.storage.errors import SessionNotFoundError
 from chalicelib.storage.records import User
 from chalicelib.web import context, limits
@@ -198,21 +198,13 @@ def session_set(user: User, query: dict[str, str], body: dict[str, Any]) -> Resp
     for name in [*variables, *delete]:
         _check_writable(str(name))  # before any change
 
-    def mutate(answers: dict[str, Any]) -> None:
-        for name, value in variables.items():
-            assign.assign(answers, str(name), value if raw else _convert(value))
-        internal = answers.setdefault("_internal", {})
-        if question_name:
-            internal.setdefault("answered", set()).add(str(question_name))
-        for name in delete:
-            assign.delete(answers, str(name))
-        done = {str(e) for e in events} | {str(n) for n in variables}
-        stack = internal.setdefault("event_stack", [])
-        internal["event_stack"] = [e for e in stack if str(e.get("action")) not in done]
-
+    changes = VariableChanges(
+        values={str(name): value if raw else _convert(value) for name, value in variables.items()},
+        delete=[str(name) for name in delete], question_name=str(question_name) if question_name else None,
+        events_done=[str(e) for e in events])
     ask = _flag(body.get("question"), default=True)
     try:
-        result = context.sessions().set_variables(ref, _request(ref, user), mutate,
+        result = context.sessions().set_variables(ref, _request(ref, user), changes,
                                                   new_step=not _flag(body.get("overwrite")), evaluate=ask)
     except UndefinedVariableError as err:
         return _undefined(err)
@@ -247,8 +239,7 @@ def _convert(value: Any) -> Any:
 @api
 def session_get(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
     ref = _ref(query, body)
-    _, answers = context.sessions().read(ref)
-    return _json(jsonable(answers))
+    return _json(jsonable(context.sessions().read(ref).variables()))
 
 
 @bp.route("/api/session", methods=["DELETE"])
@@ -310,8 +301,7 @@ def session_file(user: User, query: dict[str, str], body: dict[str, Any]) -> Res
     if not file_id.isalnum() or fmt not in CONTENT_TYPES or "/" in filename:
         raise ApiError(400, "Parameter file must be '<file id>/<filename>.pdf' or '.docx', as in the question's "
                             "attachments.")
-    sessions = context.sessions()
-    data = load_document(sessions.services, ref.session_id, sessions.key_for(ref), name)
+    data = context.sessions().document(ref, name)
     if data is None:
         raise ApiError(404, "No such file in this session.")
     return Response(body=data, status_code=200, headers={
@@ -345,21 +335,13 @@ def session_checkin(user: User, query: dict[str, str], body: dict[str, Any]) -> 
 # ---------------------------------------------------------------------------- session lists
 def _interview_items(user: User, query: Mapping[str, str]) -> list[dict[str, Any]]:
     require_privilege(user, "admin", "advocate")
-    store = context.services().store
     wanted_session = query.get("session")
     if wanted_session:
         _check_session_id(wanted_session)
-    items = []
-    for head in store.list_heads(interview=query.get("i") or None):
-        if wanted_session and head.session_id != wanted_session:
-            continue
-        items.append({
-            "filename": head.interview, "session": head.session_id, "title": head.title,
-            "utc_modtime": _iso(head.modified), "utc_starttime": _iso(head.created), "steps": head.step,
-            "encrypted": head.encrypted, "user_id": head.owner or None, "tags": list(head.tags),
-        })
-    items.sort(key=lambda item: str(item["utc_modtime"]), reverse=True)
-    return items
+    return [{"filename": head.interview, "session": head.session_id, "title": head.title,
+             "utc_modtime": _iso(head.modified), "utc_starttime": _iso(head.created), "steps": head.step,
+             "encrypted": head.encrypted, "user_id": head.owner or None, "tags": list(head.tags)}
+            for head in context.sessions().list_sessions(query.get("i") or None, wanted_session or None)]
 
 
 def _iso(stamp: float) -> str:
@@ -377,9 +359,9 @@ def interviews_list(user: User, query: dict[str, str], body: dict[str, Any]) -> 
 @bp.route("/api/interviews", methods=["DELETE"])
 @api
 def interviews_delete(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
-    store = context.services().store
+    sessions = context.sessions()
     for item in _interview_items(user, query):
-        store.delete(item["filename"], item["session"])
+        sessions.delete(SessionRef(item["filename"], item["session"]), verify=False)
     return _no_content()
 
 

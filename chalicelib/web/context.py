@@ -11,6 +11,7 @@ import threading
 
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.sessions import Sessions
+from chalicelib.runtime.worker import Worker
 from chalicelib.settings import Settings
 
 _lock = threading.Lock()
@@ -28,6 +29,10 @@ def services() -> Services:
 
 def sessions() -> Sessions:
     return Sessions(services())
+
+
+def worker() -> Worker:
+    return Worker(sessions())
 
 
 def use_services(replacement: Services | None) -> None:

@@ -21,15 +21,15 @@ from urllib.parse import quote, urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib.engine.answers import Answer, apply_answer, current_screen
+from chalicelib.engine.answers import FormAnswer
 from chalicelib.engine.documents import safe_filename
 from chalicelib.engine.evaluator import Request
 from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
 from chalicelib.library.functions import decode_action
 from chalicelib.runtime import links
-from chalicelib.runtime.documents import CONTENT_TYPES, file_name, load_document
+from chalicelib.runtime.documents import CONTENT_TYPES, file_name
 from chalicelib.runtime.errors import NoPreviousStepError
-from chalicelib.runtime.sessions import SessionRef, TurnResult
+from chalicelib.runtime.sessions import AnswerStatus, SessionRef, TurnResult
 from chalicelib.storage.errors import SessionNotFoundError
 from chalicelib.web import browser_session, context, cookies, limits, page, responses
 from chalicelib.web.errors import INTERNAL, Reply, RequestError, reply_for
@@ -122,8 +122,7 @@ def interview_file(file_id: str, name: str) -> Response:
         if ref is None:
             return _error_page(403, "This file is not yours", "Open the interview in this browser first.")
         sessions = context.sessions()
-        key = sessions.key_for(ref)
-        data = load_document(sessions.services, ref.session_id, key, file_name(file_id, name))
+        data = sessions.document(ref, file_name(file_id, name))
         if data is None:
             return _error_page(404, "File not found", "This document is not (or no longer) stored.")
         return Response(body=data, status_code=200, headers={
@@ -359,28 +358,15 @@ def _submit(name: str) -> Response:
         except NoPreviousStepError:
             pass
         return _redirect(here)
-    screen_token = (form.get("_screen") or [""])[0]
-    button = (form.get("_button") or [""])[0] or None
-    stale: list[bool] = []
-
-    def mutate(answers: dict[str, Any]) -> Any:
-        view = current_screen(answers.get("_internal", {}))
-        if view is None or view.block != screen_token:
-            stale.append(True)
-            return None
-        values = _values_by_variable(view, form)
-        too_big = limits.oversized_answers(values, sessions.services.settings)
-        return too_big or apply_answer(answers, Answer(values, button))
-
-    result = sessions.set_variables(ref, _request(ref, base), mutate, new_step=True, evaluate=False)
-    if stale:
-        return _redirect(here)
-    if result.errors:
-        errors = {e.variable: e.message for e in result.errors}
-        return _outcome_response(ref, result, base, {}, errors)
-    if result.command is not None:
-        return _button_command(ref, str(result.command), base)
-    return _redirect(here)
+    posted = FormAnswer(screen=(form.get("_screen") or [""])[0], positions=_positions(form),
+                        button=(form.get("_button") or [""])[0] or None)
+    answered = sessions.answer_screen(ref, _request(ref, base), posted)
+    if answered.status is AnswerStatus.INVALID:
+        errors = {e.variable: e.message for e in answered.result.errors}
+        return _outcome_response(ref, answered.result, base, {}, errors)
+    if answered.status is AnswerStatus.COMMAND:
+        return _button_command(ref, str(answered.result.command), base)
+    return _redirect(here)  # saved, or an answer to a screen no longer current: show what is current
 
 
 def _button_command(ref: SessionRef, value: str, base: str) -> Response:
@@ -389,16 +375,10 @@ def _button_command(ref: SessionRef, value: str, base: str) -> Response:
     return _command(ref, Outcome(OutcomeKind.COMMAND, command=kind, url=url), base, {})
 
 
-def _values_by_variable(view: ScreenView, form: Mapping[str, list[str]]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for index, field in enumerate(view.fields):
-        if field.variable is None:
-            continue
-        raw = form.get(f"_f{index}")
-        if field.datatype == "checkboxes":
-            values[field.variable] = raw or []
-        elif raw is not None:
-            values[field.variable] = raw[-1]
-        elif field.datatype in ("yesno", "noyes", "yesnowide", "noyeswide"):
-            values[field.variable] = "False"
-    return values
+def _positions(form: Mapping[str, list[str]]) -> dict[int, list[str]]:
+    """The posted field values by their position on the screen (the page names them _f0, _f1, ...)."""
+    positions: dict[int, list[str]] = {}
+    for name, values in form.items():
+        if name.startswith("_f") and name[2:].isdigit() and len(name) <= 8:
+            positions[int(name[2:])] = values
+    return positions

@@ -85,7 +85,8 @@ def test_thirty_concurrent_writers_all_land(endpoint: str) -> None:
 
     # Then every increment landed exactly once and nothing failed
     assert errors == []
-    head, answers = sessions.read(ref)
+    data = sessions.read(ref)
+    head, answers = data.head, data.answers
     assert answers["counter"] == WRITERS
     assert sorted(answers["log_of_writers"]) == list(range(WRITERS))
     assert head.version == started.head.version + WRITERS
@@ -118,13 +119,13 @@ def test_a_version_conflict_is_retried_on_fresh_state_not_dropped(endpoint: str)
     _increment(sessions, ref, 1)
 
     # Then it was retried on the other writer's state: both increments are there
-    _, answers = sessions.read(ref)
+    answers = sessions.read(ref).answers
     assert answers["counter"] == 2
     assert answers["log_of_writers"] == [100, 1]
 
 
 def test_a_check_in_racing_a_submit_keeps_both_changes(endpoint: str, examples: Any) -> None:
-    from chalicelib.engine.answers import Answer
+    from chalicelib.engine.answers import FormAnswer
 
     # Given check-in.yml's food question, and a user who submits while a check-in is running
     services = _services(endpoint, _InterferingStore)
@@ -134,13 +135,16 @@ def test_a_check_in_racing_a_submit_keeps_both_changes(endpoint: str, examples: 
     submit = Request(ref.interview, ref.session_id, interface="api")
     store = services.store
     assert isinstance(store, _InterferingStore)
-    store.interfere = lambda: other.answer(ref, submit, Answer({"favorite_food": "cake"}), evaluate=False)
+    screen = sessions.read(ref).state.screen
+    assert screen is not None and screen.fields[0].variable == "favorite_food"
+    cake = FormAnswer(screen.block, {0: ["cake"]})
+    store.interfere = lambda: other.answer_screen(ref, submit, cake)
 
     # When the check-in's commit finds that the submit got there first
     sessions.checkin(ref, {"favorite_food": "pie"}, changed="favorite_food")
 
     # Then the check-in was applied again on the submitted answers: both changes are there
-    _, answers = sessions.read(ref)
+    answers = sessions.read(ref).answers
     assert answers["favorite_food"] == "cake"
     assert answers["counter"] == 1
     assert answers["drafts"] == {"pie"}
@@ -186,7 +190,7 @@ def test_a_turn_whose_reads_keep_racing_a_writer_is_retried_not_failed(endpoint:
     _increment(sessions, ref, 1)
 
     # Then: it was retried like a lost commit, and it landed after the four other writes
-    _, answers = sessions.read(ref)
+    answers = sessions.read(ref).answers
     assert answers["counter"] == 5
     assert answers["log_of_writers"] == [100, 100, 100, 100, 1]
 
@@ -206,5 +210,5 @@ def test_a_check_in_whose_read_keeps_racing_a_writer_still_counts(endpoint: str)
     sessions.checkin(ref, {"note": ""})
 
     # Then: it counted, after the three others
-    _, answers = sessions.read(ref)
+    answers = sessions.read(ref).answers
     assert answers["checkins"] == 4

@@ -36,7 +36,7 @@ class Browser:
         from chalicelib.runtime.sessions import SessionRef, Sessions
 
         session_id, secret = self.cookie.split("=", 1)[1].split(".")
-        _, answers = Sessions(services).read(SessionRef(interview, session_id, secret))
+        answers = Sessions(services).read(SessionRef(interview, session_id, secret)).answers
         return answers
 
 

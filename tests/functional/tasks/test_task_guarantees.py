@@ -305,17 +305,17 @@ def test_the_sweep_leaves_a_task_running_within_its_lease_alone(
 def test_a_task_that_always_raises_fails_after_three_attempts_and_its_message_reaches_the_dlq(
     start: Start, drainer: QueueDrainer, fresh_aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.runtime import tasks
+    from chalicelib.runtime import worker as worker_module
 
     sqs = fresh_aws["sqs"]
     dead_letters: list[str] = []
-    original = tasks.handle_dead_letters
+    original = worker_module.handle_dead_letters
 
     def recording_dead_letters(service: Any, event: dict[str, Any]) -> dict[str, Any]:
         dead_letters.extend(record["body"] for record in event["Records"])
         return original(service, event)
 
-    monkeypatch.setattr(tasks, "handle_dead_letters", recording_dead_letters)
+    monkeypatch.setattr(worker_module, "handle_dead_letters", recording_dead_letters)
     worker = source(drainer, "run_tasks")
 
     # Given: a session whose background action always raises ValueError
@@ -362,13 +362,13 @@ def test_a_task_that_always_raises_fails_after_three_attempts_and_its_message_re
 def test_the_dead_letter_handler_fails_a_task_the_worker_never_finished(
     start: Start, drainer: QueueDrainer, fresh_aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.runtime import tasks
+    from chalicelib.runtime import worker
 
     # Given: a worker that crashes on every delivery before it can claim the task
-    def crash(self: Any, body: str, receive_count: int) -> Any:
+    def crash(self: Any, body: str) -> Any:
         raise RuntimeError("the worker crashed")
 
-    monkeypatch.setattr(tasks.TaskService, "handle", crash)
+    monkeypatch.setattr(worker.Worker, "handle", crash)
     session = waiting_on_task(start, "bg_always_fails.yml", {"divisor": 7})
 
     # When: the worker drains the queues (three deliveries, then the dead-letter queue)
@@ -431,7 +431,7 @@ class CommitCheckingQueue:
     def send(self, messages: Sequence[dict[str, str]]) -> None:
         for message in messages:
             head, _ = self.services.store.load(message["i"], message["session"])
-            _, answers = Sessions(self.services).read(SessionRef(message["i"], message["session"], self.secret))
+            answers = Sessions(self.services).read(SessionRef(message["i"], message["session"], self.secret)).answers
             task = self.services.store.load_task(message["session"], message["task"])
             self.sent.append(Sent(dict(message), head.version, task.status if task else None,
                                   answers.get("value_to_add", "<undefined>")))
@@ -529,7 +529,7 @@ def test_a_background_callback_racing_user_answers_loses_neither_sides_changes(
     original = Sessions._evaluate
 
     def evaluate(self: Sessions, *args: Any) -> Any:
-        request = args[4]
+        request = args[5]
         if request.action == "bg_resp":
             callback_evaluations.append(1)
             callback_reading.set()

@@ -20,6 +20,7 @@ import pytest
 from chalicelib.local.drainer import QueueDrainer
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.sessions import Sessions
+from chalicelib.runtime.worker import Worker
 from chalicelib.storage import crypto
 from chalicelib.storage.errors import TamperedDataError
 from chalicelib.storage.tasks import TaskWrite
@@ -147,7 +148,7 @@ def test_the_dead_letter_handler_drops_the_key_of_the_task_it_fails(
     session = started(start, "bg_always_fails.yml", {"divisor": 7})
     task_id = session.task()["id"]
     # When
-    Sessions(fast_retries).tasks.abandon(json.dumps({"i": session.interview, "session": session.session,
+    Worker(Sessions(fast_retries)).abandon(json.dumps({"i": session.interview, "session": session.session,
                                                     "task": task_id}))
     # Then
     assert_ended_without_key(task_item(fresh_aws, fast_retries, session), "failed", fast_retries)

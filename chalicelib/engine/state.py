@@ -1,0 +1,234 @@
+"""The engine's own state of a session, apart from the interview's answers.
+
+Four things: which mandatory blocks are done, the actions waiting to run (the
+event stack), the task counters of `mark_task_as_performed`, and the screen
+shown last (so that the answer posted to it can be checked against it). Its
+methods are the only way to change it.
+
+It is saved with each step, under the answers' `_internal` key, as plain data:
+dicts, lists, text and numbers, plus the values the interview put in it (choice
+values, action arguments), with a schema version. `SessionState.restore` reads
+every schema this code ever wrote, so a session left open across an upgrade
+goes on where it was:
+
+- schema 1 (no `schema` key): the state as a free-form dict, with the screen as
+  a pickled `ScreenView` under `screen.view`;
+- schema 2: this module's `saved()` form; the screen is `screen_to_plain`'s dict.
+
+A field added to `ScreenView` later must have a default, and a field removed is
+ignored when an older screen is read back (see `screen_from_plain`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from chalicelib.engine.errors import EngineError
+from chalicelib.engine.screen import (
+    RenderedAttachment,
+    RenderedButton,
+    RenderedChoice,
+    RenderedField,
+    ScreenView,
+)
+from chalicelib.language.blocks import Screen
+from chalicelib.language.pycode import canonical
+
+STATE_KEY = "_internal"  # where the state is saved among the answers (docassemble's name for it)
+SCHEMA = 2
+
+
+class StateError(EngineError):
+    """A saved session state this code cannot read."""
+
+
+@dataclass(frozen=True)
+class PendingAction:
+    """An action waiting on the event stack (url_action, force_ask, an API event)."""
+
+    name: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+
+
+class SessionState:
+    """What the engine remembers between turns, besides the answers."""
+
+    __slots__ = ("_answered", "_actions", "_task_counts", "_screen")
+
+    def __init__(self, answered: Iterable[str] = (), actions: Iterable[PendingAction] = (),
+                 task_counts: Mapping[str, int] | None = None, screen: ScreenView | None = None) -> None:
+        self._answered: set[str] = set(answered)
+        self._actions: list[PendingAction] = list(actions)
+        self._task_counts: dict[str, int] = dict(task_counts or {})
+        self._screen = screen
+
+    def reset(self) -> None:
+        """Forget everything (a restart of the interview in the same session)."""
+        self._answered, self._actions, self._task_counts, self._screen = set(), [], {}, None
+
+    # ------------------------------------------------------------------ mandatory blocks
+    def has_answered(self, block: str) -> bool:
+        return block in self._answered
+
+    def mark_answered(self, block: str) -> None:
+        self._answered.add(block)
+
+    # ------------------------------------------------------------------ the event stack
+    def current_action(self) -> PendingAction | None:
+        return self._actions[-1] if self._actions else None
+
+    def push_action(self, name: str, arguments: Mapping[str, Any] | None = None) -> None:
+        self._actions.append(PendingAction(str(name), dict(arguments or {})))
+
+    def push_actions(self, actions: Iterable[PendingAction]) -> None:
+        """Put these on the stack so that the first of them runs first."""
+        self._actions.extend(reversed(list(actions)))
+
+    def pop_action(self, name: str) -> None:
+        """Take the top action off the stack if it is `name` (compared as canonical names)."""
+        if self._actions and canonical(self._actions[-1].name) == canonical(name):
+            self._actions.pop()
+
+    def replace_actions(self, name: str, arguments: Mapping[str, Any] | None = None) -> None:
+        """Forget every waiting action; `name` is the only one left."""
+        self._actions = [PendingAction(str(name), dict(arguments or {}))]
+
+    def drop_actions(self, names: Iterable[str]) -> None:
+        """Forget every waiting action named in `names` (events a caller has dealt with)."""
+        done = set(names)
+        self._actions = [a for a in self._actions if a.name not in done]
+
+    # ------------------------------------------------------------------ task counters
+    def task_count(self, task: str) -> int:
+        return self._task_counts.get(task, 0)
+
+    def set_task_count(self, task: str, times: int) -> None:
+        self._task_counts[task] = int(times)
+
+    # ------------------------------------------------------------------ the screen
+    @property
+    def screen(self) -> ScreenView | None:
+        """The screen shown last and not yet answered."""
+        return self._screen
+
+    def show(self, screen: ScreenView) -> None:
+        self._screen = screen
+
+    def screen_answered(self) -> None:
+        self._screen = None
+
+    def replace_choices(self, choices: Mapping[str, tuple[tuple[RenderedChoice, ...], tuple[Any, ...]]]) -> None:
+        """A check-in gave some fields of the screen new choices (by variable): the screen
+        remembered follows, so an answer is read against the choices the user saw."""
+        if self._screen is None or not choices:
+            return
+        updated = tuple(f if f.variable is None or f.variable not in choices else
+                        replace(f, choices=choices[f.variable][0], choice_values=choices[f.variable][1], value=None)
+                        for f in self._screen.fields)
+        self._screen = replace(self._screen, fields=updated)
+
+    # ------------------------------------------------------------------ saving
+    def saved(self) -> dict[str, Any]:
+        """The plain form saved with the step."""
+        return {
+            "schema": SCHEMA,
+            "answered": sorted(self._answered),
+            "actions": [{"action": a.name, "arguments": dict(a.arguments)} for a in self._actions],
+            "task_counts": dict(self._task_counts),
+            "screen": screen_to_plain(self._screen) if self._screen is not None else None,
+        }
+
+    @classmethod
+    def restore(cls, saved: Any) -> SessionState:
+        """The state from its saved form, of any schema this code wrote (None: a new session)."""
+        if saved is None:
+            return cls()
+        if not isinstance(saved, Mapping):
+            raise StateError(f"the saved session state should be a mapping, found {type(saved).__name__}")
+        schema = saved.get("schema", 1)
+        if schema == 1:
+            return cls._restore_first(saved)
+        if schema != SCHEMA:
+            raise StateError(f"the session was saved with state schema {schema!r}; this version reads 1 to "
+                             f"{SCHEMA}: run the newer version of the engine, or start a new session")
+        screen = saved.get("screen")
+        return cls(saved.get("answered") or (), [_action(item) for item in saved.get("actions") or ()],
+                   saved.get("task_counts"), screen_from_plain(screen) if screen is not None else None)
+
+    @classmethod
+    def _restore_first(cls, saved: Mapping[str, Any]) -> SessionState:
+        record = saved.get("screen")
+        view = record.get("view") if isinstance(record, Mapping) else None
+        return cls(saved.get("answered") or (), [_action(item) for item in saved.get("event_stack") or ()],
+                   saved.get("tasks"), view if isinstance(view, ScreenView) else None)
+
+    @classmethod
+    def take(cls, answers: dict[str, Any]) -> SessionState:
+        """Take the saved state out of a step's answers (what is left is the interview's own)."""
+        return cls.restore(answers.pop(STATE_KEY, None))
+
+    def into(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """The step to save: the answers, with this state under STATE_KEY."""
+        return {**answers, STATE_KEY: self.saved()}
+
+
+def _action(item: Any) -> PendingAction:
+    if not isinstance(item, Mapping):
+        raise StateError(f"a saved action should be a mapping with 'action', found {item!r}")
+    return PendingAction(str(item.get("action")), dict(item.get("arguments") or {}))
+
+
+# ---------------------------------------------------------------------- the screen as plain data
+_NESTED: dict[str, type] = {"fields": RenderedField, "buttons": RenderedButton, "attachments": RenderedAttachment,
+                            "choices": RenderedChoice}
+_TUPLES = {"event_list", "choice_values", "formats"}
+
+
+def screen_to_plain(view: ScreenView) -> dict[str, Any]:
+    return _plain(view)
+
+
+def screen_from_plain(data: Mapping[str, Any]) -> ScreenView:
+    """The screen from `screen_to_plain`'s dict, of this or an older version of ScreenView."""
+    view = _build(ScreenView, data)
+    assert isinstance(view, ScreenView)
+    return view
+
+
+def _plain(record: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if f.name in _NESTED:
+            value = [_plain(item) for item in value]
+        elif isinstance(value, enum.Enum):
+            value = value.value
+        elif f.name in _TUPLES:
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+def _build(cls: type, data: Any) -> Any:
+    if not isinstance(data, Mapping):
+        raise StateError(f"a saved {cls.__name__} should be a mapping, found {type(data).__name__}")
+    known = {f.name for f in fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in known:
+            continue  # a field that has since been removed
+        if name in _NESTED:
+            value = tuple(_build(_NESTED[name], item) for item in value)
+        elif name == "kind" and cls is ScreenView:
+            value = Screen(value)
+        elif name in _TUPLES:
+            value = tuple(value)
+        kwargs[name] = value
+    try:
+        return cls(**kwargs)
+    except TypeError as err:
+        raise StateError(f"a saved {cls.__name__} lacks a field this version needs ({err}); give new fields "
+                         "of the screen records a default") from err
