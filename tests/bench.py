@@ -269,7 +269,7 @@ def worker_memory_throughput_bench() -> float:
     messages = [json.dumps(m) for m in queue.sent]
     start = time.perf_counter()
     for body in messages:
-        sessions.tasks.handle(body, 1)
+        sessions.tasks.handle(body)
     elapsed = time.perf_counter() - start
     done = sum(services.store.load_task(m["session"], m["task"]).status == "done"  # type: ignore[union-attr]
                for m in queue.sent)

@@ -220,7 +220,7 @@ class TaskService:
         return commands
 
     # ------------------------------------------------------------------ the worker
-    def handle(self, body: str, receive_count: int) -> Handled:
+    def handle(self, body: str) -> Handled:
         """One queue message: claim the task, run it, finish it."""
         try:
             message = json.loads(body)
@@ -411,9 +411,8 @@ def handle_sqs_event(service: TaskService, event: dict[str, Any]) -> dict[str, A
     failures = []
     for record in event.get("Records", []):
         message_id = record.get("messageId", "")
-        receive_count = int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1"))
         try:
-            handled = service.handle(record.get("body", ""), receive_count)
+            handled = service.handle(record.get("body", ""))
         except Exception:  # this message fails alone; SQS delivers it again
             log.exception("task message %s failed", message_id)
             handled = Handled(Disposition.RETRY, service.settings.task_retry_seconds)

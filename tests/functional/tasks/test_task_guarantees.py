@@ -365,7 +365,7 @@ def test_the_dead_letter_handler_fails_a_task_the_worker_never_finished(
     from chalicelib.runtime import tasks
 
     # Given: a worker that crashes on every delivery before it can claim the task
-    def crash(self: Any, body: str, receive_count: int) -> Any:
+    def crash(self: Any, body: str) -> Any:
         raise RuntimeError("the worker crashed")
 
     monkeypatch.setattr(tasks.TaskService, "handle", crash)
