@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-class Signal(Exception):  # noqa: N818 -- a signal, not an error
+class Signal(Exception):  # a signal, not an error
     """Base of every control-flow signal (MissingVariable aside, see language.missing)."""
 
 
