@@ -1,4 +1,4 @@
-"""Session use cases, each one *turn* (DESIGN.md "The turn").
+"""Session use cases, each one *turn* (docs/architecture.md, "The turn").
 
 A turn reads the head and current step (consistent read), opens the step
 (decrypt or verify, then unpickle), evaluates, seals the new answers and
@@ -419,7 +419,7 @@ def _follow_replaced_choices(outcome: Outcome | None, answers: dict[str, Any]) -
 
 
 def checkin_commands(action: str, outcome: Outcome | None) -> list[dict[str, Any]]:
-    """docassemble's check-in commands for how the action ended (docassemble-api.md §4)."""
+    """The check-in commands ({action, value, extra}, as docassemble sends them) for how the action ended."""
     if outcome is None or outcome.kind is not OutcomeKind.BACKGROUND:
         return []
     if outcome.ui == "refresh":

@@ -1,6 +1,6 @@
 """Background tasks: records for the outbox, the worker, the sweep, and notifications.
 
-Life of a task (DESIGN.md "Background tasks"):
+Life of a task (docs/architecture.md, "Background tasks"):
 
 1. `background_action()` puts a NewTask in the turn's outbox. The turn's commit
    writes the task record (queued) in the same transaction as the step; only
