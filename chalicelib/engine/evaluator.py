@@ -75,7 +75,7 @@ class Request:
     url_args: Mapping[str, Any] = field(default_factory=dict)
     user: UserInfo = field(default_factory=UserInfo)
     base_url: str = ""
-    interface: str = "web"  # web | api | cron | background | checkin
+    interface: str = "web"  # web | api | background | checkin
     kv: KeyValuePort | None = None
     tasks: TaskPort | None = None
     step: int = 1
