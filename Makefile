@@ -1,6 +1,7 @@
-# serverless-interviews: run, test and package (see CONTRACT.md §1 and §5).
+# serverless-interviews: run, test and package (README.md "Quick start" and
+# "Deploying to AWS"; docs/architecture.md "The local stack").
 #
-#   make run      the local stack (web + API, embedded AWS, SMTP, worker, scheduler) until Ctrl-C
+#   make run      the local stack (web + API, embedded AWS, queue worker) until Ctrl-C
 #   make test     lint, type-check, import contracts, then the whole test suite
 #   make lint     ruff, mypy, import-linter only
 #   make bench    the benchmarks

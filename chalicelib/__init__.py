@@ -1,1 +1,1 @@
-"""The interview engine behind the Chalice app (see DESIGN.md for the layers)."""
+"""The interview engine behind the Chalice app (see docs/architecture.md, "Layers")."""

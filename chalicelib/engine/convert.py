@@ -36,7 +36,7 @@ _TRUE = {"true", "1", "yes", "on", "y", "t"}
 _FALSE = {"false", "0", "no", "off", "n", "f", ""}
 
 
-class InvalidInput(ValueError):  # noqa: N818 -- reported to the user, not raised to callers
+class InvalidInput(ValueError):  # reported to the user, not raised to callers
     """A value the user must correct; the message is shown next to the field."""
 
 

@@ -76,7 +76,7 @@ class Request:
     url_args: Mapping[str, Any] = field(default_factory=dict)
     user: UserInfo = field(default_factory=UserInfo)
     base_url: str = ""
-    interface: str = "web"  # web | api | cron | background | checkin
+    interface: str = "web"  # web | api | background | checkin
     kv: KeyValuePort | None = None
     tasks: TaskPort | None = None
     step: int = 1
@@ -85,7 +85,7 @@ class Request:
     sign_link: Callable[[str, str, Mapping[str, Any]], str] | None = field(default=None, repr=False)
 
 
-class _Ask(Exception):  # noqa: N818 -- internal control flow
+class _Ask(Exception):  # internal control flow
     def __init__(self, block: Block, sought: str, bindings: Mapping[str, Any], event: str | None = None) -> None:
         super().__init__(sought)
         self.block = block
@@ -324,7 +324,7 @@ class Evaluation:
     def _exec(self, code: CodeType, block: Block) -> None:
         for _ in range(_MAX_SEEK_DEPTH):
             try:
-                exec(code, self.namespace)  # noqa: S102 - interview code is author code
+                exec(code, self.namespace)  # interview code is author code
                 return
             except MissingVariable as missing:
                 self._seek(missing.name)
@@ -341,7 +341,7 @@ class Evaluation:
     def _evaluate(self, expr: Expr, block: Block) -> Any:
         for _ in range(_MAX_SEEK_DEPTH):
             try:
-                return eval(expr.code, self.namespace)  # noqa: S307 - author expression
+                return eval(expr.code, self.namespace)  # author expression
             except MissingVariable as missing:
                 self._seek(missing.name)
             except NameError as err:
@@ -357,7 +357,7 @@ class Evaluation:
     def _truthy(self, flag: bool | Expr) -> bool:
         if isinstance(flag, bool):
             return flag
-        return bool(eval(flag.code, self.namespace))  # noqa: S307 - author expression
+        return bool(eval(flag.code, self.namespace))  # author expression
 
     def _code_error(self, block: Block, err: BaseException) -> InterviewCodeError:
         return InterviewCodeError(block.where, err, _author_trace(err, block.file), self.sought)
@@ -380,7 +380,7 @@ class Evaluation:
             if self.is_defined(name):
                 continue
             try:
-                cls = eval(class_expr.code, self.namespace)  # noqa: S307 - author expression
+                cls = eval(class_expr.code, self.namespace)  # author expression
             except NameError as err:
                 raise EngineError(f"{block.where}: unknown object class {class_expr.source!r} for {name!r}; "
                                   "use a class the interview knows, such as DAObject or Individual") from err

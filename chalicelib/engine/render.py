@@ -82,7 +82,7 @@ def render_question(ev: Evaluation, block: Block, bindings: Mapping[str, Any], e
 def _attachments(ev: Evaluation, q: Question) -> tuple[RenderedAttachment, ...]:
     documents = [ev.assemble(a) for a in q.attachments]
     if q.attachment_code is not None:
-        value = eval(q.attachment_code.code, ev.namespace)  # noqa: S307 - author expression
+        value = eval(q.attachment_code.code, ev.namespace)  # author expression
         documents += [d for d in (value if isinstance(value, (list, tuple)) else [value])
                       if isinstance(d, DocumentValue)]
     return tuple(RenderedAttachment(d.name, d.description, d.file_id, d.filename, d.formats) for d in documents)
@@ -167,7 +167,7 @@ def _field(ev: Evaluation, f: Field, bindings: Mapping[str, Any]) -> RenderedFie
         variable=variable,
         label=f.label.html(ns, inline=True) if f.label else "",
         datatype=f.datatype,
-        required=f.required if isinstance(f.required, bool) else bool(eval(f.required.code, ns)),  # noqa: S307
+        required=f.required if isinstance(f.required, bool) else bool(eval(f.required.code, ns)),
         value=current,
         choices=choices,
         choice_values=values,
@@ -212,7 +212,7 @@ def _choices(ev: Evaluation, spec: Choices, variable: str | None,
 
 
 def _eval_choices(ev: Evaluation, expr: Expr) -> Any:
-    return eval(expr.code, ev.namespace)  # noqa: S307 - author expression; MissingVariable propagates
+    return eval(expr.code, ev.namespace)  # author expression; MissingVariable propagates
 
 
 def normalize_choices(raw: Any) -> tuple[tuple[RenderedChoice, ...], tuple[Any, ...]]:

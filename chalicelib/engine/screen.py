@@ -91,7 +91,6 @@ class OutcomeKind(enum.Enum):
     SCREEN = "screen"
     RESPONSE = "response"
     COMMAND = "command"
-    UNDEFINED = "undefined_variable"  # no block defines a needed name (API: questionType undefined_variable)
     BACKGROUND = "background_response"  # background or check-in code ended with background_response()
     CALLBACK = "background_response_action"  # background code asked for a callback action
 

@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-class Signal(Exception):  # noqa: N818 -- a signal, not an error
+class Signal(Exception):  # a signal, not an error
     """Base of every control-flow signal (MissingVariable aside, see language.missing)."""
 
 
@@ -36,7 +36,7 @@ class ResponseSignal(Signal):
     content_type: str = "text/plain; charset=utf-8"
     status: int = 200
     url: str | None = None  # response(url=...) is a redirect
-    null: bool = False  # response(null=True): do not save (cron)
+    null: bool = False  # response(null=True): the turn saves nothing
     all_variables: bool = False
 
     def __post_init__(self) -> None:

@@ -183,12 +183,6 @@ class Interview:
     ordered: tuple[Block, ...]  # initial and mandatory blocks, in file order
     setup: tuple[Block, ...]  # imports and modules blocks, run first on every turn
 
-    def block_named(self, name: str) -> Block | None:
-        for block in self.blocks:
-            if block.name == name:
-                return block
-        return None
-
     @property
     def title(self) -> str:
         return str(self.metadata.get("title", "") or "")

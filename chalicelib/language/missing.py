@@ -7,7 +7,7 @@ It lives here, at the bottom of the layers, because rendering author text
 from __future__ import annotations
 
 
-class MissingVariable(Exception):  # noqa: N818 -- a control-flow signal, not an error
+class MissingVariable(Exception):  # a control-flow signal, not an error
     """A name the code needs is not defined yet; the evaluator seeks it."""
 
     def __init__(self, name: str) -> None:

@@ -1,8 +1,11 @@
 """YAML documents → an `Interview` of typed blocks.
 
-Each block kind has its own small `_parse_<kind>` method (registered in
-`_PARSERS`); a new kind is a new method, not a longer if-chain. Every problem is
-an InterviewSyntaxError naming the file, line and block.
+`_KIND_KEYS` decides a block's kind from its keys, `_ALLOWED` (with the
+modifiers in `_COMMON`) lists the keys each kind accepts, and `_PARSERS` maps
+each kind to its `_BlockParser.parse_<kind>` method (features and comment blocks
+share `parse_nothing`); a new kind is a new method there, not a longer if-chain.
+Question blocks are parsed by `questions.QuestionParser`. Every problem is an
+InterviewSyntaxError naming the file, line and block.
 """
 
 from __future__ import annotations

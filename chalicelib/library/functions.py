@@ -214,7 +214,7 @@ class AuthorFunctions:
             answers = self.ev.state.into(answers)
         return json.dumps(jsonable(answers), sort_keys=True, indent=2)
 
-    def command(self, type: str = "exit", url: str | None = None, sleep: float | None = None,  # noqa: A002
+    def command(self, type: str = "exit", url: str | None = None, sleep: float | None = None,
                 question_text: str | None = None, subquestion_text: str | None = None) -> None:
         """End the turn with a command: exit, leave, restart, refresh, new_session, wait, ...
 

@@ -16,8 +16,12 @@ order and stop in reverse:
 3. `WebServer`: the Chalice app on PORT through `chalice.local.create_local_server`
    (thread-safe `current_request`), one short log line per request on stderr.
 
-The SQS drainer, cron clock and SMTP server are further components appended
-to the list. Used by `python -m chalicelib.local` and by the tests.
+4. `Worker`: a thread running `drainer.QueueDrainer`, which feeds the task
+   queue and its dead-letter queue to the app's `@app.on_sqs_message`
+   handlers, as Lambda's event source mapping does.
+
+There is no scheduler (cron) and no SMTP server: scheduled tasks and mail are
+not built. Used by `python -m chalicelib.local` and by the tests.
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ access_log = logging.getLogger("chalicelib.local.web")
 
 HOST = "127.0.0.1"
 STAGE = "dev"
-STOP_SECONDS = 5.0  # the whole stack stops within this (CONTRACT.md §2)
+STOP_SECONDS = 5.0  # the whole stack stops within this after Ctrl-C or SIGTERM (see __main__.py)
 FALLBACK_INTERVIEW = "actions.yml"
 GENERATED_PASSWORD_LENGTH = 16
 GENERATED_API_KEY_LENGTH = 32

@@ -42,7 +42,7 @@ def follow_replaced_choices(outcome: Outcome | None, state: SessionState) -> Non
 
 
 def checkin_commands(action: str, outcome: Outcome | None) -> list[dict[str, Any]]:
-    """docassemble's check-in commands for how the action ended (docassemble-api.md §4)."""
+    """The check-in commands ({action, value, extra}, as docassemble sends them) for how the action ended."""
     if outcome is None or outcome.kind is not OutcomeKind.BACKGROUND:
         return []
     if outcome.ui == "refresh":

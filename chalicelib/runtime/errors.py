@@ -15,9 +15,5 @@ class NoPreviousStepError(RuntimeLayerError):
     """Back was asked for at the first step."""
 
 
-class AccessDeniedError(RuntimeLayerError):
-    """The caller's key or privileges do not allow this (HTTP 403)."""
-
-
 class WeakSecretError(RuntimeLayerError):
     """A caller-chosen session secret is too short to protect the session (HTTP 400)."""

@@ -526,4 +526,4 @@ def _attempts(budget_seconds: float) -> Iterator[int]:
 
 
 def _pause(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(_MAX_PAUSE_SECONDS, 0.01 * (2 ** attempt))))  # noqa: S311 - jitter
+    time.sleep(random.uniform(0, min(_MAX_PAUSE_SECONDS, 0.01 * (2 ** attempt))))  # jitter

@@ -1,6 +1,6 @@
 """Background tasks: their records, the outbox, the sweep, and notifications.
 
-Life of a task (the worker's part is in runtime.worker):
+Life of a task (docs/architecture.md, "Background tasks"; the worker's part is in runtime.worker):
 
 1. `background_action()` puts a NewTask in the turn's outbox. The turn's commit
    writes the task record (queued) in the same transaction as the step; only

@@ -26,7 +26,7 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 254
 MIN_API_KEY = 16  # the key's SHA-256 is unsalted, so the key itself must be hard to guess
 USER_ID_LENGTH = 16
-RESERVED_PRIVILEGES = frozenset({"cron"})  # held only by the scheduler's own user
+RESERVED_PRIVILEGES = frozenset({"cron"})  # kept for a scheduler's own user (cron is not built): never granted
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def _unpack(payload: bytes) -> object:
         raise StorageError(
             f"a verified step could not be decompressed ({err}); it was written by incompatible code"
         ) from err
-    return pickle.loads(raw)  # noqa: S301 -- only ever reached after the tag or HMAC matched
+    return pickle.loads(raw)  # only ever reached after the tag or HMAC matched
 
 
 def seal(obj: object, key: bytes, aad: bytes) -> bytes:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from chalicelib.storage.records import BlobKind
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-STATUSES = (QUEUED, RUNNING, DONE, FAILED)
 FINISHED = (DONE, FAILED)
 
 

@@ -1,6 +1,6 @@
 """The question JSON of docassemble's API, made from a ScreenView.
 
-Shapes follow reference/docassemble-api.md §3: `questionType`, `questionText`,
+Shapes follow the question JSON of docassemble's session API: `questionType`, `questionText`,
 `subquestionText`, `fields` (with `variable_name`, `datatype`, `choices`),
 `questionName`, `event_list`, `allow_going_back`, `steps`, `message_log`,
 `reload_after`, ...

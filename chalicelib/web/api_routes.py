@@ -1,4 +1,4 @@
-"""The REST API (docassemble-compatible; CONTRACT.md §4).
+"""The REST API (docassemble-compatible; README.md, "The REST API").
 
 Each route: authenticate, read parameters, call one Sessions use case, shape
 the answer. Every failure is JSON {"error": ...} with its status from the one

@@ -24,10 +24,6 @@ def _answer_number(page: Page, name: str, value: str, label: str = "Number") -> 
     page.get_by_role("button", name="Continue").click()
 
 
-def _heading(page: Page) -> str:
-    return page.get_by_role("heading", level=1).inner_text()
-
-
 def _refresh_seconds(page: Page) -> str | None:
     tag = page.locator('meta[http-equiv="refresh"]')
     return tag.get_attribute("content") if tag.count() else None

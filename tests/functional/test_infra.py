@@ -267,7 +267,7 @@ def _wildcard_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.mark.slow
 def test_package_merges_into_a_cfn_lint_clean_template(tmp_path: Path) -> None:
     if shutil.which("make") is None:
-        pytest.fail("make is not installed; CONTRACT.md §1 requires it")
+        pytest.fail("make is not installed; `make package` needs it (README.md, 'Deploying to AWS')")
     repo = _repo_copy(tmp_path)
 
     # The real `make package`, using this venv and skipping its install step.

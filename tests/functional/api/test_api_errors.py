@@ -1,4 +1,4 @@
-"""REST API errors and edge cases (CONTRACT.md §4, reference/docassemble-api.md §1–2).
+"""REST API errors and edge cases (README.md, "The REST API": the errors table).
 
 Every error is JSON {"error": "message"} with a 4xx status and no stack trace,
 and the server keeps serving afterwards. The interviews used here are test

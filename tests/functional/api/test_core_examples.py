@@ -1,7 +1,7 @@
 """docassemble's "core" examples (screens, actions, commands) run unmodified through the REST API.
 
 Expected screens follow the example files in ../shared/examples and the question
-JSON of reference/docassemble-api.md §3.
+JSON of docassemble's session API (as chalicelib/web/api_json.py makes it).
 """
 
 from __future__ import annotations

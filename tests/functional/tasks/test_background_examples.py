@@ -4,8 +4,8 @@ Each test answers the example's question through `POST /api/session`, checks the
 screen shown while the task waits on the queue, runs the worker (`drainer.drain()`
 feeds the queue to the app's real `run_tasks` / `fail_abandoned_tasks` handlers),
 then checks the tasks list, the check-in commands and the final screen. Expected
-texts follow the example files in ../shared/examples and
-reference/docassemble-functions.md "Background tasks".
+texts follow the example files in ../shared/examples and docassemble's documented
+behaviour of background tasks (README.md, "Background tasks and documents").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""How background code can end, and who it runs as (docassemble-functions.md, "Background tasks")."""
+"""How background code can end, and who it runs as (README.md, "Background tasks and documents")."""
 
 from __future__ import annotations
 

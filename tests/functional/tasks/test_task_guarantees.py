@@ -1,4 +1,4 @@
-"""The promises of background tasks (DESIGN.md "Background tasks", chalicelib/runtime/tasks.py).
+"""The promises of background tasks (docs/architecture.md, "Background tasks"; chalicelib/runtime/tasks.py).
 
 a. a duplicate delivery never applies a callback twice;
 b. a task whose worker died is reclaimed after its lease, and the sweep resends

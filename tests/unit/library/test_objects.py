@@ -77,9 +77,9 @@ def test_missing_attribute_is_sought_by_its_full_name() -> None:
 def test_private_and_dunder_names_raise_attribute_error() -> None:
     thing = DAObject("thing")
     with pytest.raises(AttributeError):
-        thing._foo  # noqa: B018
+        thing._foo
     with pytest.raises(AttributeError):
-        thing.__deepcopy_me__  # noqa: B018
+        thing.__deepcopy_me__
     assert not hasattr(thing, "__html__")
 
 
@@ -314,7 +314,7 @@ def test_indexing_past_the_end_asks_for_the_next_item() -> None:
         people[5] = "Gap"
     people.gathered = True
     with pytest.raises(IndexError):
-        people[1]  # noqa: B018
+        people[1]
 
 
 def test_indexing_a_list_of_objects_creates_them() -> None:
