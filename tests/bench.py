@@ -60,7 +60,8 @@ class _Kv:
 def engine_bench() -> dict[str, float]:
     """(a) evaluate + render one screen, per screen of each path; median over screens."""
     from chalicelib.engine import assign
-    from chalicelib.engine.evaluator import Evaluation, Request
+    from chalicelib.engine.evaluator import Evaluation
+    from chalicelib.engine.request import Request
     from chalicelib.engine.state import SessionState
     from chalicelib.language.loader import InterviewLoader
     from chalicelib.library import namespace
@@ -207,7 +208,7 @@ def task_latency_bench() -> tuple[float, float]:
 
 def _start_tasks(sessions: Any, count: int) -> None:
     """`count` sessions of background_action.yml, each with its task queued."""
-    from chalicelib.engine.evaluator import Request
+    from chalicelib.engine.request import Request
     from chalicelib.runtime.sessions import VariableChanges
 
     name = "background_action.yml"

@@ -8,8 +8,8 @@ are returned so that the same screen is shown again with a message per field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.engine import assign
@@ -34,32 +34,6 @@ class Answer:
 
     values: Mapping[str, Any]
     button: str | None = None
-
-
-@dataclass(frozen=True)
-class FormAnswer:
-    """An answer as a page posts it: the raw values of the screen's fields by their position
-    on the screen, the screen it answers (its block name), and the pressed button, if any."""
-
-    screen: str
-    positions: Mapping[int, Sequence[str]] = field(default_factory=dict)
-    button: str | None = None
-
-    def values(self, view: ScreenView) -> dict[str, Any]:
-        """The values by variable name: a list for checkboxes, the last value for the others;
-        an unticked yes/no checkbox (not posted at all) is False."""
-        values: dict[str, Any] = {}
-        for index, shown in enumerate(view.fields):
-            if shown.variable is None:
-                continue
-            raw = self.positions.get(index)
-            if shown.datatype == "checkboxes":
-                values[shown.variable] = list(raw or [])
-            elif raw:
-                values[shown.variable] = raw[-1]
-            elif shown.datatype in ("yesno", "noyes", "yesnowide", "noyeswide"):
-                values[shown.variable] = "False"
-        return values
 
 
 @dataclass(frozen=True)

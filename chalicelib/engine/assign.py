@@ -13,13 +13,8 @@ from collections.abc import MutableMapping
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.engine.errors import EngineError
+from chalicelib.engine.errors import BadVariableNameError
 from chalicelib.language.missing import MissingVariable
-
-
-class BadVariableNameError(EngineError):
-    """Raised when a posted variable name is not a plain name, attribute or subscript."""
-
 
 _Step = tuple[str, Any]  # ("name"|"attr"|"item", key)
 MAX_NAME_CHARS = 1000  # a longer name is refused before it is parsed or cached

@@ -7,6 +7,10 @@ class EngineError(Exception):
     """Base of every error raised by chalicelib.engine."""
 
 
+class BadVariableNameError(EngineError):
+    """Raised when a posted variable name is not a plain name, attribute or subscript."""
+
+
 class UndefinedVariableError(EngineError):
     """No block of the interview can define a name that the interview needs."""
 

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from types import CodeType, ModuleType
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.engine import active, assign
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import EngineError, InterviewCodeError, LoopError, UndefinedVariableError
 from chalicelib.engine.render import render_message, render_question
+from chalicelib.engine.request import Request
 from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.signals import (
     BackgroundResponseActionSignal,
@@ -38,7 +38,7 @@ from chalicelib.engine.signals import (
     Signal,
 )
 from chalicelib.engine.state import STATE_KEY, PendingAction, SessionState
-from chalicelib.engine.tasks import NewTask, TaskPort
+from chalicelib.engine.tasks import NewTask
 from chalicelib.language.blocks import Attachment, Block, Expr, Interview, Kind
 from chalicelib.language.markup import Markup
 from chalicelib.language.pycode import canonical
@@ -46,43 +46,6 @@ from chalicelib.language.pycode import canonical
 _MAX_SEEK_DEPTH = 60
 _SPECIAL_ACTIONS = {"_da_force_ask", "_da_priority_action"}
 _MAX_ROUNDS = 400
-
-
-class KeyValuePort(Protocol):
-    """Persistent per-session/user/global values (task counters with persistent=True)."""
-
-    def get(self, scope: str, key: str) -> Any: ...
-
-
-@dataclass(frozen=True)
-class UserInfo:
-    id: str = ""
-    email: str = ""
-    first_name: str = "Anonymous"
-    last_name: str = "User"
-    privileges: tuple[str, ...] = ("user",)
-    logged_in: bool = False
-
-
-@dataclass(frozen=True)
-class Request:
-    """What this turn was asked to do."""
-
-    interview: str
-    session_id: str
-    action: str | None = None
-    arguments: Mapping[str, Any] = field(default_factory=dict)
-    persistent_action: bool = True
-    url_args: Mapping[str, Any] = field(default_factory=dict)
-    user: UserInfo = field(default_factory=UserInfo)
-    base_url: str = ""
-    interface: str = "web"  # web | api | background | checkin
-    kv: KeyValuePort | None = None
-    tasks: TaskPort | None = None
-    step: int = 1
-    # Signs the action links url_action() makes: (session id, action, arguments) → signature.
-    # Set by the runtime; without it links carry no signature, and the web refuses to run them.
-    sign_link: Callable[[str, str, Mapping[str, Any]], str] | None = field(default=None, repr=False)
 
 
 class _Ask(Exception):  # internal control flow

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chalicelib.engine.documents import DocumentValue
+from chalicelib.engine.documents import DocumentValue, safe_filename
 from chalicelib.runtime.services import Services
 from chalicelib.storage.records import BlobKind
 from chalicelib.storage.sealing import Place
@@ -20,6 +20,11 @@ CONTENT_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
+
+
+def download_name(name: str, fmt: str) -> str:
+    """The name a document is saved under by the browser: portable characters, its format's extension."""
+    return f"{safe_filename(name)}.{fmt}"
 
 
 def file_name(document_id: str, filename: str) -> str:

@@ -15,5 +15,17 @@ class NoPreviousStepError(RuntimeLayerError):
     """Back was asked for at the first step."""
 
 
+class ProtectedVariableError(RuntimeLayerError):
+    """A caller asked to set or delete a name the interview does not own (HTTP 400)."""
+
+
+class InvalidLinkError(RuntimeLayerError):
+    """An action link that is malformed, or not made for this session (HTTP 400)."""
+
+    def __init__(self, message: str, title: str) -> None:
+        super().__init__(message)
+        self.title = title
+
+
 class WeakSecretError(RuntimeLayerError):
     """A caller-chosen session secret is too short to protect the session (HTTP 400)."""

@@ -20,6 +20,9 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
+from chalicelib.library.functions import decode_action
+from chalicelib.runtime.errors import InvalidLinkError
+
 LinkSigner = Callable[[str, str, Mapping[str, Any]], str]
 _SIGNATURE_CHARS = 32
 
@@ -46,3 +49,17 @@ def signature_ok(key: bytes, session_id: str, action: str, arguments: Mapping[st
 def signer(key: bytes) -> LinkSigner:
     """What the evaluation's Request carries as `sign_link`: (session id, action, arguments) → signature."""
     return partial(action_signature, key)
+
+
+def read_link(key: bytes, session_id: str | None, blob: str, signature: str | None) -> tuple[str, dict[str, Any]]:
+    """The action and arguments of a link's `action=` value, if the link was made for the session
+    `session_id` (None: the request is for no session); InvalidLinkError otherwise."""
+    try:
+        action, arguments = decode_action(blob)
+    except ValueError as err:
+        raise InvalidLinkError(str(err), "That link is not valid") from err
+    if session_id is None or not signature_ok(key, session_id, action, arguments, signature):
+        raise InvalidLinkError("This link was made for another session, or it was changed, so it was not "
+                               "followed and nothing was done. Go back to the interview and use its own links.",
+                               "This link is not valid for this session")
+    return action, arguments

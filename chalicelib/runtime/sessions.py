@@ -26,10 +26,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.engine import assign
-from chalicelib.engine.answers import Answer, FormAnswer, apply_answer
+from chalicelib.engine.answers import Answer, apply_answer
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import EngineError, InterviewCodeError, UndefinedVariableError
-from chalicelib.engine.evaluator import Evaluation, Request, UserInfo
+from chalicelib.engine.evaluator import Evaluation
+from chalicelib.engine.request import FormAnswer, Request, UserInfo
 from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind
 from chalicelib.engine.state import SessionState
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
@@ -41,6 +42,7 @@ from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.tasks import TaskService
+from chalicelib.runtime.variables import check_writable, from_sent
 from chalicelib.storage import crypto
 from chalicelib.storage.errors import VersionConflictError, WrongSecretError
 from chalicelib.storage.records import BlobKind, Sealed, SessionHead, StepRecord
@@ -102,6 +104,7 @@ class VariableChanges:
     delete: Sequence[str] = ()
     question_name: str | None = None
     events_done: Sequence[str] = ()
+    raw: bool = False  # set the values as sent; otherwise text that begins with an ISO date is set as a date
 
 
 @dataclass(frozen=True)
@@ -266,10 +269,14 @@ class Sessions:
 
     def set_variables(self, ref: SessionRef, request: Request, changes: VariableChanges, new_step: bool = True,
                       evaluate: bool = True) -> TurnResult:
-        """Set and delete variables (the API's variables/delete_variables), then evaluate."""
+        """Set and delete variables (the API's variables/delete_variables), then evaluate. Every name
+        is checked before anything changes: only the interview's own variables can be set or deleted."""
+        for name in [*changes.values, *changes.delete]:
+            check_writable(str(name))
+
         def change(answers: dict[str, Any], state: SessionState) -> _Changed:
             for name, value in changes.values.items():
-                assign.assign(answers, str(name), value)
+                assign.assign(answers, str(name), value if changes.raw else from_sent(value))
             if changes.question_name:
                 state.mark_answered(str(changes.question_name))
             for name in changes.delete:

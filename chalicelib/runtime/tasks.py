@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.engine.evaluator import UserInfo
+from chalicelib.engine.request import UserInfo
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
 from chalicelib.runtime.queue import TaskQueue
 from chalicelib.storage.errors import StorageError, TaskStateError

@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from chalicelib.engine.errors import InterviewCodeError
-from chalicelib.engine.evaluator import Request, UserInfo
+from chalicelib.engine.request import Request, UserInfo
 from chalicelib.engine.screen import Outcome, OutcomeKind
 from chalicelib.runtime.sessions import BackgroundRun, SessionRef, Sessions
 from chalicelib.storage.errors import SessionNotFoundError, StorageError, TaskStateError

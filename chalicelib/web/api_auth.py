@@ -1,31 +1,24 @@
 """API key lookup, in docassemble's order, and the JSON error responses.
 
 A key is looked for in the `key` query parameter, a `key` field of the body, an
-`X-API-Key` cookie, an `X-API-Key` header, then `Authorization: Bearer`. Keys
-are stored only as hashes (storage.accounts); lookups are cached for a short
-while per container, by the key's hash (as stored), so that a flood of huge made-up
-keys holds at most _CACHE_ENTRIES small entries.
+`X-API-Key` cookie, an `X-API-Key` header, then `Authorization: Bearer`; whose it
+is, runtime.api_keys says (keys are stored only as hashes, lookups are cached).
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from http.cookies import SimpleCookie
 from typing import Any
 
 from chalice import Response
 
-from chalicelib.engine.evaluator import UserInfo
-from chalicelib.storage.crypto import hash_api_key
+from chalicelib.engine.request import UserInfo
+from chalicelib.runtime import api_keys
 from chalicelib.storage.records import User
 from chalicelib.web import context
 from chalicelib.web.errors import RequestError
-
-_CACHE_SECONDS = 30.0
-_CACHE_ENTRIES = 1000
-_cache: dict[str, tuple[float, User | None]] = {}
 
 
 class ApiError(RequestError):
@@ -63,23 +56,14 @@ def find_key(query: Mapping[str, str], body: Mapping[str, Any], headers: Mapping
 def authenticate(key: str | None) -> User:
     if not key:
         raise ApiError(403, "Access denied.")
-    now = time.monotonic()
-    digest = hash_api_key(key)
-    cached = _cache.get(digest)
-    if cached and now - cached[0] < _CACHE_SECONDS:
-        user = cached[1]
-    else:
-        user = context.services().accounts.user_for_api_key(key)
-        _cache[digest] = (now, user)
-        if len(_cache) > _CACHE_ENTRIES:
-            _cache.clear()
+    user = api_keys.user_for_key(context.services(), key)
     if user is None or not user.active:
         raise ApiError(403, "Access denied.")
     return user
 
 
 def clear_cache() -> None:
-    _cache.clear()
+    api_keys.clear_cache()
 
 
 def user_info(user: User) -> UserInfo:

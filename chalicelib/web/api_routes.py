@@ -17,11 +17,9 @@ from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
-from chalicelib.engine import assign
 from chalicelib.engine.errors import UndefinedVariableError
-from chalicelib.engine.evaluator import Request
+from chalicelib.engine.request import Request
 from chalicelib.engine.screen import OutcomeKind
-from chalicelib.library.namespace import library_names
 from chalicelib.library.serialize import jsonable
 from chalicelib.runtime.documents import CONTENT_TYPES
 from chalicelib.runtime.sessions import SESSION_ID_LENGTH, SessionRef, TurnResult, VariableChanges, is_session_id
@@ -40,7 +38,6 @@ _BODY_TYPES = ["application/json", "application/x-www-form-urlencoded", "multipa
 _JSON_PARAMS = {"variables", "delete_variables", "event_list", "arguments", "url_args", "privileges",
                 "file_variables", "data"}
 _ARG_NAME = re.compile(r"^[A-Za-z_]")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -195,13 +192,10 @@ def session_set(user: User, query: dict[str, str], body: dict[str, Any]) -> Resp
         raise ApiError(400, "delete_variables and event_list must be lists.")
     question_name = body.get("question_name")
     raw = _flag(body.get("raw"))
-    for name in [*variables, *delete]:
-        _check_writable(str(name))  # before any change
 
     changes = VariableChanges(
-        values={str(name): value if raw else _convert(value) for name, value in variables.items()},
-        delete=[str(name) for name in delete], question_name=str(question_name) if question_name else None,
-        events_done=[str(e) for e in events])
+        values={str(name): value for name, value in variables.items()}, delete=[str(name) for name in delete],
+        question_name=str(question_name) if question_name else None, events_done=[str(e) for e in events], raw=raw)
     ask = _flag(body.get("question"), default=True)
     try:
         result = context.sessions().set_variables(ref, _request(ref, user), changes,
@@ -209,30 +203,6 @@ def session_set(user: User, query: dict[str, str], body: dict[str, Any]) -> Resp
     except UndefinedVariableError as err:
         return _undefined(err)
     return _question(ref, result) if ask else _no_content()
-
-
-def _check_writable(name: str) -> None:
-    """Refuse anything but a plain variable name, and names the interview does not own: internal
-    ones (`_internal`, `_anything`) and the library's functions and classes."""
-    steps = assign.parse_target(name)
-    root = str(steps[0][1])
-    if root.startswith("_"):
-        raise ApiError(400, f"Variable {name!r} cannot be set or deleted: names that begin with _ are the "
-                            "interview's internal state.")
-    if root in library_names():
-        raise ApiError(400, f"Variable {name!r} cannot be set or deleted: {root} is a function or class "
-                            "the interview uses; choose another name.")
-
-
-def _convert(value: Any) -> Any:
-    if isinstance(value, str) and _DATE.match(value):
-        from chalicelib.library.dates import as_datetime
-
-        try:
-            return as_datetime(value)
-        except ValueError:
-            return value
-    return value
 
 
 @bp.route("/api/session", methods=["GET"])

@@ -18,10 +18,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chalicelib.engine.assign import BadVariableNameError
-from chalicelib.engine.errors import EngineError, InterviewCodeError
+from chalicelib.engine.errors import BadVariableNameError, EngineError, InterviewCodeError
 from chalicelib.language.errors import InterviewNotFoundError, InterviewSyntaxError
-from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
+from chalicelib.runtime.errors import (
+    ConflictError,
+    NoPreviousStepError,
+    ProtectedVariableError,
+    WeakSecretError,
+)
 from chalicelib.storage.errors import (
     SessionNotFoundError,
     StorageError,
@@ -113,6 +117,7 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(WeakSecretError, 400, "The secret is too short", _text),
     _Rule(ConflictError, 409, "Please try again", _text, start_over=True),
     _Rule(BadVariableNameError, 400, "Bad variable name", _text),
+    _Rule(ProtectedVariableError, 400, "This variable cannot be changed", _text),
     _Rule(InterviewCodeError, 400, "Sorry, something went wrong",
           lambda err: f"failure to assemble interview: {err}", page_text=_CODE_FAILED, back=True, page_status=500),
     _Rule(EngineError, 400, "Sorry, something went wrong", lambda err: f"failure to assemble interview: {err}",

@@ -21,14 +21,11 @@ from urllib.parse import quote, urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib.engine.answers import FormAnswer
-from chalicelib.engine.documents import safe_filename
-from chalicelib.engine.evaluator import Request
+from chalicelib.engine.request import FormAnswer, Request
 from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
-from chalicelib.library.functions import decode_action
 from chalicelib.runtime import links
-from chalicelib.runtime.documents import CONTENT_TYPES, file_name
-from chalicelib.runtime.errors import NoPreviousStepError
+from chalicelib.runtime.documents import CONTENT_TYPES, download_name, file_name
+from chalicelib.runtime.errors import InvalidLinkError, NoPreviousStepError
 from chalicelib.runtime.sessions import AnswerStatus, SessionRef, TurnResult
 from chalicelib.storage.errors import SessionNotFoundError
 from chalicelib.web import browser_session, context, cookies, limits, page, responses
@@ -127,7 +124,7 @@ def interview_file(file_id: str, name: str) -> Response:
             return _error_page(404, "File not found", "This document is not (or no longer) stored.")
         return Response(body=data, status_code=200, headers={
             "Content-Type": CONTENT_TYPES[fmt], "Cache-Control": "private, no-store",
-            "Content-Disposition": f'attachment; filename="{safe_filename(name.rsplit(".", 1)[0])}.{fmt}"'})
+            "Content-Disposition": f'attachment; filename="{download_name(name.rsplit(".", 1)[0], fmt)}"'})
 
     return _guarded(interview, download)
 
@@ -227,14 +224,11 @@ def _link_action(ref: SessionRef | None, blob: str, signature: str | None, url_a
                  base: str) -> Response:
     """Run the action of a url_action() link, if it was made for the session this request is for."""
     try:
-        action, arguments = decode_action(blob)
-    except ValueError as err:
-        raise RequestError(400, str(err), "That link is not valid") from err
-    key = context.services().keys.links
-    if ref is None or not links.signature_ok(key, ref.session_id, action, arguments, signature):
-        raise RequestError(400, "This link was made for another session, or it was changed, so it was "
-                                       "not followed and nothing was done. Go back to the interview and use "
-                                       "its own links.", "This link is not valid for this session")
+        action, arguments = links.read_link(context.services().keys.links, ref.session_id if ref else None, blob,
+                                            signature)
+    except InvalidLinkError as err:
+        raise RequestError(400, str(err), err.title) from err
+    assert ref is not None
     sessions = context.sessions()
     result = sessions.run_action(ref, _request(ref, base, action=action, arguments=arguments, url_args=url_args))
     if result.outcome is None or result.outcome.kind is OutcomeKind.SCREEN:

@@ -13,8 +13,8 @@ time converting them, and a stored one breaks every page that prints it);
 
 A refusal is a LimitError with the HTTP status to answer (413 for too big, 400
 for a malformed number or nesting) and a message that says what is accepted;
-a too-long answer on a screen is instead a field error, so the screen is asked
-again like for any other invalid input.
+a too-long answer on a screen is instead a field error (`Sessions.answer_screen`
+checks it), so the screen is asked again like for any other invalid input.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from chalicelib.engine.answers import Applied
-from chalicelib.engine.screen import FieldError
 from chalicelib.settings import Settings
 from chalicelib.web.errors import RequestError
 
@@ -164,19 +162,6 @@ def check_api_request(query: Mapping[str, str], body: Mapping[str, Any], setting
             check_values({key: value}, settings, "The field")
         if key in _API_NAME_LISTS and isinstance(value, list):
             _check_count(len(value), f"names in {key}")
-
-
-def oversized_answers(values: Mapping[str, Any], settings: Settings) -> Applied | None:
-    """The answers to a screen that are larger than MAX_ANSWER_BYTES, as field errors (the
-    screen is asked again and nothing is saved); None when every answer fits."""
-    limit = settings.max_answer_bytes
-    errors = []
-    for name, value in values.items():
-        size = _size(value)
-        if size > limit:
-            errors.append(FieldError(name, f"This answer is too long: {size:,} bytes, but at most {limit:,} bytes "
-                                           "are accepted. Shorten it."))
-    return Applied(errors=tuple(errors)) if errors else None
 
 
 def _size(value: Any) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.engine.evaluator import Request
+from chalicelib.engine.request import Request
 from chalicelib.language.loader import InterviewLoader
 from chalicelib.local.moto_server import MotoServer
 from chalicelib.local.resources import create_resources
@@ -125,7 +125,7 @@ def test_a_version_conflict_is_retried_on_fresh_state_not_dropped(endpoint: str)
 
 
 def test_a_check_in_racing_a_submit_keeps_both_changes(endpoint: str, examples: Any) -> None:
-    from chalicelib.engine.answers import FormAnswer
+    from chalicelib.engine.request import FormAnswer
 
     # Given check-in.yml's food question, and a user who submits while a check-in is running
     services = _services(endpoint, _InterferingStore)

@@ -7,7 +7,8 @@ import pickle
 from typing import Any
 
 from chalicelib.engine.answers import Answer, Applied, apply_answer
-from chalicelib.engine.evaluator import Evaluation, Request
+from chalicelib.engine.evaluator import Evaluation
+from chalicelib.engine.request import Request
 from chalicelib.engine.screen import Outcome
 from chalicelib.engine.state import SessionState
 from chalicelib.language.parser import parse_interview

@@ -315,7 +315,8 @@ code: |
 mandatory: True
 question: Ran ${ runs } times
 """
-    from chalicelib.engine.evaluator import Evaluation, Request
+    from chalicelib.engine.evaluator import Evaluation
+    from chalicelib.engine.request import Request
     from chalicelib.library import namespace
 
     run = Run(text)

@@ -1,0 +1,77 @@
+"""What a turn is asked to do: the request, the user it runs as, and a posted answer.
+
+Plain records that every entry point (browser, API, worker, check-in) fills in and
+the engine reads; they hold no behaviour beyond reading themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from chalicelib.engine.screen import ScreenView
+from chalicelib.engine.tasks import TaskPort
+
+
+class KeyValuePort(Protocol):
+    """Persistent per-session/user/global values (task counters with persistent=True)."""
+
+    def get(self, scope: str, key: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: str = ""
+    email: str = ""
+    first_name: str = "Anonymous"
+    last_name: str = "User"
+    privileges: tuple[str, ...] = ("user",)
+    logged_in: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    """What this turn was asked to do."""
+
+    interview: str
+    session_id: str
+    action: str | None = None
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    persistent_action: bool = True
+    url_args: Mapping[str, Any] = field(default_factory=dict)
+    user: UserInfo = field(default_factory=UserInfo)
+    base_url: str = ""
+    interface: str = "web"  # web | api | background | checkin
+    kv: KeyValuePort | None = None
+    tasks: TaskPort | None = None
+    step: int = 1
+    # Signs the action links url_action() makes: (session id, action, arguments) → signature.
+    # Set by the runtime; without it links carry no signature, and the web refuses to run them.
+    sign_link: Callable[[str, str, Mapping[str, Any]], str] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class FormAnswer:
+    """An answer as a page posts it: the raw values of the screen's fields by their position
+    on the screen, the screen it answers (its block name), and the pressed button, if any."""
+
+    screen: str
+    positions: Mapping[int, Sequence[str]] = field(default_factory=dict)
+    button: str | None = None
+
+    def values(self, view: ScreenView) -> dict[str, Any]:
+        """The values by variable name: a list for checkboxes, the last value for the others;
+        an unticked yes/no checkbox (not posted at all) is False."""
+        values: dict[str, Any] = {}
+        for index, shown in enumerate(view.fields):
+            if shown.variable is None:
+                continue
+            raw = self.positions.get(index)
+            if shown.datatype == "checkboxes":
+                values[shown.variable] = list(raw or [])
+            elif raw:
+                values[shown.variable] = raw[-1]
+            elif shown.datatype in ("yesno", "noyes", "yesnowide", "noyeswide"):
+                values[shown.variable] = "False"
+        return values
