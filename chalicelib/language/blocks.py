@@ -105,6 +105,23 @@ UNSTRIPPED = frozenset({Datatype.AREA, Datatype.PASSWORD, Datatype.RAW})
 NOT_REQUIRED_BY_DEFAULT = YESNO_CHECKBOXES | {Datatype.CHECKBOXES}
 
 
+class DocumentFormat(enum.StrEnum):
+    """A file an attachment can be made into, named by its extension; CONTENT_TYPES gives its MIME type.
+
+    Documents in the answers hold the plain strings (see DEFAULT_FORMATS)."""
+
+    PDF = "pdf"
+    DOCX = "docx"
+
+
+CONTENT_TYPES: dict[str, str] = {
+    DocumentFormat.PDF: "application/pdf",
+    DocumentFormat.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+# An attachment without `valid formats` is made in these (plain strings: they are stored).
+DEFAULT_FORMATS: tuple[str, ...] = (DocumentFormat.PDF.value, DocumentFormat.DOCX.value)
+
+
 @dataclass(frozen=True)
 class Expr:
     """A Python expression from the interview, compiled once."""
@@ -197,7 +214,7 @@ class Attachment:
     content: Text | None
     variable_name: str | None = None
     description: Text | None = None
-    valid_formats: tuple[str, ...] = ("pdf", "docx")
+    valid_formats: tuple[str, ...] = DEFAULT_FORMATS
 
 
 @dataclass(frozen=True)

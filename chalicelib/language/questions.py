@@ -7,6 +7,7 @@ from typing import Any
 
 from chalicelib.language.blocks import (
     DATATYPES,
+    DEFAULT_FORMATS,
     NOT_REQUIRED_BY_DEFAULT,
     Attachment,
     Button,
@@ -235,12 +236,12 @@ def parse_attachment(item: Any, file: str, line: int,
                      fail: Callable[[str, str], InterviewSyntaxError]) -> Attachment:
     if not isinstance(item, Mapping):
         raise fail("an attachment must be a mapping with 'name', 'filename' and 'content'", f"found {item!r}")
-    formats = item.get("valid formats", ["pdf", "docx"])
+    formats = item.get("valid formats", DEFAULT_FORMATS)
     return Attachment(
         name=Text(item.get("name", "Document"), file, line),
         filename=Text(item.get("filename", "document"), file, line),
         content=Text(item["content"], file, line) if "content" in item else None,
         variable_name=canonical(str(item["variable name"])) if "variable name" in item else None,
         description=Text(item["description"], file, line) if "description" in item else None,
-        valid_formats=tuple(formats if isinstance(formats, list) else [formats]),
+        valid_formats=tuple(formats if isinstance(formats, (list, tuple)) else [formats]),
     )

@@ -12,14 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chalicelib.engine.documents import DocumentValue
+from chalicelib.language.blocks import CONTENT_TYPES as CONTENT_TYPES  # for the web routes; defined there
 from chalicelib.runtime.services import Services
 from chalicelib.storage.records import BlobKind
 from chalicelib.storage.sealing import Place
-
-CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
 
 
 def file_name(document_id: str, filename: str) -> str:
