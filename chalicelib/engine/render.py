@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.engine import assign
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.screen import RenderedAttachment, RenderedButton, RenderedChoice, RenderedField, ScreenView
-from chalicelib.engine.signals import MessageSignal
+from chalicelib.engine.signals import Command, MessageSignal
 from chalicelib.language.blocks import YESNO_RADIOS, Block, Choices, Datatype, Expr, Field, Question, Screen
 from chalicelib.language.markup import Text, escape_html, is_markup
 
@@ -99,9 +99,10 @@ def render_message(ev: Evaluation, signal: MessageSignal) -> ScreenView:
     elif not signal.dead_end:
         leave = bool(signal.show_leave) and not signal.show_exit
         if signal.show_exit is not False:
-            buttons.append(RenderedButton("Leave" if leave else "Exit", "leave" if leave else "exit", True))
+            label, command = ("Leave", Command.LEAVE) if leave else ("Exit", Command.EXIT)
+            buttons.append(RenderedButton(label, command.value, True))
         if signal.show_restart is not False:
-            buttons.append(RenderedButton("Restart", "restart", True))
+            buttons.append(RenderedButton("Restart", Command.RESTART.value, True))
     return ScreenView(
         block="_message",
         kind=Screen.BUTTONS if buttons else Screen.DEADEND,

@@ -16,7 +16,7 @@ class NewTask:
     task_id: str
     action: str
     arguments: dict[str, Any]
-    ui: str | None = None
+    ui: str | None = None  # one of signals.UI_NOTIFICATIONS: how the result reaches the page
     revoked: bool = False  # revoked in the turn that started it: stored as failed, never queued
 
 

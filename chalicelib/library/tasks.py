@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from chalicelib.engine import active
-from chalicelib.engine.signals import CommandSignal
+from chalicelib.engine.signals import Command, CommandSignal
 from chalicelib.engine.tasks import TaskSnapshot
 from chalicelib.library.objects import DAObject
 
@@ -129,7 +129,7 @@ class BackgroundAction(DAObject):
             task = functions["background_action"](action, None, **kwargs)
             tasks[action] = task
         if not task.ready():
-            raise CommandSignal("wait", None, float(self.refresh_seconds))
+            raise CommandSignal(Command.WAIT, None, float(self.refresh_seconds))
         result = task.result()
         return self.on_failure(result) if result.error_type else self.process_response(result)
 
