@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.engine import active
 from chalicelib.engine.signals import Command, CommandSignal
-from chalicelib.engine.tasks import TaskSnapshot
+from chalicelib.engine.tasks import TaskSnapshot, TaskStatus
 from chalicelib.library.objects import DAObject
 
 __all__ = ["BackgroundAction", "BackgroundTask", "TaskResult"]
@@ -60,7 +60,7 @@ class BackgroundTask:
     def status(self) -> str:
         """queued, running, done or failed."""
         snapshot = self._snapshot()
-        return snapshot.status if snapshot else "queued"
+        return str(snapshot.status) if snapshot else TaskStatus.QUEUED.value  # plain text: authors may save it
 
     def ready(self) -> bool:
         """True once the task has finished (done or failed); never blocks."""
@@ -81,7 +81,7 @@ class BackgroundTask:
         """True if the task failed (waits for it to finish first)."""
         self.wait()
         snapshot = self._snapshot()
-        return bool(snapshot and snapshot.status == "failed")
+        return bool(snapshot and snapshot.status == TaskStatus.FAILED)
 
     def get(self) -> Any:
         """The task's value (waits for it to finish first); None if it failed without a value."""

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.storage.records import BlobKind
 
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-STATUSES = (QUEUED, RUNNING, DONE, FAILED)
-FINISHED = (DONE, FAILED)
+# The statuses are engine.tasks.TaskStatus. These names stay only until runtime/tasks.py uses it; then delete them.
+QUEUED, RUNNING, DONE, FAILED = TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.DONE, TaskStatus.FAILED
+__all__ = ["DONE", "FAILED", "FINISHED", "QUEUED", "RUNNING", "Notification", "TaskRecord", "TaskWrite"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class TaskRecord:
     task_id: str
     interview: str
     action: str
-    status: str
+    status: str  # a TaskStatus
     created: float
     attempts: int = 0
     lease_until: float = 0.0
