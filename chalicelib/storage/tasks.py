@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.storage.records import BlobKind
 
-# The statuses are engine.tasks.TaskStatus. These names stay only until runtime/tasks.py uses it; then delete them.
+# The statuses are engine.tasks.TaskStatus. These names stay only until the runtime's task code imports it
+# (it is being rewritten on another branch); then delete them and __all__.
 QUEUED, RUNNING, DONE, FAILED = TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.DONE, TaskStatus.FAILED
 __all__ = ["DONE", "FAILED", "FINISHED", "QUEUED", "RUNNING", "Notification", "TaskRecord", "TaskWrite"]
 
