@@ -12,8 +12,8 @@ from typing import Any
 from chalice import Chalice
 from chalice.app import SQSEvent
 
+from chalicelib.language.blocks import CONTENT_TYPES
 from chalicelib.runtime import worker
-from chalicelib.runtime.documents import CONTENT_TYPES
 from chalicelib.settings import DEFAULT_TASK_QUEUE
 from chalicelib.web import context
 from chalicelib.web.api_routes import bp as api_bp

@@ -16,10 +16,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from chalicelib.engine.screen import RenderedField
+from chalicelib.language.blocks import (
+    NEGATED,
+    NUMERIC,
+    SINGLE_CHOICE,
+    UNSTRIPPED,
+    YESNO_CHECKBOXES,
+    YESNO_RADIOS,
+    Datatype,
+)
 
 MAX_NUMBER_CHARS = 50
 MAX_WHOLE_DIGITS = 15  # digits before the decimal point: |value| < 10**15, exact in a float
@@ -43,15 +53,15 @@ class InvalidInput(ValueError):  # reported to the user, not raised to callers
 def convert(field: RenderedField, raw: Any) -> Any:
     """Convert one field's raw value (str, list of str, or JSON value from the API)."""
     datatype = field.datatype
-    if datatype == "checkboxes":
+    if datatype == Datatype.CHECKBOXES:
         return _checkboxes(field, raw)
     if isinstance(raw, list):
         raw = raw[-1] if raw else ""
-    if datatype in ("yesno", "noyes", "yesnowide", "noyeswide"):
+    if datatype in YESNO_CHECKBOXES:
         value = _boolean(raw)
-        return (not value) if datatype.startswith("noyes") else value
+        return (not value) if datatype in NEGATED else value
     text = "" if raw is None else (str(raw) if not isinstance(raw, str) else raw)
-    if datatype not in ("area", "password", "raw"):
+    if datatype not in UNSTRIPPED:
         text = text.strip()
     if text == "":
         if field.required:
@@ -64,9 +74,7 @@ def convert(field: RenderedField, raw: Any) -> Any:
 
 
 def _empty(datatype: str) -> Any:
-    if datatype in ("integer", "number", "currency", "float", "range"):
-        return None
-    if datatype in ("yesnoradio", "noyesradio"):
+    if datatype in NUMERIC or datatype in YESNO_RADIOS:
         return None
     return ""
 
@@ -98,7 +106,7 @@ def _integer(field: RenderedField, text: str) -> int:
 
 
 def _number(field: RenderedField, text: str) -> float:
-    return float(_decimal(text, "Enter a number.", _NUMBER_SIZE, currency=field.datatype == "currency"))
+    return float(_decimal(text, "Enter a number.", _NUMBER_SIZE, currency=field.datatype == Datatype.CURRENCY))
 
 
 def _decimal(text: str, invalid: str, too_big: str, currency: bool) -> Decimal:
@@ -161,7 +169,7 @@ def _choice(field: RenderedField, text: str) -> Any:
     for choice, value in zip(field.choices, field.choice_values, strict=False):
         if choice.value == text:
             return value
-    if field.datatype == "combobox":
+    if field.datatype == Datatype.COMBOBOX:
         return text
     raise InvalidInput("Choose one of the options shown.")
 
@@ -171,7 +179,7 @@ def _yesnoradio(field: RenderedField, text: str) -> bool | None:
     if value in ("none", "null", "maybe"):
         return None
     result = _boolean(value)
-    return (not result) if field.datatype == "noyesradio" else result
+    return (not result) if field.datatype in NEGATED else result
 
 
 def _checkboxes(field: RenderedField, raw: Any) -> dict[Any, bool]:
@@ -199,9 +207,9 @@ def _plain(number: Any) -> str:
     return str(int(number)) if float(number).is_integer() else str(number)
 
 
-_CONVERTERS = {
-    "integer": _integer, "number": _number, "float": _number, "currency": _number, "range": _number,
-    "email": _email, "date": _date, "time": _time, "datetime": _datetime,
-    "radio": _choice, "dropdown": _choice, "combobox": _choice, "object_radio": _choice,
-    "yesnoradio": _yesnoradio, "noyesradio": _yesnoradio,
+# Datatypes not named here are text (`_text`); yes/no checkboxes and checkboxes are handled in `convert`.
+_CONVERTERS: dict[str, Callable[[RenderedField, str], Any]] = {
+    Datatype.INTEGER: _integer, **dict.fromkeys(NUMERIC - {Datatype.INTEGER}, _number),
+    Datatype.EMAIL: _email, Datatype.DATE: _date, Datatype.TIME: _time, Datatype.DATETIME: _datetime,
+    **dict.fromkeys(SINGLE_CHOICE, _choice), **dict.fromkeys(YESNO_RADIOS, _yesnoradio),
 }

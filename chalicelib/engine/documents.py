@@ -14,6 +14,8 @@ import re
 import unicodedata
 from typing import Any
 
+from chalicelib.language.blocks import CONTENT_TYPES, DEFAULT_FORMATS
+
 _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -33,7 +35,7 @@ class DocumentValue:
         self.filename = safe_filename(filename)
         self.description = description
         self.content_html = content_html
-        self.formats = tuple(f for f in formats if f in ("pdf", "docx")) or ("pdf", "docx")
+        self.formats = tuple(str(f) for f in formats if isinstance(f, str) and f in CONTENT_TYPES) or DEFAULT_FORMATS
         digest = hashlib.sha256("\x00".join((session_id, name, self.filename, content_html)).encode())
         self.file_id = digest.hexdigest()[:32]
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.engine import assign
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.screen import RenderedAttachment, RenderedButton, RenderedChoice, RenderedField, ScreenView
-from chalicelib.engine.signals import MessageSignal
-from chalicelib.language.blocks import Block, Choices, Expr, Field, Question, Screen
+from chalicelib.engine.signals import Command, MessageSignal
+from chalicelib.language.blocks import YESNO_RADIOS, Block, Choices, Datatype, Expr, Field, Question, Screen
 from chalicelib.language.markup import Text, escape_html, is_markup
 
 if TYPE_CHECKING:
@@ -99,9 +99,10 @@ def render_message(ev: Evaluation, signal: MessageSignal) -> ScreenView:
     elif not signal.dead_end:
         leave = bool(signal.show_leave) and not signal.show_exit
         if signal.show_exit is not False:
-            buttons.append(RenderedButton("Leave" if leave else "Exit", "leave" if leave else "exit", True))
+            label, command = ("Leave", Command.LEAVE) if leave else ("Exit", Command.EXIT)
+            buttons.append(RenderedButton(label, command.value, True))
         if signal.show_restart is not False:
-            buttons.append(RenderedButton("Restart", "restart", True))
+            buttons.append(RenderedButton("Restart", Command.RESTART.value, True))
     return ScreenView(
         block="_message",
         kind=Screen.BUTTONS if buttons else Screen.DEADEND,
@@ -153,14 +154,14 @@ def _field(ev: Evaluation, f: Field, bindings: Mapping[str, Any]) -> RenderedFie
     ns = ev.namespace
     variable = concrete(f.variable, bindings) if f.variable else None
     choices, values = _choices(ev, f.choices, variable, ns) if f.choices else ((), ())
-    if f.datatype in ("yesnoradio", "noyesradio") and not choices:
+    if f.datatype in YESNO_RADIOS and not choices:
         choices = (RenderedChoice("True", "Yes"), RenderedChoice("False", "No"))
         values = (True, False)
     current = _current_value(ns, variable, f, ev)
-    if choices and f.datatype != "checkboxes":
+    if choices and f.datatype != Datatype.CHECKBOXES:
         choices = tuple(RenderedChoice(c.value, c.label, _same(v, current), c.help)
                         for c, v in zip(choices, values, strict=False))
-    elif f.datatype == "checkboxes" and isinstance(current, Mapping):
+    elif f.datatype == Datatype.CHECKBOXES and isinstance(current, Mapping):
         choices = tuple(RenderedChoice(c.value, c.label, bool(current.get(v)), c.help)
                         for c, v in zip(choices, values, strict=False))
     return RenderedField(

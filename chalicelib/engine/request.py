@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from chalicelib.engine.screen import ScreenView
 from chalicelib.engine.tasks import TaskPort
+from chalicelib.language.blocks import YESNO_CHECKBOXES, Datatype
 
 
 class KeyValuePort(Protocol):
@@ -68,10 +69,10 @@ class FormAnswer:
             if shown.variable is None:
                 continue
             raw = self.positions.get(index)
-            if shown.datatype == "checkboxes":
+            if shown.datatype == Datatype.CHECKBOXES:
                 values[shown.variable] = list(raw or [])
             elif raw:
                 values[shown.variable] = raw[-1]
-            elif shown.datatype in ("yesno", "noyes", "yesnowide", "noyeswide"):
+            elif shown.datatype in YESNO_CHECKBOXES:
                 values[shown.variable] = "False"
         return values

@@ -103,13 +103,13 @@ class Outcome:
     content_type: str = "text/plain; charset=utf-8"
     status: int = 200
     url: str | None = None
-    command: str | None = None
+    command: str | None = None  # a signals.Command
     sleep: float | None = None
     variable: str | None = None
     save: bool = True
     message_log: tuple[dict[str, str], ...] = field(default_factory=tuple)
     value: Any = None  # background_response's value
-    ui: str | None = None  # background_response's kind: flash | javascript | fields | refresh
+    ui: str | None = None  # background_response's kind: one of signals.UI_NOTIFICATIONS, or None
     action: str | None = None  # background_response_action's callback
     arguments: dict[str, Any] = field(default_factory=dict)
 

@@ -12,6 +12,7 @@ instead of a bare AttributeError, so no exception text is ever parsed.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,9 +20,50 @@ from typing import Any
 from chalicelib.language.missing import MissingVariable
 
 __all__ = [
-    "BackgroundResponseActionSignal", "BackgroundResponseSignal", "CommandSignal", "ForceAskSignal",
-    "MessageSignal", "MissingVariable", "ResponseSignal", "Signal",
+    "BUTTON_COMMANDS", "UI_NOTIFICATIONS", "BackgroundResponseActionSignal", "BackgroundResponseSignal", "Command",
+    "CommandSignal", "ForceAskSignal", "MessageSignal", "MissingVariable", "ResponseSignal", "Signal",
+    "UiNotification",
 ]
+
+
+class Command(enum.StrEnum):
+    """What `command()` may end a turn with, and what a command button's value may name.
+
+    A value that is saved (a button of a rendered screen) is the plain string (`.value`),
+    so a pickle never names this class."""
+
+    EXIT = "exit"  # delete the answers and leave (to `url`, if given)
+    EXIT_LOGOUT = "exit_logout"
+    LOGOUT = "logout"
+    LEAVE = "leave"  # leave, keeping the answers
+    RESTART = "restart"  # start the interview again in the same session
+    NEW_SESSION = "new_session"
+    REFRESH = "refresh"
+    CONTINUE = "continue"
+    WAIT = "wait"  # show a page that reloads itself after `sleep` seconds
+    SIGNIN = "signin"
+    REGISTER = "register"
+    INTERVIEW_EXIT = "interview_exit"
+
+
+# The commands a command button may name; any other button value is a URL to leave to.
+BUTTON_COMMANDS = frozenset({Command.EXIT, Command.LEAVE, Command.RESTART, Command.NEW_SESSION, Command.REFRESH,
+                             Command.CONTINUE})
+
+
+class UiNotification(enum.StrEnum):
+    """How the page shows what background or check-in code answered: the `extra` of a check-in
+    command (static/checkin.js). Stored with a task as the plain string."""
+
+    FLASH = "flash"  # the value is a message shown at the top of the page
+    JAVASCRIPT = "javascript"  # the value is JavaScript the page runs
+    FIELDS = "fields"  # the value sets fields (values or choices) of the page
+    REFRESH = "refresh"  # the page reloads
+    BACKGROUND_RESPONSE = "backgroundresponse"  # none of these was asked for: the value fills `[TARGET]`s
+
+
+# The kinds `background_response()` and `background_action()` accept (a tuple: authors pass any value).
+UI_NOTIFICATIONS = (UiNotification.FLASH, UiNotification.JAVASCRIPT, UiNotification.FIELDS, UiNotification.REFRESH)
 
 
 class Signal(Exception):  # a signal, not an error
@@ -47,7 +89,7 @@ class ResponseSignal(Signal):
 class CommandSignal(Signal):
     """`command()`: exit, leave, restart, refresh, new_session, wait, ..."""
 
-    kind: str = "exit"
+    kind: str = Command.EXIT
     url: str | None = None
     sleep: float | None = None
     question_text: str | None = None
@@ -90,7 +132,7 @@ class BackgroundResponseSignal(Signal):
     """`background_response(...)`: the end of background or check-in code."""
 
     value: Any = None
-    kind: str | None = None  # flash | javascript | fields | refresh | None
+    kind: str | None = None  # one of UI_NOTIFICATIONS, or None
     sleep: float | None = None
 
     def __post_init__(self) -> None:

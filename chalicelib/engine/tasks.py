@@ -7,8 +7,21 @@ stores it with the turn's commit and enqueues it only after that commit.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+
+class TaskStatus(enum.StrEnum):
+    """Where a background task is: queued → running → done | failed (stored as these strings)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+FINISHED = frozenset({TaskStatus.DONE, TaskStatus.FAILED})
 
 
 @dataclass(frozen=True)
@@ -16,7 +29,7 @@ class NewTask:
     task_id: str
     action: str
     arguments: dict[str, Any]
-    ui: str | None = None
+    ui: str | None = None  # one of signals.UI_NOTIFICATIONS: how the result reaches the page
     revoked: bool = False  # revoked in the turn that started it: stored as failed, never queued
 
 
@@ -24,7 +37,7 @@ class NewTask:
 class TaskSnapshot:
     task_id: str
     action: str
-    status: str  # queued | running | done | failed
+    status: str  # a TaskStatus
     value: Any = None
     error_type: str | None = None
     error_message: str | None = None
@@ -33,7 +46,7 @@ class TaskSnapshot:
 
     @property
     def finished(self) -> bool:
-        return self.status in ("done", "failed")
+        return self.status in FINISHED
 
 
 class TaskPort(Protocol):

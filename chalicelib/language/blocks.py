@@ -42,6 +42,86 @@ class Screen(enum.Enum):
     DEADEND = "deadend"  # no way forward (event screens, final screens)
 
 
+class Datatype(enum.StrEnum):
+    """A field's `datatype` (or `input type`): every one the parser accepts.
+
+    Fields and rendered screens hold the plain string (`Field.datatype` is a `str`): a
+    rendered screen is pickled with the answers, and a pickle then never names this class.
+    """
+
+    TEXT = "text"
+    AREA = "area"
+    INTEGER = "integer"
+    NUMBER = "number"
+    CURRENCY = "currency"
+    FLOAT = "float"
+    EMAIL = "email"
+    DATE = "date"
+    TIME = "time"
+    DATETIME = "datetime"
+    YESNO = "yesno"
+    NOYES = "noyes"
+    YESNORADIO = "yesnoradio"
+    NOYESRADIO = "noyesradio"
+    YESNOWIDE = "yesnowide"
+    NOYESWIDE = "noyeswide"
+    RADIO = "radio"
+    DROPDOWN = "dropdown"
+    CHECKBOXES = "checkboxes"
+    COMBOBOX = "combobox"
+    HIDDEN = "hidden"
+    FILE = "file"
+    FILES = "files"
+    PASSWORD = "password"
+    RANGE = "range"
+    URL = "url"
+    ML = "ml"
+    MLAREA = "mlarea"
+    OBJECT = "object"
+    OBJECT_RADIO = "object_radio"
+    OBJECT_CHECKBOXES = "object_checkboxes"
+    MULTISELECT = "multiselect"
+    CAMERA = "camera"
+    USER = "user"
+    ENVIRONMENT = "environment"
+    RAW = "raw"
+    SIGNATURE = "signature"
+
+
+DATATYPES = frozenset(Datatype)
+# A single checkbox: checked is yes (unchecked, no); the noyes kinds store the opposite.
+YESNO_CHECKBOXES = frozenset({Datatype.YESNO, Datatype.NOYES, Datatype.YESNOWIDE, Datatype.NOYESWIDE})
+# Yes and No as two radio buttons (with a third, "I don't know", when not required).
+YESNO_RADIOS = frozenset({Datatype.YESNORADIO, Datatype.NOYESRADIO})
+# The kinds whose stored value is the opposite of the box or button marked "yes".
+NEGATED = frozenset({Datatype.NOYES, Datatype.NOYESWIDE, Datatype.NOYESRADIO})
+# One of the field's choices: radio buttons, a select, or a text box with suggestions.
+SINGLE_CHOICE = frozenset({Datatype.RADIO, Datatype.DROPDOWN, Datatype.COMBOBOX, Datatype.OBJECT_RADIO})
+NUMERIC = frozenset({Datatype.INTEGER, Datatype.NUMBER, Datatype.CURRENCY, Datatype.FLOAT, Datatype.RANGE})
+MULTILINE = frozenset({Datatype.AREA, Datatype.MLAREA})
+# Taken as typed: leading and trailing spaces are part of the value.
+UNSTRIPPED = frozenset({Datatype.AREA, Datatype.PASSWORD, Datatype.RAW})
+# Unanswered means no (or none chosen), so these are optional unless `required` says otherwise.
+NOT_REQUIRED_BY_DEFAULT = YESNO_CHECKBOXES | {Datatype.CHECKBOXES}
+
+
+class DocumentFormat(enum.StrEnum):
+    """A file an attachment can be made into, named by its extension; CONTENT_TYPES gives its MIME type.
+
+    Documents in the answers hold the plain strings (see DEFAULT_FORMATS)."""
+
+    PDF = "pdf"
+    DOCX = "docx"
+
+
+CONTENT_TYPES: dict[str, str] = {
+    DocumentFormat.PDF: "application/pdf",
+    DocumentFormat.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+# An attachment without `valid formats` is made in these (plain strings: they are stored).
+DEFAULT_FORMATS: tuple[str, ...] = (DocumentFormat.PDF.value, DocumentFormat.DOCX.value)
+
+
 @dataclass(frozen=True)
 class Expr:
     """A Python expression from the interview, compiled once."""
@@ -70,7 +150,7 @@ class Choices:
 class Field:
     label: Text | None
     variable: str | None
-    datatype: str = "text"
+    datatype: str = Datatype.TEXT.value
     input_type: str | None = None
     choices: Choices | None = None
     required: bool | Expr = True
@@ -134,7 +214,7 @@ class Attachment:
     content: Text | None
     variable_name: str | None = None
     description: Text | None = None
-    valid_formats: tuple[str, ...] = ("pdf", "docx")
+    valid_formats: tuple[str, ...] = DEFAULT_FORMATS
 
 
 @dataclass(frozen=True)

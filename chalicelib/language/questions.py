@@ -5,7 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalicelib.language.blocks import Attachment, Button, Choice, Choices, Expr, Field, Question, Screen
+from chalicelib.language.blocks import (
+    DATATYPES,
+    DEFAULT_FORMATS,
+    NOT_REQUIRED_BY_DEFAULT,
+    Attachment,
+    Button,
+    Choice,
+    Choices,
+    Datatype,
+    Expr,
+    Field,
+    Question,
+    Screen,
+)
 from chalicelib.language.errors import InterviewSyntaxError
 from chalicelib.language.markup import Text
 from chalicelib.language.pycode import canonical, compile_code
@@ -21,17 +34,6 @@ FIELD_KEYS = frozenset({
     "object labeler", "item grid", "file css class", "read only", "persistent", "private",
     "allow privileges", "allow users", "image upload type", "currency symbol",
 })
-
-DATATYPES = frozenset({
-    "text", "area", "integer", "number", "currency", "float", "email", "date", "time", "datetime",
-    "yesno", "noyes", "yesnoradio", "noyesradio", "yesnowide", "noyeswide", "radio", "dropdown",
-    "checkboxes", "combobox", "hidden", "file", "files", "password", "range", "url", "ml", "mlarea",
-    "object", "object_radio", "object_checkboxes", "multiselect", "camera", "user", "environment",
-    "raw", "signature",
-})
-
-NOT_REQUIRED_BY_DEFAULT = frozenset({"yesno", "noyes", "checkboxes", "yesnowide", "noyeswide"})
-
 
 class QuestionParser:
     """Builds a Question from a block's data; `fail` raises with the block's position."""
@@ -156,25 +158,24 @@ class QuestionParser:
     def _single_choice_field(self, variable: str) -> Field:
         d = self.data
         if "dropdown" in d:
-            return Field(None, variable, "dropdown", choices=self.choices(d["dropdown"]))
+            return Field(None, variable, Datatype.DROPDOWN.value, choices=self.choices(d["dropdown"]))
         if "combobox" in d:
-            return Field(None, variable, "combobox", choices=self.choices(d["combobox"]))
-        return Field(None, variable, "radio", choices=self.choices(d["choices"]))
+            return Field(None, variable, Datatype.COMBOBOX.value, choices=self.choices(d["combobox"]))
+        return Field(None, variable, Datatype.RADIO.value, choices=self.choices(d["choices"]))
 
     def field(self, item: Any) -> Field:
         if not isinstance(item, Mapping):
             raise self.fail("each item of 'fields' must be a mapping such as '- Name: user_name'",
                             f"found {item!r}")
         label, variable = self._field_label(item)
-        datatype = str(item.get("datatype", "")).strip() or ("radio" if "choices" in item else "text")
-        if "input type" in item and datatype == "text":
+        datatype = str(item.get("datatype", "")).strip() or (Datatype.RADIO if "choices" in item else Datatype.TEXT)
+        if "input type" in item and datatype == Datatype.TEXT:
             datatype = str(item["input type"])
         if datatype not in DATATYPES:
             raise self.fail(f"unknown datatype '{datatype}' for field {variable or label!r}",
-                            "use one of text, area, integer, number, currency, email, date, time, datetime, "
-                            "yesno, noyes, yesnoradio, radio, dropdown, checkboxes, combobox, hidden")
-        if ("choices" in item or "code" in item) and datatype == "text":
-            datatype = "dropdown"
+                            f"use one of {', '.join(Datatype)}")
+        if ("choices" in item or "code" in item) and datatype == Datatype.TEXT:
+            datatype = Datatype.DROPDOWN
         choices = None
         if "choices" in item:
             choices = self.choices(item["choices"])
@@ -184,7 +185,7 @@ class QuestionParser:
         extras = tuple((k, v) for k, v in item.items() if k in FIELD_KEYS and k not in _PARSED_FIELD_KEYS)
         return Field(
             label=Text(label, self.file, self.line) if label is not None else None,
-            variable=variable, datatype=datatype, input_type=item.get("input type"), choices=choices,
+            variable=variable, datatype=Datatype(datatype).value, input_type=item.get("input type"), choices=choices,
             required=required if isinstance(required, bool) else self.expr(required, "required"),
             default=self.maybe_text(item.get("default")),
             hint=Text(item["hint"], self.file, self.line) if "hint" in item else None,
@@ -235,12 +236,12 @@ def parse_attachment(item: Any, file: str, line: int,
                      fail: Callable[[str, str], InterviewSyntaxError]) -> Attachment:
     if not isinstance(item, Mapping):
         raise fail("an attachment must be a mapping with 'name', 'filename' and 'content'", f"found {item!r}")
-    formats = item.get("valid formats", ["pdf", "docx"])
+    formats = item.get("valid formats", DEFAULT_FORMATS)
     return Attachment(
         name=Text(item.get("name", "Document"), file, line),
         filename=Text(item.get("filename", "document"), file, line),
         content=Text(item["content"], file, line) if "content" in item else None,
         variable_name=canonical(str(item["variable name"])) if "variable name" in item else None,
         description=Text(item["description"], file, line) if "description" in item else None,
-        valid_formats=tuple(formats if isinstance(formats, list) else [formats]),
+        valid_formats=tuple(formats if isinstance(formats, (list, tuple)) else [formats]),
     )

@@ -34,6 +34,7 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.engine import documents as _engine_documents
+from chalicelib.language.blocks import CONTENT_TYPES, DEFAULT_FORMATS, DocumentFormat
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -50,11 +51,7 @@ __all__ = [
     "safe_filename",
 ]
 
-CONTENT_TYPES: dict[str, str] = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
-SUPPORTED_FORMATS: tuple[str, ...] = tuple(CONTENT_TYPES)
+SUPPORTED_FORMATS: tuple[str, ...] = tuple(f.value for f in DocumentFormat)
 
 
 # ---------------------------------------------------------------------------
@@ -799,7 +796,10 @@ def render_docx(html: str, title: str = "") -> bytes:
 # Assembly
 # ---------------------------------------------------------------------------
 
-_RENDERERS: dict[str, Callable[[str, str], bytes]] = {"pdf": render_pdf, "docx": render_docx}
+_RENDERERS: dict[str, Callable[[str, str], bytes]] = {
+    DocumentFormat.PDF: render_pdf,
+    DocumentFormat.DOCX: render_docx,
+}
 
 
 def safe_filename(name: str) -> str:
@@ -834,7 +834,7 @@ class AssembledDocument:
 
 
 def assemble(name: str, filename: str, description: str, content_html: str,
-             formats: Sequence[str] = ("pdf", "docx")) -> AssembledDocument:
+             formats: Sequence[str] = DEFAULT_FORMATS) -> AssembledDocument:
     """Render `content_html` in each of `formats` ("pdf", "docx"); `name` is the documents' title.
 
     `filename` is made safe with `safe_filename` (letters, digits, "-" and "_";

@@ -19,21 +19,24 @@ from urllib.parse import quote, urlencode
 
 from chalicelib.engine import assign
 from chalicelib.engine.signals import (
+    UI_NOTIFICATIONS,
     BackgroundResponseActionSignal,
     BackgroundResponseSignal,
+    Command,
     CommandSignal,
     ForceAskSignal,
     MessageSignal,
     MissingVariable,
     ResponseSignal,
+    UiNotification,
 )
 
 if TYPE_CHECKING:
     from chalicelib.engine.evaluator import Evaluation
 
 _author_log = logging.getLogger("chalicelib.interviews")
-_COMMANDS = {"exit", "leave", "restart", "refresh", "new_session", "wait", "logout", "exit_logout",
-             "signin", "register", "continue", "interview_exit"}
+_COMMANDS = frozenset(Command)
+_UI_NOTIFICATIONS_TEXT = ", ".join(f"'{kind}'" for kind in UI_NOTIFICATIONS)
 _RESERVED_URL_KW = {"i", "session", "local", "new_session", "reset", "style", "_forget_prior", "temporary",
                     "once_temporary"}
 
@@ -214,7 +217,7 @@ class AuthorFunctions:
             answers = self.ev.state.into(answers)
         return json.dumps(jsonable(answers), sort_keys=True, indent=2)
 
-    def command(self, type: str = "exit", url: str | None = None, sleep: float | None = None,
+    def command(self, type: str = Command.EXIT, url: str | None = None, sleep: float | None = None,
                 question_text: str | None = None, subquestion_text: str | None = None) -> None:
         """End the turn with a command: exit, leave, restart, refresh, new_session, wait, ...
 
@@ -236,10 +239,10 @@ class AuthorFunctions:
         """End background or check-in code with a value (see the background tasks guide)."""
         sleep = kwargs.pop("sleep", None)
         kind = None
-        if len(pargs) == 2 and pargs[1] in ("flash", "javascript", "fields", "refresh"):
+        if len(pargs) == 2 and pargs[1] in UI_NOTIFICATIONS:
             value, kind = pargs[0], str(pargs[1])
-        elif len(pargs) == 1 and pargs[0] == "refresh" and not kwargs:
-            value, kind = None, "refresh"
+        elif len(pargs) == 1 and pargs[0] == UiNotification.REFRESH and not kwargs:
+            value, kind = None, UiNotification.REFRESH.value
         elif pargs and kwargs:
             value = {"pargs": list(pargs), "kwargs": kwargs}
         elif len(pargs) == 1:
@@ -262,9 +265,9 @@ class AuthorFunctions:
         from chalicelib.engine.tasks import NewTask
         from chalicelib.library.tasks import BackgroundTask
 
-        if ui_notification not in (None, "flash", "refresh", "javascript", "fields"):
-            raise ValueError(f"background_action() got ui_notification={ui_notification!r}; expected None, "
-                             "'flash', 'refresh', 'javascript' or 'fields'")
+        if ui_notification is not None and ui_notification not in UI_NOTIFICATIONS:
+            raise ValueError(f"background_action() got ui_notification={ui_notification!r}; expected None or one "
+                             f"of {_UI_NOTIFICATIONS_TEXT}")
         # A block re-run in the same turn (after a name it needed was asked) calls this again
         # with the same arguments: give back the same task rather than queue a second one.
         for queued in self.ev.outbox:

@@ -13,8 +13,8 @@ import time
 from typing import Any
 
 from chalicelib.engine import active
-from chalicelib.engine.signals import CommandSignal
-from chalicelib.engine.tasks import TaskSnapshot
+from chalicelib.engine.signals import Command, CommandSignal
+from chalicelib.engine.tasks import TaskSnapshot, TaskStatus
 from chalicelib.library.objects import DAObject
 
 __all__ = ["BackgroundAction", "BackgroundTask", "TaskResult"]
@@ -60,7 +60,7 @@ class BackgroundTask:
     def status(self) -> str:
         """queued, running, done or failed."""
         snapshot = self._snapshot()
-        return snapshot.status if snapshot else "queued"
+        return str(snapshot.status) if snapshot else TaskStatus.QUEUED.value  # plain text: authors may save it
 
     def ready(self) -> bool:
         """True once the task has finished (done or failed); never blocks."""
@@ -81,7 +81,7 @@ class BackgroundTask:
         """True if the task failed (waits for it to finish first)."""
         self.wait()
         snapshot = self._snapshot()
-        return bool(snapshot and snapshot.status == "failed")
+        return bool(snapshot and snapshot.status == TaskStatus.FAILED)
 
     def get(self) -> Any:
         """The task's value (waits for it to finish first); None if it failed without a value."""
@@ -129,7 +129,7 @@ class BackgroundAction(DAObject):
             task = functions["background_action"](action, None, **kwargs)
             tasks[action] = task
         if not task.ready():
-            raise CommandSignal("wait", None, float(self.refresh_seconds))
+            raise CommandSignal(Command.WAIT, None, float(self.refresh_seconds))
         result = task.result()
         return self.on_failure(result) if result.error_type else self.process_response(result)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from chalicelib.engine.render import normalize_choices
 from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
+from chalicelib.engine.signals import UI_NOTIFICATIONS, UiNotification
 from chalicelib.engine.state import SessionState
 from chalicelib.language.markup import escape_html
 
@@ -34,7 +35,7 @@ def follow_replaced_choices(outcome: Outcome | None, state: SessionState) -> Non
     """A check-in that replaces a dropdown's choices changes what the page offers; the saved
     screen follows, so the answer posted later (a choice's position) is read against the
     choices the user saw."""
-    if outcome is None or outcome.kind is not OutcomeKind.BACKGROUND or outcome.ui != "fields" \
+    if outcome is None or outcome.kind is not OutcomeKind.BACKGROUND or outcome.ui != UiNotification.FIELDS \
             or not isinstance(outcome.value, Mapping):
         return
     state.replace_choices({name: normalize_choices(spec["choices"]) for name, spec in outcome.value.items()
@@ -45,13 +46,13 @@ def checkin_commands(action: str, outcome: Outcome | None) -> list[dict[str, Any
     """The check-in commands ({action, value, extra}, as docassemble sends them) for how the action ended."""
     if outcome is None or outcome.kind is not OutcomeKind.BACKGROUND:
         return []
-    if outcome.ui == "refresh":
-        return [{"action": action, "value": None, "extra": "refresh"}]
-    if outcome.ui in ("flash", "javascript", "fields"):
+    if outcome.ui == UiNotification.REFRESH:
+        return [{"action": action, "value": None, "extra": UiNotification.REFRESH.value}]
+    if outcome.ui in UI_NOTIFICATIONS:
         return [{"action": action, "value": outcome.value, "extra": outcome.ui}]
     if outcome.value is None:
         return []
-    return [{"action": action, "value": target_html(outcome.value), "extra": "backgroundresponse"}]
+    return [{"action": action, "value": target_html(outcome.value), "extra": UiNotification.BACKGROUND_RESPONSE.value}]
 
 
 def target_html(value: Any) -> Any:

@@ -16,11 +16,6 @@ from chalicelib.runtime.services import Services
 from chalicelib.storage.records import BlobKind
 from chalicelib.storage.sealing import Place
 
-CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
-
 
 def download_name(name: str, fmt: str) -> str:
     """The name a document is saved under by the browser: portable characters, its format's extension."""

@@ -24,12 +24,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.engine.request import UserInfo
-from chalicelib.engine.tasks import NewTask, TaskSnapshot
+from chalicelib.engine.signals import UiNotification
+from chalicelib.engine.tasks import FINISHED, NewTask, TaskSnapshot, TaskStatus
 from chalicelib.runtime.queue import TaskQueue
 from chalicelib.storage.errors import StorageError, TaskStateError
 from chalicelib.storage.records import BlobKind, SessionHead
 from chalicelib.storage.sealing import Place
-from chalicelib.storage.tasks import FAILED, FINISHED, QUEUED, RUNNING, Notification, TaskRecord, TaskWrite
+from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 if TYPE_CHECKING:
     from chalicelib.runtime.services import Services
@@ -81,7 +82,7 @@ class TaskService:
         for new in outbox:
             kind = BlobKind.of(sealed_key is not None)
             if new.revoked:  # revoked in the turn that made it: it never runs, so it gets no payload or key
-                record = TaskRecord(head.session_id, new.task_id, head.interview, new.action, FAILED, now,
+                record = TaskRecord(head.session_id, new.task_id, head.interview, new.action, TaskStatus.FAILED, now,
                                     ui=new.ui or "", revoked=True, finished=now, reason="revoked", kind=kind,
                                     expires_at=self.expires(now, finished=True))
                 writes.append(TaskWrite(record))
@@ -90,13 +91,13 @@ class TaskService:
                                   Place.task_payload(head.session_id, new.task_id), sealed_key)
             wrap = sealer.wrap_key(sealed_key, head.session_id, new.task_id) if sealed_key else b""
             writes.append(TaskWrite(TaskRecord(
-                head.session_id, new.task_id, head.interview, new.action, QUEUED, now, ui=new.ui or "",
+                head.session_id, new.task_id, head.interview, new.action, TaskStatus.QUEUED, now, ui=new.ui or "",
                 payload=payload.blob, key_wrap=wrap, kind=payload.kind, expires_at=self.expires(now, finished=False))))
         return writes
 
     def enqueue(self, records: Sequence[TaskRecord]) -> None:
         """Send the messages of committed tasks. A lost send is recovered by the sweep."""
-        records = [r for r in records if r.status == QUEUED]
+        records = [r for r in records if r.status == TaskStatus.QUEUED]
         if not records:
             return
         try:
@@ -130,11 +131,11 @@ class TaskService:
         for task in tasks:
             if task.revoked or task.status in FINISHED:
                 continue
-            expired = task.status == RUNNING and task.lease_until < now
-            lost = task.status == QUEUED and max(task.created, task.lease_until) + stale_after < now
+            expired = task.status == TaskStatus.RUNNING and task.lease_until < now
+            lost = task.status == TaskStatus.QUEUED and max(task.created, task.lease_until) + stale_after < now
             if not (expired or lost):
                 continue
-            revived = dataclasses.replace(task, status=QUEUED, lease_until=now,
+            revived = dataclasses.replace(task, status=TaskStatus.QUEUED, lease_until=now,
                                           expires_at=self.expires(now, finished=False))
             try:
                 self.services.store.write_tasks([TaskWrite(revived, task.status, task.attempts)])
@@ -151,7 +152,7 @@ class TaskService:
         if task is None or task.status in FINISHED:
             return False
         now = time.time()
-        cancelled = dataclasses.replace(task, status=FAILED, revoked=True, finished=now, reason="revoked",
+        cancelled = dataclasses.replace(task, status=TaskStatus.FAILED, revoked=True, finished=now, reason="revoked",
                                         payload=b"", key_wrap=b"", expires_at=self.expires(now, finished=True))
         try:
             self.services.store.write_tasks([TaskWrite(cancelled, task.status, task.attempts)])
@@ -163,7 +164,8 @@ class TaskService:
     def notify(self, task: TaskRecord, value: Any, key: bytes | None) -> list[Notification]:
         if not task.ui:
             return []
-        command = {"action": task.action, "value": None if task.ui == "refresh" else value, "extra": task.ui}
+        command = {"action": task.action, "value": None if task.ui == UiNotification.REFRESH else value,
+                   "extra": task.ui}
         now = time.time_ns()
         note_id = f"{now:020d}-{task.task_id}"
         sealed = self.services.sealer.seal(command, Place.note(task.session_id, note_id), key)

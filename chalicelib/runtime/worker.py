@@ -27,12 +27,17 @@ from typing import Any
 from chalicelib.engine.errors import InterviewCodeError
 from chalicelib.engine.request import Request, UserInfo
 from chalicelib.engine.screen import Outcome, OutcomeKind
+from chalicelib.engine.signals import Command
+from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.runtime.sessions import BackgroundRun, SessionRef, Sessions
 from chalicelib.storage.errors import SessionNotFoundError, StorageError, TaskStateError
 from chalicelib.storage.sealing import Place
-from chalicelib.storage.tasks import DONE, FAILED, FINISHED, QUEUED, RUNNING, Notification, TaskRecord, TaskWrite
+from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 log = logging.getLogger(__name__)
+
+# A background action that ends with one of these commands ends the session: it is deleted.
+_ENDS_SESSION = (Command.EXIT, Command.RESTART, Command.EXIT_LOGOUT)
 
 
 class Disposition(enum.Enum):
@@ -68,9 +73,9 @@ class Worker:
         if task is None or task.revoked or task.status in FINISHED:
             return Handled(Disposition.ACK)  # gone, cancelled, or a duplicate of a finished task
         now = time.time()
-        if task.status == RUNNING and task.lease_until > now:
+        if task.status == TaskStatus.RUNNING and task.lease_until > now:
             return Handled(Disposition.ACK)  # a duplicate while another worker holds it
-        claimed = dataclasses.replace(task, status=RUNNING, attempts=task.attempts + 1,
+        claimed = dataclasses.replace(task, status=TaskStatus.RUNNING, attempts=task.attempts + 1,
                                       lease_until=now + self.settings.task_lease_seconds,
                                       expires_at=self.tasks.expires(now, finished=False))
         try:
@@ -95,7 +100,7 @@ class Worker:
             key = None
         result: dict[str, Any] = {"value": None, "error_type": "TaskAbandoned", "error_message": reason,
                                   "error_trace": "", "variables": []}
-        failed = self.tasks.finished(task, FAILED, result, key, reason)
+        failed = self.tasks.finished(task, TaskStatus.FAILED, result, key, reason)
         try:
             self.store.write_tasks([TaskWrite(failed, task.status, task.attempts)])
             log.error("task %s (%s) of %s %s", task.task_id, task.action, task.session_id, reason)
@@ -132,8 +137,8 @@ class _Run:
         try:
             ran = self.worker.sessions.run_background(self.ref, request)
         except SessionNotFoundError:
-            self._finish(FAILED, {"value": None, "error_type": "SessionGone", "error_message": "the session was "
-                         "deleted before the task ran", "error_trace": "", "variables": []}, "session deleted")
+            self._finish(TaskStatus.FAILED, {"value": None, "error_type": "SessionGone", "error_message": "the session "
+                         "was deleted before the task ran", "error_trace": "", "variables": []}, "session deleted")
             return Handled(Disposition.ACK)
         if ran.error is not None:
             return self._failed_attempt(ran, ran.error)
@@ -143,24 +148,24 @@ class _Run:
     def _ended(self, outcome: Outcome) -> Handled:
         task = self.task
         if outcome.kind is OutcomeKind.BACKGROUND:
-            self._finish(DONE, {"value": outcome.value}, notify_value=outcome.value)
+            self._finish(TaskStatus.DONE, {"value": outcome.value}, notify_value=outcome.value)
         elif outcome.kind is OutcomeKind.CALLBACK and outcome.action:
-            self._callback(outcome.action, outcome.arguments, DONE, {})
-        elif outcome.kind is OutcomeKind.COMMAND and outcome.command in ("exit", "restart", "exit_logout"):
-            self._finish(DONE, {"value": None})
+            self._callback(outcome.action, outcome.arguments, TaskStatus.DONE, {})
+        elif outcome.kind is OutcomeKind.COMMAND and outcome.command in _ENDS_SESSION:
+            self._finish(TaskStatus.DONE, {"value": None})
             self.worker.sessions.delete(self.ref, verify=False)
         else:
             log.warning("background action %r of %s ended without background_response(); its value is None",
                         task.action, task.session_id)
-            self._finish(DONE, {"value": None}, notify_value=None)
+            self._finish(TaskStatus.DONE, {"value": None}, notify_value=None)
         return Handled(Disposition.ACK)
 
     def _finish(self, status: str, result: dict[str, Any], reason: str = "", notify_value: Any = None) -> None:
         task = self.task
         finished = self.tasks.finished(task, status, result, self.key, reason)
-        notes = self.tasks.notify(task, notify_value, self.key) if status == DONE else []
+        notes = self.tasks.notify(task, notify_value, self.key) if status == TaskStatus.DONE else []
         try:
-            self.worker.store.write_tasks([TaskWrite(finished, RUNNING, task.attempts)], notes)
+            self.worker.store.write_tasks([TaskWrite(finished, TaskStatus.RUNNING, task.attempts)], notes)
         except TaskStateError:
             log.info("task %s was finished elsewhere; this attempt's result is dropped", task.task_id)
 
@@ -171,14 +176,14 @@ class _Run:
         def finalize(outcome: Outcome | None) -> tuple[list[TaskWrite], list[Notification]]:
             if outcome is not None and outcome.kind is OutcomeKind.BACKGROUND:
                 value = outcome.value
-            elif status == DONE:
+            elif status == TaskStatus.DONE:
                 value = {"action": action, "arguments": arguments}
             else:
                 value = None  # a failed task has a value only if its error callback gave one
             finished = self.tasks.finished(task, status, {**result, "value": value}, self.key,
                                            result.get("error_type") or "")
-            notes = self.tasks.notify(task, value, self.key) if status == DONE else []
-            return [TaskWrite(finished, RUNNING, task.attempts)], notes
+            notes = self.tasks.notify(task, value, self.key) if status == TaskStatus.DONE else []
+            return [TaskWrite(finished, TaskStatus.RUNNING, task.attempts)], notes
 
         request = Request(task.interview, task.session_id, action=action, arguments=arguments,
                           persistent_action=False, user=self.user, interface="background")
@@ -197,9 +202,9 @@ class _Run:
         log.error("%s of %s (attempt %d of %d)\n%s", summary, task.session_id, task.attempts,
                   settings.task_max_attempts, trace)
         if task.attempts < settings.task_max_attempts:
-            again = dataclasses.replace(task, status=QUEUED, reason=f"attempt {task.attempts}: {summary}")
+            again = dataclasses.replace(task, status=TaskStatus.QUEUED, reason=f"attempt {task.attempts}: {summary}")
             try:
-                self.worker.store.write_tasks([TaskWrite(again, RUNNING, task.attempts)])
+                self.worker.store.write_tasks([TaskWrite(again, TaskStatus.RUNNING, task.attempts)])
             except TaskStateError:
                 return Handled(Disposition.ACK)
             return Handled(Disposition.RETRY, settings.task_retry_seconds * 2 ** (task.attempts - 1))
@@ -209,9 +214,9 @@ class _Run:
             action, arguments = ran.error_action
             arguments = {**arguments, **{k: result[k] for k in ("error_type", "error_message", "error_trace",
                                                                   "variables")}}
-            self._callback(action, arguments, FAILED, result)
+            self._callback(action, arguments, TaskStatus.FAILED, result)
         else:
-            self._finish(FAILED, result, summary)
+            self._finish(TaskStatus.FAILED, result, summary)
         return Handled(Disposition.GIVE_UP)
 
 

@@ -20,9 +20,6 @@ from dataclasses import dataclass
 
 from chalicelib.storage.records import BlobKind
 
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-FINISHED = (DONE, FAILED)
-
 
 @dataclass(frozen=True)
 class TaskRecord:
@@ -30,7 +27,7 @@ class TaskRecord:
     task_id: str
     interview: str
     action: str
-    status: str
+    status: str  # a TaskStatus
     created: float
     attempts: int = 0
     lease_until: float = 0.0

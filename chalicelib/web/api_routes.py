@@ -20,8 +20,8 @@ from chalice import Blueprint, Response
 from chalicelib.engine.errors import UndefinedVariableError
 from chalicelib.engine.request import Request
 from chalicelib.engine.screen import OutcomeKind
+from chalicelib.language.blocks import CONTENT_TYPES, DocumentFormat
 from chalicelib.library.serialize import jsonable
-from chalicelib.runtime.documents import CONTENT_TYPES
 from chalicelib.runtime.sessions import SESSION_ID_LENGTH, SessionRef, TurnResult, VariableChanges, is_session_id
 from chalicelib.storage.errors import SessionNotFoundError
 from chalicelib.storage.records import User
@@ -263,13 +263,14 @@ def session_back(user: User, query: dict[str, str], body: dict[str, Any]) -> Res
 @bp.route("/api/session/file", methods=["GET"])
 @api
 def session_file(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
-    """An assembled document of the session: `file` is `<file id>/<filename>.<pdf|docx>`."""
+    """An assembled document of the session: `file` is `<file id>/<filename>.<format>`."""
     ref = _ref(query, body)
     name = query.get("file", "")
     file_id, _, filename = name.partition("/")
     fmt = filename.rsplit(".", 1)[-1] if "." in filename else ""
     if not file_id.isalnum() or fmt not in CONTENT_TYPES or "/" in filename:
-        raise ApiError(400, "Parameter file must be '<file id>/<filename>.pdf' or '.docx', as in the question's "
+        formats = " or ".join(f"'.{f.value}'" for f in DocumentFormat)
+        raise ApiError(400, f"Parameter file must be '<file id>/<filename>' with {formats}, as in the question's "
                             "attachments.")
     data = context.sessions().document(ref, name)
     if data is None:

@@ -23,8 +23,10 @@ from chalice import Blueprint, Response
 
 from chalicelib.engine.request import FormAnswer, Request
 from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
+from chalicelib.engine.signals import BUTTON_COMMANDS, Command
+from chalicelib.language.blocks import CONTENT_TYPES
 from chalicelib.runtime import links
-from chalicelib.runtime.documents import CONTENT_TYPES, download_name, file_name
+from chalicelib.runtime.documents import download_name, file_name
 from chalicelib.runtime.errors import InvalidLinkError, NoPreviousStepError
 from chalicelib.runtime.sessions import AnswerStatus, SessionRef, TurnResult
 from chalicelib.storage.errors import SessionNotFoundError
@@ -297,26 +299,26 @@ def _command(ref: SessionRef, outcome: Outcome, base: str, headers: dict[str, An
     sessions = context.sessions()
     kind = outcome.command
     here = _here(base, ref)
-    if kind in ("exit", "exit_logout", "logout"):
-        if kind != "logout":
+    if kind in (Command.EXIT, Command.EXIT_LOGOUT, Command.LOGOUT):
+        if kind != Command.LOGOUT:
             sessions.delete(ref)
         clear = {"Set-Cookie": [cookies.clear_cookie(ref.interview, _secure())]}
         if outcome.url:
             return _redirect(outcome.url, clear, status=302)
         return _html(page.message_page("Goodbye", "You have left the interview",
                                        "Your answers have been deleted.", base), 200, clear)
-    if kind == "leave":
+    if kind == Command.LEAVE:
         if outcome.url:
             return _redirect(outcome.url, headers, status=302)
         return _html(page.message_page("Goodbye", "You have left the interview",
                                        "You can come back to it later.", base), 200, headers)
-    if kind == "restart":
+    if kind == Command.RESTART:
         sessions.restart(ref)
         return _redirect(here, headers)
-    if kind == "new_session":  # the interview asked for it: no confirmation
+    if kind == Command.NEW_SESSION:  # the interview asked for it: no confirmation
         _, _, fresh = _new_session(ref.interview, base, {}, evaluate=False)
         return _redirect(_interview_url(base, ref.interview), {**headers, **fresh})
-    if kind == "wait":
+    if kind == Command.WAIT:
         seconds = outcome.sleep or 4
         return _html(page.message_page("Please wait", "Please wait", "This page will refresh by itself.",
                                        base, refresh=seconds), 200, headers)
@@ -364,7 +366,7 @@ def _submit(name: str) -> Response:
 
 
 def _button_command(ref: SessionRef, value: str, base: str) -> Response:
-    kind = value if value in ("exit", "leave", "restart", "new_session", "refresh", "continue") else "leave"
+    kind = value if value in BUTTON_COMMANDS else Command.LEAVE
     url = None if kind == value else value
     return _command(ref, Outcome(OutcomeKind.COMMAND, command=kind, url=url), base, {})
 

@@ -14,7 +14,15 @@ from html import escape
 from typing import Any
 
 from chalicelib.engine.screen import RenderedField, ScreenView
-from chalicelib.language.blocks import Screen
+from chalicelib.language.blocks import (
+    MULTILINE,
+    NEGATED,
+    NUMERIC,
+    YESNO_CHECKBOXES,
+    YESNO_RADIOS,
+    Datatype,
+    Screen,
+)
 
 # Every HTML page: scripts only from our /static (plus 'unsafe-eval' for the author's `js show if`
 # and `javascript` check-in replies, see static/app.js), no inline script or style, no plugins, no
@@ -30,11 +38,14 @@ HTML_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
 }
 
-_INPUT_TYPES = {
-    "text": "text", "email": "email", "integer": "number", "number": "number", "float": "number",
-    "currency": "number", "date": "date", "time": "time", "datetime": "datetime-local", "password": "password",
-    "url": "url", "range": "range",
+# The <input type> of a datatype shown as one text box; any other datatype is a plain text box.
+_INPUT_TYPES: dict[str, str] = {
+    **dict.fromkeys(NUMERIC, "number"), Datatype.RANGE: "range", Datatype.TEXT: "text", Datatype.EMAIL: "email",
+    Datatype.DATE: "date", Datatype.TIME: "time", Datatype.DATETIME: "datetime-local",
+    Datatype.PASSWORD: "password", Datatype.URL: "url",
 }
+# Shown as a list of radio buttons (checkboxes: check boxes); other choice kinds are a <select>.
+_BUTTON_LISTS = YESNO_RADIOS | {Datatype.RADIO, Datatype.OBJECT_RADIO, Datatype.CHECKBOXES}
 
 
 def _a(value: Any) -> str:
@@ -153,14 +164,14 @@ def _field(index: int, f: RenderedField, error: str | None) -> str:
     required = " required" if f.required else ""
     label = f.label or ""
     data = _js_attrs(f)
-    if f.datatype == "hidden":
+    if f.datatype == Datatype.HIDDEN:
         return f'<input type="hidden" name="{name}" value="{_a(_text_value(f))}">'
-    if f.datatype in ("yesno", "noyes", "yesnowide", "noyeswide"):
-        checked = bool(f.value) if f.datatype.startswith("yesno") else (f.value is False)
+    if f.datatype in YESNO_CHECKBOXES:
+        checked = (f.value is False) if f.datatype in NEGATED else bool(f.value)
         return (f'<div class="field field-check"{data}><input type="checkbox" id="{fid}" name="{name}" value="True"'
                 f'{" checked" if checked else ""}{aria}> <label for="{fid}">{label}</label>{hint}{err}</div>')
-    if f.datatype in ("radio", "yesnoradio", "noyesradio", "checkboxes", "object_radio"):
-        kind = "checkbox" if f.datatype == "checkboxes" else "radio"
+    if f.datatype in _BUTTON_LISTS:
+        kind = "checkbox" if f.datatype == Datatype.CHECKBOXES else "radio"
         options = "".join(
             f'<div class="option"><input type="{kind}" id="{fid}-{n}" name="{name}" value="{_a(c.value)}"'
             f'{_data_value(f, n)}{" checked" if c.selected else ""}{required if kind == "radio" else ""}>'
@@ -173,22 +184,22 @@ def _field(index: int, f: RenderedField, error: str | None) -> str:
 
 
 def _control(fid: str, name: str, f: RenderedField, aria: str, required: str) -> str:
-    if f.datatype == "dropdown" or (f.choices and f.datatype != "combobox"):
+    if f.datatype == Datatype.DROPDOWN or (f.choices and f.datatype != Datatype.COMBOBOX):
         options = '<option value="">Select...</option>' + "".join(
             f'<option value="{_a(c.value)}"{_data_value(f, n)}{" selected" if c.selected else ""}>{c.label}</option>'
             for n, c in enumerate(f.choices))
         return f'<select id="{fid}" name="{name}"{aria}{required}>{options}</select>'
-    if f.datatype == "combobox":
+    if f.datatype == Datatype.COMBOBOX:
         options = "".join(f'<option value="{_a(c.value)}">{c.label}</option>' for c in f.choices)
         return (f'<input type="text" id="{fid}" name="{name}" list="{fid}-list" value="{_a(_text_value(f))}"'
                 f'{aria}{required}><datalist id="{fid}-list">{options}</datalist>')
-    if f.datatype in ("area", "mlarea"):
+    if f.datatype in MULTILINE:
         return f'<textarea id="{fid}" name="{name}" rows="4"{aria}{required}>{escape(_text_value(f))}</textarea>'
     kind = _INPUT_TYPES.get(f.input_type or f.datatype, "text")
     limits = ""
     if kind == "number":
-        limits += ' step="any"' if f.datatype != "integer" else ' step="1"'
-        limits += ' inputmode="numeric"' if f.datatype == "integer" else ' inputmode="decimal"'
+        limits += ' step="any"' if f.datatype != Datatype.INTEGER else ' step="1"'
+        limits += ' inputmode="numeric"' if f.datatype == Datatype.INTEGER else ' inputmode="decimal"'
     if f.minimum not in (None, ""):
         limits += f' min="{_a(f.minimum)}"'
     if f.maximum not in (None, ""):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pickle
 import re
 import zlib
 from pathlib import Path
@@ -11,6 +12,8 @@ import docx
 import pytest
 from docx.document import Document as DocxDocument
 
+from chalicelib.engine.documents import DocumentValue
+from chalicelib.language.blocks import DEFAULT_FORMATS, DocumentFormat
 from chalicelib.language.markup import Text, to_html
 from chalicelib.language.parser import parse_interview
 from chalicelib.library.documents import (
@@ -380,6 +383,23 @@ def test_only_the_requested_formats_are_made() -> None:
     assert list(made.formats) == ["pdf"]
     assert made.content_types == {"pdf": CONTENT_TYPES["pdf"]}
     assert made.description == "For Ann"
+
+
+@pytest.mark.parametrize("fmt", list(DocumentFormat))
+def test_every_document_format_is_made_and_served_with_its_content_type(fmt: DocumentFormat) -> None:
+    made = assemble("A letter", "letter", "", "<p>Hi</p>", formats=[fmt.value])
+    assert made.formats[fmt] and made.content_types == {fmt: CONTENT_TYPES[fmt]}
+    assert CONTENT_TYPES[fmt].count("/") == 1
+
+
+def test_a_document_in_the_answers_keeps_its_formats_as_plain_strings() -> None:
+    # Given formats as an author wrote them: one unknown, one as the enum
+    value = DocumentValue("A letter", "letter", "", "<p>Hi</p>", ("docx", "rtf", DocumentFormat.PDF), "S" * 32)
+    # Then only the known ones are kept, as plain strings, so a pickle never names the enum
+    assert value.formats == ("docx", "pdf") and all(type(f) is str for f in value.formats)
+    assert b"DocumentFormat" not in pickle.dumps(value)
+    # and none known means the default formats
+    assert DocumentValue("A letter", "letter", "", "", ("rtf",), "S" * 32).formats == DEFAULT_FORMATS
 
 
 @pytest.mark.parametrize("formats", [("pdf", "rtf"), ("html",), ()])
