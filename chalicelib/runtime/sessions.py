@@ -204,28 +204,26 @@ class Sessions:
         now = time.time()
         head = SessionHead(interview_name, session_id, version=1, step=1, encrypted=True, created=now,
                            modified=now, owner=(user.id if user else ""), title=interview.title)
-        outcome = None
-        kv_writes: dict[tuple[str, str], Any] = {}
-        outbox: list[NewTask] = []
-        documents: list[DocumentValue] = []
         key = crypto.session_key(secret, session_id)
-        if evaluate:
-            request = replace(request, tasks=self.task_port(session_id, key))
-            ev = Evaluation(interview, answers, request, namespace.build, state)
-            try:
-                outcome = ev.run()
-            except UndefinedVariableError:
-                outcome = None  # as docassemble: the first pass may stop on a missing name; the session still starts
-            answers = ev.answers()
-            kv_writes = ev.kv_writes
-            outbox = ev.outbox
-            documents = ev.documents
-        head, sealed = self._seal(head, answers, state, key, step=1)
-        store_documents(self.services, session_id, key if head.encrypted else None, documents)
+        first = self._first_run(interview, answers, state, request, key) if evaluate else Sessions._Evaluated(
+            None, answers)
+        head, sealed = self._seal(head, first.answers, state, key, step=1)
+        store_documents(self.services, session_id, key if head.encrypted else None, first.documents)
         self.services.store.create(head, StepRecord(1, sealed.blob, sealed.kind))
-        if kv_writes or outbox:
-            head = self._commit_extras(head, kv_writes, key, self.tasks.new_records(head, key, request.user, outbox))
-        return SessionRef(interview_name, session_id, secret), TurnResult(outcome, head)
+        if first.kv or first.outbox:
+            tasks = self.tasks.new_records(head, key, request.user, first.outbox)
+            head = self._commit_extras(head, first.kv, key, tasks)
+        return SessionRef(interview_name, session_id, secret), TurnResult(first.outcome, head)
+
+    def _first_run(self, interview: Interview, answers: dict[str, Any], state: SessionState, request: Request,
+                   key: bytes) -> Sessions._Evaluated:
+        request = replace(request, tasks=self.task_port(request.session_id, key))
+        ev = Evaluation(interview, answers, request, namespace.build, state)
+        try:
+            outcome: Outcome | None = ev.run()
+        except UndefinedVariableError:
+            outcome = None  # as docassemble: the first pass may stop on a missing name; the session still starts
+        return Sessions._Evaluated(outcome, ev.answers(), kv=ev.kv_writes, outbox=ev.outbox, documents=ev.documents)
 
     def view(self, ref: SessionRef, request: Request) -> TurnResult:
         """Evaluate and save over the current step (a page view, GET /api/session/question)."""
@@ -415,34 +413,36 @@ class Sessions:
             key = self._key(head, ref)
             answers, state = self._open(head, step, ref)
             result = self._evaluate(interview, answers, state, head, key, request, change, evaluate)
-            if result.changed.stale:
-                return TurnResult(None, head, stale=True)
-            if result.changed.errors:
-                return TurnResult(Outcome(OutcomeKind.SCREEN, screen=state.screen), head, result.changed.errors)
-            outcome, command = result.outcome, result.changed.command
-            if outcome is not None and not outcome.save:
-                return TurnResult(outcome, head, command=command)
+            unsaved = _unsaved(result, head, state)
+            if unsaved is not None:
+                return unsaved
             if adjust is not None:
-                adjust(outcome, state)
-            number = head.step + 1 if new_step else head.step
-            after, sealed = self._seal(head, result.answers, state, key, step=number)
-            after = replace(after, version=head.version + 1, step=number, modified=time.time())
-            drop = [number - self.services.settings.steps_kept] if new_step and \
-                number > self.services.settings.steps_kept else []
-            extras = self._extras(head, result.kv, key)
-            store_documents(self.services, head.session_id, key if after.encrypted else None, result.documents)
-            new_tasks = self.tasks.new_records(after, key, request.user, result.outbox)
-            task_writes, notes = finalize(outcome) if finalize else ([], [])
+                adjust(result.outcome, state)
             try:
-                self.services.store.commit(head, after, StepRecord(number, sealed.blob, sealed.kind), delete_steps=drop,
-                                           extras=extras, tasks=new_tasks + task_writes, notes=notes)
-                self.tasks.enqueue([w.record for w in new_tasks])
-                return TurnResult(outcome, after, command=command)
+                return self._save(head, key, state, result, request.user, new_step, finalize)
             except VersionConflictError:
                 log.info("version conflict on %s (attempt %d); retrying on fresh state", ref.session_id,
                          attempt + 1)
                 _pause(attempt)
         raise ConflictError("the session kept changing under this request; nothing was saved, try again")
+
+    def _save(self, head: SessionHead, key: bytes | None, state: SessionState, result: Sessions._Evaluated,
+              user: UserInfo, new_step: bool, finalize: Finalize | None) -> TurnResult:
+        """Seal the turn's step and commit it with everything the turn made, conditioned on `head`'s
+        version (VersionConflictError if another writer got there first); then send the new tasks."""
+        number = head.step + 1 if new_step else head.step
+        after, sealed = self._seal(head, result.answers, state, key, step=number)
+        after = replace(after, version=head.version + 1, step=number, modified=time.time())
+        kept = self.services.settings.steps_kept
+        drop = [number - kept] if new_step and number > kept else []
+        store_documents(self.services, head.session_id, key if after.encrypted else None, result.documents)
+        new_tasks = self.tasks.new_records(after, key, user, result.outbox)
+        task_writes, notes = finalize(result.outcome) if finalize else ([], [])
+        self.services.store.commit(head, after, StepRecord(number, sealed.blob, sealed.kind), delete_steps=drop,
+                                   extras=self._extras(head, result.kv, key), tasks=new_tasks + task_writes,
+                                   notes=notes)
+        self.tasks.enqueue([w.record for w in new_tasks])
+        return TurnResult(result.outcome, after, command=result.changed.command)
 
     @dataclass
     class _Evaluated:
@@ -509,6 +509,18 @@ class Sessions:
         self.services.store.commit(head, after, None, extras=self._extras(head, kv, key), tasks=tasks)
         self.tasks.enqueue([w.record for w in tasks])
         return after
+
+
+def _unsaved(result: Sessions._Evaluated, head: SessionHead, state: SessionState) -> TurnResult | None:
+    """The turn's result when it ends without a write: a change to an old screen, invalid answers,
+    or an outcome that asks not to be saved (`response(null=True)`); None when it is to be saved."""
+    if result.changed.stale:
+        return TurnResult(None, head, stale=True)
+    if result.changed.errors:
+        return TurnResult(Outcome(OutcomeKind.SCREEN, screen=state.screen), head, result.changed.errors)
+    if result.outcome is not None and not result.outcome.save:
+        return TurnResult(result.outcome, head, command=result.changed.command)
+    return None
 
 
 def _too_long(values: Mapping[str, Any], limit: int) -> tuple[FieldError, ...]:
