@@ -25,7 +25,7 @@ from chalicelib.engine import active, assign
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import EngineError, InterviewCodeError, LoopError, UndefinedVariableError
 from chalicelib.engine.render import render_message, render_question
-from chalicelib.engine.request import Request
+from chalicelib.engine.request import Interface, Request
 from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.signals import (
     BackgroundResponseActionSignal,
@@ -356,7 +356,7 @@ class Evaluation:
         assert template is not None
         from chalicelib.engine.render import RenderedTemplate
 
-        if template.target and self.request.interface == "checkin":
+        if template.target and self.request.interface == Interface.CHECKIN:
             # A check-in reply: the content goes to the page's [TARGET], the variable stays undefined.
             raise BackgroundResponseSignal({"target": template.target,
                                             "content": Markup(template.content.html(self.namespace))})

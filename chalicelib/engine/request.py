@@ -6,6 +6,7 @@ the engine reads; they hold no behaviour beyond reading themselves.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -13,6 +14,15 @@ from typing import Any, Protocol
 from chalicelib.engine.screen import ScreenView
 from chalicelib.engine.tasks import TaskPort
 from chalicelib.language.blocks import YESNO_CHECKBOXES, Datatype
+
+
+class Interface(enum.StrEnum):
+    """Who a turn is for (docassemble's `interface`); authors may compare it with these strings."""
+
+    WEB = "web"  # a browser page
+    API = "api"  # the REST API
+    BACKGROUND = "background"  # the background worker
+    CHECKIN = "checkin"  # a page's check-in
 
 
 class KeyValuePort(Protocol):
@@ -43,7 +53,7 @@ class Request:
     url_args: Mapping[str, Any] = field(default_factory=dict)
     user: UserInfo = field(default_factory=UserInfo)
     base_url: str = ""
-    interface: str = "web"  # web | api | background | checkin
+    interface: str = Interface.WEB
     kv: KeyValuePort | None = None
     tasks: TaskPort | None = None
     step: int = 1

@@ -30,7 +30,7 @@ from chalicelib.engine.answers import Answer, apply_answer
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import EngineError, InterviewCodeError, UndefinedVariableError
 from chalicelib.engine.evaluator import Evaluation
-from chalicelib.engine.request import FormAnswer, Request, UserInfo
+from chalicelib.engine.request import FormAnswer, Interface, Request, UserInfo
 from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind
 from chalicelib.engine.state import SessionState
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
@@ -188,7 +188,7 @@ class Sessions:
 
     # ------------------------------------------------------------------ starting and showing
     def start(self, interview_name: str, *, secret: str | None = None, url_args: Mapping[str, Any] | None = None,
-              user: UserInfo | None = None, interface: str = "web", base_url: str = "",
+              user: UserInfo | None = None, interface: str = Interface.WEB, base_url: str = "",
               evaluate: bool = True) -> tuple[SessionRef, TurnResult]:
         """Create a session, evaluate it once and save step 1."""
         if secret is not None and len(secret) < crypto.MIN_SECRET:
@@ -366,7 +366,7 @@ class Sessions:
         if view is not None and view.check_in:
             arguments = {**checkin_arguments(view, parameters or {}), "_initial": bool(initial), "_changed": changed}
             request = Request(ref.interview, ref.session_id, action=view.check_in, arguments=arguments,
-                              persistent_action=False, user=user or UserInfo(), interface="checkin",
+                              persistent_action=False, user=user or UserInfo(), interface=Interface.CHECKIN,
                               base_url=base_url)
             result = self._turn(ref, request, change=None, new_step=False, adjust=follow_replaced_choices)
             commands += checkin_commands(view.check_in, result.outcome)

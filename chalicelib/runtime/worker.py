@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from chalicelib.engine.errors import InterviewCodeError
-from chalicelib.engine.request import Request, UserInfo
+from chalicelib.engine.request import Interface, Request, UserInfo
 from chalicelib.engine.screen import Outcome, OutcomeKind
 from chalicelib.engine.signals import Command
 from chalicelib.engine.tasks import FINISHED, TaskStatus
@@ -133,7 +133,7 @@ class _Run:
     def run(self) -> Handled:
         task = self.task
         request = Request(task.interview, task.session_id, action=task.action, arguments=self.arguments,
-                          persistent_action=False, user=self.user, interface="background")
+                          persistent_action=False, user=self.user, interface=Interface.BACKGROUND)
         try:
             ran = self.worker.sessions.run_background(self.ref, request)
         except SessionNotFoundError:
@@ -186,7 +186,7 @@ class _Run:
             return [TaskWrite(finished, TaskStatus.RUNNING, task.attempts)], notes
 
         request = Request(task.interview, task.session_id, action=action, arguments=arguments,
-                          persistent_action=False, user=self.user, interface="background")
+                          persistent_action=False, user=self.user, interface=Interface.BACKGROUND)
         try:
             self.worker.sessions.callback(self.ref, request, finalize)
         except TaskStateError:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from chalice import Blueprint, Response
 
 from chalicelib.engine.errors import UndefinedVariableError
-from chalicelib.engine.request import Request
+from chalicelib.engine.request import Interface, Request
 from chalicelib.engine.screen import OutcomeKind
 from chalicelib.language.blocks import CONTENT_TYPES, DocumentFormat
 from chalicelib.library.serialize import jsonable
@@ -124,7 +124,7 @@ def _check_session_id(session: Any) -> None:
 
 
 def _request(ref: SessionRef, user: User, **kwargs: Any) -> Request:
-    return Request(ref.interview, ref.session_id, user=user_info(user), interface="api", **kwargs)
+    return Request(ref.interview, ref.session_id, user=user_info(user), interface=Interface.API, **kwargs)
 
 
 def _question(ref: SessionRef, result: TurnResult) -> Response:
@@ -161,7 +161,7 @@ def session_new(user: User, query: dict[str, str], body: dict[str, Any]) -> Resp
         raise ApiError(400, "Parameter i is required.")
     url_args = {k: v for k, v in query.items() if k not in ("i", "key", "secret") and _ARG_NAME.match(k)}
     ref, result = context.sessions().start(name, secret=query.get("secret"), url_args=url_args,
-                                           user=user_info(user), interface="api")
+                                           user=user_info(user), interface=Interface.API)
     data: dict[str, Any] = {"i": ref.interview, "session": ref.session_id, "encrypted": result.head.encrypted}
     if not query.get("secret") and result.head.encrypted:
         data["secret"] = ref.secret

@@ -21,7 +21,7 @@ from urllib.parse import quote, urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib.engine.request import FormAnswer, Request
+from chalicelib.engine.request import FormAnswer, Interface, Request
 from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.signals import BUTTON_COMMANDS, Command
 from chalicelib.language.blocks import CONTENT_TYPES
@@ -189,7 +189,7 @@ def _ref_if_valid(name: str) -> SessionRef | None:
 
 
 def _request(ref: SessionRef, base: str, **kwargs: Any) -> Request:
-    return Request(ref.interview, ref.session_id, base_url=base, interface="web", **kwargs)
+    return Request(ref.interview, ref.session_id, base_url=base, interface=Interface.WEB, **kwargs)
 
 
 def _show(name: str, params: Mapping[str, str]) -> Response:
