@@ -22,6 +22,7 @@ from typing import Any
 
 from chalicelib.engine.screen import RenderedField
 from chalicelib.language.blocks import (
+    MULTIPLE_CHOICE,
     NEGATED,
     NUMERIC,
     SINGLE_CHOICE,
@@ -53,8 +54,9 @@ class InvalidInput(ValueError):  # reported to the user, not raised to callers
 def convert(field: RenderedField, raw: Any) -> Any:
     """Convert one field's raw value (str, list of str, or JSON value from the API)."""
     datatype = field.datatype
-    if datatype == Datatype.CHECKBOXES:
-        return _checkboxes(field, raw)
+    if datatype in MULTIPLE_CHOICE:
+        checked = _checkboxes(field, raw)
+        return [value for value, on in checked.items() if on] if datatype == Datatype.OBJECT_CHECKBOXES else checked
     if isinstance(raw, list):
         raw = raw[-1] if raw else ""
     if datatype in YESNO_CHECKBOXES:
@@ -183,6 +185,7 @@ def _yesnoradio(field: RenderedField, text: str) -> bool | None:
 
 
 def _checkboxes(field: RenderedField, raw: Any) -> dict[Any, bool]:
+    """Each choice's value, and whether it was checked (posted as its position, or by the API as its value)."""
     chosen = raw if isinstance(raw, list) else ([] if raw in (None, "") else [raw])
     if isinstance(raw, dict):  # API clients may send {value: true}
         chosen = [k for k, v in raw.items() if v]

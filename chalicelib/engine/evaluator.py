@@ -78,6 +78,7 @@ class Evaluation:
         self.action_name: str | None = None
         self.action_arguments: dict[str, Any] = {}
         self._action_done = False
+        self._request_action_taken = False  # a non-persistent requested action runs once per turn
         self._rounds = 0
         self._seeking: list[str] = []
         self.outbox: list[NewTask] = []  # background_action() calls of this turn
@@ -382,7 +383,8 @@ class Evaluation:
 
     # ----------------------------------------------------------------- actions
     def _current_action(self) -> PendingAction | None:
-        if self.request.action and not self.request.persistent_action:
+        if self.request.action and not self.request.persistent_action and not self._request_action_taken:
+            self._request_action_taken = True
             return PendingAction(self.request.action, dict(self.request.arguments))
         return self.state.current_action()
 

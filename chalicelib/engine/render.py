@@ -14,7 +14,16 @@ from chalicelib.engine import assign
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.screen import RenderedAttachment, RenderedButton, RenderedChoice, RenderedField, ScreenView
 from chalicelib.engine.signals import Command, MessageSignal
-from chalicelib.language.blocks import YESNO_RADIOS, Block, Choices, Datatype, Expr, Field, Question, Screen
+from chalicelib.language.blocks import (
+    MULTIPLE_CHOICE,
+    YESNO_RADIOS,
+    Block,
+    Choices,
+    Expr,
+    Field,
+    Question,
+    Screen,
+)
 from chalicelib.language.markup import Text, escape_html, is_markup
 
 if TYPE_CHECKING:
@@ -158,12 +167,13 @@ def _field(ev: Evaluation, f: Field, bindings: Mapping[str, Any]) -> RenderedFie
         choices = (RenderedChoice("True", "Yes"), RenderedChoice("False", "No"))
         values = (True, False)
     current = _current_value(ns, variable, f, ev)
-    if choices and f.datatype != Datatype.CHECKBOXES:
+    if choices and f.datatype not in MULTIPLE_CHOICE:
         choices = tuple(RenderedChoice(c.value, c.label, _same(v, current), c.help)
                         for c, v in zip(choices, values, strict=False))
-    elif f.datatype == Datatype.CHECKBOXES and isinstance(current, Mapping):
-        choices = tuple(RenderedChoice(c.value, c.label, bool(current.get(v)), c.help)
-                        for c, v in zip(choices, values, strict=False))
+    elif f.datatype in MULTIPLE_CHOICE and isinstance(current, (Mapping, list)):
+        checked = {n for n, v in enumerate(values) if
+                   (current.get(v) if isinstance(current, Mapping) else any(_same(v, c) for c in current))}
+        choices = tuple(RenderedChoice(c.value, c.label, n in checked, c.help) for n, c in enumerate(choices))
     return RenderedField(
         variable=variable,
         label=f.label.html(ns, inline=True) if f.label else "",

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from chalicelib.engine.screen import ScreenView
 from chalicelib.engine.tasks import TaskPort
-from chalicelib.language.blocks import YESNO_CHECKBOXES, Datatype
+from chalicelib.language.blocks import MULTIPLE_CHOICE, YESNO_CHECKBOXES
 
 
 class Interface(enum.StrEnum):
@@ -79,7 +79,7 @@ class FormAnswer:
             if shown.variable is None:
                 continue
             raw = self.positions.get(index)
-            if shown.datatype == Datatype.CHECKBOXES:
+            if shown.datatype in MULTIPLE_CHOICE:
                 values[shown.variable] = list(raw or [])
             elif raw:
                 values[shown.variable] = raw[-1]

@@ -102,7 +102,10 @@ MULTILINE = frozenset({Datatype.AREA, Datatype.MLAREA})
 # Taken as typed: leading and trailing spaces are part of the value.
 UNSTRIPPED = frozenset({Datatype.AREA, Datatype.PASSWORD, Datatype.RAW})
 # Unanswered means no (or none chosen), so these are optional unless `required` says otherwise.
-NOT_REQUIRED_BY_DEFAULT = YESNO_CHECKBOXES | {Datatype.CHECKBOXES}
+# Any number of the choices: checkboxes and multiselect give {value: checked}, object_checkboxes
+# the list of the chosen values.
+MULTIPLE_CHOICE = frozenset({Datatype.CHECKBOXES, Datatype.OBJECT_CHECKBOXES, Datatype.MULTISELECT})
+NOT_REQUIRED_BY_DEFAULT = YESNO_CHECKBOXES | MULTIPLE_CHOICE
 
 
 class DocumentFormat(enum.StrEnum):

@@ -45,7 +45,8 @@ _INPUT_TYPES: dict[str, str] = {
     Datatype.PASSWORD: "password", Datatype.URL: "url",
 }
 # Shown as a list of radio buttons (checkboxes: check boxes); other choice kinds are a <select>.
-_BUTTON_LISTS = YESNO_RADIOS | {Datatype.RADIO, Datatype.OBJECT_RADIO, Datatype.CHECKBOXES}
+_BUTTON_LISTS = YESNO_RADIOS | {Datatype.RADIO, Datatype.OBJECT_RADIO, Datatype.CHECKBOXES, Datatype.OBJECT_CHECKBOXES}
+_CHECKBOX_LISTS = {Datatype.CHECKBOXES, Datatype.OBJECT_CHECKBOXES}
 
 
 def _a(value: Any) -> str:
@@ -171,7 +172,7 @@ def _field(index: int, f: RenderedField, error: str | None) -> str:
         return (f'<div class="field field-check"{data}><input type="checkbox" id="{fid}" name="{name}" value="True"'
                 f'{" checked" if checked else ""}{aria}> <label for="{fid}">{label}</label>{hint}{err}</div>')
     if f.datatype in _BUTTON_LISTS:
-        kind = "checkbox" if f.datatype == Datatype.CHECKBOXES else "radio"
+        kind = "checkbox" if f.datatype in _CHECKBOX_LISTS else "radio"
         options = "".join(
             f'<div class="option"><input type="{kind}" id="{fid}-{n}" name="{name}" value="{_a(c.value)}"'
             f'{_data_value(f, n)}{" checked" if c.selected else ""}{required if kind == "radio" else ""}>'
@@ -185,10 +186,11 @@ def _field(index: int, f: RenderedField, error: str | None) -> str:
 
 def _control(fid: str, name: str, f: RenderedField, aria: str, required: str) -> str:
     if f.datatype == Datatype.DROPDOWN or (f.choices and f.datatype != Datatype.COMBOBOX):
-        options = '<option value="">Select...</option>' + "".join(
+        multiple = f.datatype == Datatype.MULTISELECT
+        options = ("" if multiple else '<option value="">Select...</option>') + "".join(
             f'<option value="{_a(c.value)}"{_data_value(f, n)}{" selected" if c.selected else ""}>{c.label}</option>'
             for n, c in enumerate(f.choices))
-        return f'<select id="{fid}" name="{name}"{aria}{required}>{options}</select>'
+        return f'<select id="{fid}" name="{name}"{" multiple" if multiple else ""}{aria}{required}>{options}</select>'
     if f.datatype == Datatype.COMBOBOX:
         options = "".join(f'<option value="{_a(c.value)}">{c.label}</option>' for c in f.choices)
         return (f'<input type="text" id="{fid}" name="{name}" list="{fid}-list" value="{_a(_text_value(f))}"'

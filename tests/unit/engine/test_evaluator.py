@@ -253,6 +253,31 @@ def test_url_ask_asks_each_named_variable_again_in_order() -> None:
     assert run.answers["mood"] == "calm"
 
 
+def test_a_one_off_force_ask_request_asks_once_instead_of_running_itself_forever() -> None:
+    # The API's /api/session/action with persistent false, or a check-in, asking for url_ask's action
+    text = FAVORITE + "---\nquestion: Mood?\nfields:\n  - Mood: mood\n"
+    run = Run(text)
+    run.turn()
+    run.answer({"color": "red"})
+    outcome = run.turn(action="_da_force_ask", arguments={"variables": ["mood"]}, persistent_action=False)
+    assert outcome.screen is not None and outcome.screen.question == "Mood?"
+
+
+def test_force_ask_inside_a_one_off_action_asks_and_does_not_run_the_action_again() -> None:
+    text = FAVORITE + """---
+event: ask_again
+code: |
+  runs = runs + 1 if defined('runs') else 1
+  force_ask('color')
+"""
+    run = Run(text)
+    run.turn()
+    run.answer({"color": "red"})
+    outcome = run.turn(action="ask_again", persistent_action=False)
+    assert outcome.screen is not None and outcome.screen.question == "What is your favorite color?"
+    assert run.answers["runs"] == 1
+
+
 def test_forget_prior_clears_pending_actions_first() -> None:
     run = Run(FAVORITE + "---\nquestion: Mood?\nfields:\n  - Mood: mood\n")
     run.turn()
