@@ -26,7 +26,7 @@ from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import EngineError, InterviewCodeError, LoopError, UndefinedVariableError
 from chalicelib.engine.render import render_message, render_question
 from chalicelib.engine.request import Interface, Request
-from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
+from chalicelib.engine.screen import MessagePriority, Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.signals import (
     BackgroundResponseActionSignal,
     BackgroundResponseSignal,
@@ -151,7 +151,7 @@ class Evaluation:
     def is_defined(self, name: str) -> bool:
         return assign.is_defined(self.namespace, canonical(name))
 
-    def log(self, message: str, priority: str = "log") -> None:
+    def log(self, message: str, priority: str = MessagePriority.LOG) -> None:
         self.message_log.append({"message": str(message), "priority": priority})
 
     # ----------------------------------------------------------------- the loop

@@ -87,6 +87,18 @@ class ScreenView:
     attachments: tuple[RenderedAttachment, ...] = ()
 
 
+class MessagePriority(enum.StrEnum):
+    """The priority of a `log()` message: LOG goes to the server log only; the others are also shown
+    (a flash in the browser, the API's `message_log`), styled by priority."""
+
+    LOG = "log"
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    DANGER = "danger"
+    ERROR = "error"
+
+
 class OutcomeKind(enum.Enum):
     SCREEN = "screen"
     RESPONSE = "response"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from chalicelib.engine import assign
+from chalicelib.engine.screen import MessagePriority
 from chalicelib.engine.signals import (
     UI_NOTIFICATIONS,
     BackgroundResponseActionSignal,
@@ -317,7 +318,7 @@ class AuthorFunctions:
         for name in names:
             assign.delete(self.ev.namespace, name)
 
-    def log(self, message: Any, priority: str = "log") -> None:
+    def log(self, message: Any, priority: str = MessagePriority.LOG) -> None:
         """Write to the server log; other priorities (info, success, warning, danger) are also shown
         to the user: a flash message in the browser, `message_log` in the API.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.engine.screen import Outcome, RenderedField, ScreenView
+from chalicelib.engine.screen import MessagePriority, Outcome, RenderedField, ScreenView
 from chalicelib.language.blocks import Screen
 from chalicelib.library.serialize import jsonable
 
@@ -30,7 +30,7 @@ def question_json(view: ScreenView, outcome: Outcome, *, title: str, step: int) 
         "browser_title": title,
         "steps": step,
         "allow_going_back": step > 1 and not view.prevent_back,
-        "message_log": [m for m in outcome.message_log if m.get("priority") != "log"],
+        "message_log": [m for m in outcome.message_log if m.get("priority") != MessagePriority.LOG],
         "event_list": list(view.event_list),
         "continueLabel": view.continue_label,
     }

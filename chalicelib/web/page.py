@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from chalicelib.engine.screen import RenderedField, ScreenView
+from chalicelib.engine.screen import MessagePriority, RenderedField, ScreenView
 from chalicelib.language.blocks import (
     MULTILINE,
     NEGATED,
@@ -78,7 +78,7 @@ def screen_page(view: ScreenView, *, title: str, action_url: str, base: str, csr
     if errors:
         parts.append('<div class="alert alert-error" role="alert">Please correct the answers marked below.</div>')
     flashes = "".join(f'<div class="alert alert-{_a(_priority(m))}">{escape(m.get("message", ""))}</div>'
-                      for m in messages if m.get("priority", "log") != "log")
+                      for m in messages if m.get("priority", MessagePriority.LOG) != MessagePriority.LOG)
     parts.append(f'<div id="flash" class="flash" role="status" aria-live="polite">{flashes}</div>')
     parts.append(f'<form method="post" action="{_a(action_url)}" class="screen" novalidate>')
     parts.append(f'<input type="hidden" name="_csrf" value="{_a(csrf)}">')
@@ -120,9 +120,12 @@ def _attachments(view: ScreenView, file_url: Callable[[str, str], str]) -> str:
     return f'<section class="documents" aria-label="Documents"><ul>{"".join(items)}</ul></section>'
 
 
+_SHOWN_PRIORITIES = frozenset(p.value for p in MessagePriority if p is not MessagePriority.LOG)
+
+
 def _priority(message: Mapping[str, str]) -> str:
-    priority = message.get("priority", "info")
-    return priority if priority in ("info", "success", "warning", "danger", "error") else "info"
+    priority = message.get("priority", MessagePriority.INFO)
+    return priority if priority in _SHOWN_PRIORITIES else MessagePriority.INFO
 
 
 def _back_form(action_url: str, csrf: str) -> str:
