@@ -2,7 +2,9 @@
 # "Deploying to AWS"; docs/architecture.md "The local stack").
 #
 #   make run      the local stack (web + API, embedded AWS, queue worker) until Ctrl-C
-#   make test     lint, type-check, import contracts, then the whole test suite
+#   make check    the inner loop: make lint, then the unit and functional tests without the
+#                 browser and slow ones (-m "not browser and not slow"), with coverage
+#   make test     lint, type-check, import contracts, then the whole test suite, with coverage
 #   make lint     ruff, mypy, import-linter only
 #   make bench    the benchmarks
 #   make package  build/sam.json + build/deployment.zip for CloudFormation/SAM
@@ -10,6 +12,8 @@
 #
 # .venv is created with python3 if missing; requirements are installed again only
 # when requirements*.txt are newer than the stamp file .venv/.installed.
+# Coverage (chalicelib, in the test process only) must reach [tool.coverage.report]
+# fail_under in pyproject.toml, in both make check and make test.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := test
@@ -22,7 +26,10 @@ STAMP := $(VENV)/.installed
 # The browser executable the browser tests use (Debian's chromium, driven by playwright).
 CHROMIUM ?= chromium
 
-.PHONY: run test lint browser bench package clean
+# pytest-cov: measure chalicelib ([tool.coverage.run]) and list the lines no test ran.
+COVERAGE := --cov --cov-report=term-missing:skip-covered
+
+.PHONY: run check test lint browser bench package clean
 
 $(PYTHON):
 	@$(PYTHON3) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
@@ -67,8 +74,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+check: lint
+	$(PYTHON) -m pytest tests/unit tests/functional -m "not browser and not slow" $(COVERAGE)
+
 test: lint browser
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest $(COVERAGE)
 
 bench: $(STAMP)
 	$(PYTHON) -m tests.bench

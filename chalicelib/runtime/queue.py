@@ -2,20 +2,45 @@
 
 Messages carry only ids ({"i", "session", "task"}); everything else is in the
 task record, sealed. boto3 is imported on first use.
+
+`MemoryTaskQueue.drain(handler)` runs the in-memory queue dry, as dramatiq's
+StubBroker.join() does: each pending message's body (its JSON text, as SQS
+delivers it) goes to the handler, a retried message comes back at once (no
+delays, no sleeps), and a queue that never empties is an error.
 """
 
 from __future__ import annotations
 
+import enum
+import itertools
 import json
 import threading
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chalicelib.runtime.errors import RuntimeLayerError
 
 
+class Disposition(enum.Enum):
+    ACK = "ack"  # done with this message: delete it
+    RETRY = "retry"  # try again after a delay (a batch item failure)
+    GIVE_UP = "give_up"  # the task is failed; let the redrive move the message to the DLQ
+
+
+@dataclass(frozen=True)
+class Handled:
+    disposition: Disposition
+    delay: int = 0
+
+
 class QueueError(RuntimeLayerError):
     """The task queue could not be reached."""
+
+
+class QueueNotDrainedError(RuntimeLayerError):
+    """`MemoryTaskQueue.drain` gave up: messages were still pending after its rounds."""
 
 
 class TaskQueue(Protocol):
@@ -65,15 +90,96 @@ class SqsTaskQueue:
                    ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, min(int(seconds), 43_200)))
 
 
+@dataclass(frozen=True)
+class Received:
+    """One delivery of a message to `MemoryTaskQueue.drain`'s handler."""
+
+    message_id: str
+    body: str
+    receive_count: int  # 1 on the first delivery, as SQS's ApproximateReceiveCount
+    disposition: str  # "ack", "retry" or "give_up": what the handler answered
+
+
+@dataclass
+class _Message:
+    message_id: str
+    body: str
+    receives: int = 0
+
+
 class MemoryTaskQueue:
-    """Keeps sent messages in a list (unit tests)."""
+    """Keeps sent messages in memory (unit tests): `sent` holds every message ever sent, and
+    `drain` hands the pending ones to a worker until none is left.
+
+    As on SQS, a message the handler retries is delivered again (at once here: delays are
+    recorded, not waited for), and one it gives up on moves to `dead_letters`, where SQS's
+    redrive would put it."""
 
     def __init__(self) -> None:
         self.sent: list[dict[str, str]] = []
         self.delays: list[tuple[str, int]] = []
+        self.received: list[Received] = []
+        self.dead_letters: list[str] = []
+        self._pending: deque[_Message] = deque()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
 
     def send(self, messages: Sequence[dict[str, str]]) -> None:
-        self.sent.extend(messages)
+        with self._lock:
+            self.sent.extend(messages)
+            self._pending.extend(_Message(f"m{next(self._ids)}", json.dumps(m, sort_keys=True)) for m in messages)
 
     def delay(self, receipt_handle: str, seconds: int) -> None:
-        self.delays.append((receipt_handle, seconds))
+        with self._lock:
+            self.delays.append((receipt_handle, seconds))
+
+    def pending(self) -> list[str]:
+        """The bodies of the messages waiting to be received, oldest first."""
+        with self._lock:
+            return [m.body for m in self._pending]
+
+    def drain(self, handler: Callable[[str], object], max_rounds: int = 10) -> int:
+        """Hand every pending message's body to `handler` until the queue is empty; the number
+        of deliveries made.
+
+        Each round delivers the messages pending when it began, oldest first; what the handler
+        sends meanwhile, and the messages it answers with a RETRY disposition, wait for the next
+        round. An answer without a disposition (None) or ACK deletes the message, GIVE_UP moves
+        it to `dead_letters`. An exception from the handler leaves its message pending and
+        propagates. Raises QueueNotDrainedError when messages remain after `max_rounds` rounds
+        (a task that retries forever, or tasks that keep starting tasks)."""
+        delivered = 0
+        for _ in range(max_rounds):
+            with self._lock:
+                batch, self._pending = list(self._pending), deque()
+            if not batch:
+                return delivered
+            for position, message in enumerate(batch):
+                message.receives += 1
+                delivered += 1
+                try:
+                    answer = handler(message.body)
+                    disposition = getattr(answer, "disposition", answer)
+                    if disposition is None:
+                        disposition = Disposition.ACK
+                    if not isinstance(disposition, Disposition):
+                        raise TypeError(f"the drain's handler must answer None, a Disposition or an object with "
+                                        f"a `disposition`, not {answer!r}")
+                except BaseException:
+                    with self._lock:  # this message and the rest of the round stay pending, in order
+                        self._pending.extendleft(reversed(batch[position:]))
+                    raise
+                with self._lock:
+                    self.received.append(Received(message.message_id, message.body, message.receives,
+                                                  disposition.value))
+                    if disposition is Disposition.RETRY:
+                        self._pending.append(message)
+                    elif disposition is Disposition.GIVE_UP:
+                        self.dead_letters.append(message.body)
+        left = self.pending()
+        if not left:
+            return delivered
+        raise QueueNotDrainedError(
+            f"the queue was not empty after {max_rounds} round(s) ({delivered} deliveries): {len(left)} message(s) "
+            f"still pending, first {left[0]}; a handler that keeps answering RETRY or keeps sending new messages "
+            f"never drains it (raise max_rounds if more rounds are expected)")

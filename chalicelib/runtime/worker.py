@@ -18,7 +18,6 @@ records only through `TaskService`.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import json
 import logging
 import time
@@ -29,6 +28,7 @@ from chalicelib.engine.request import Interface, Request, UserInfo
 from chalicelib.engine.screen import Outcome, OutcomeKind
 from chalicelib.engine.signals import Command
 from chalicelib.engine.tasks import FINISHED, TaskStatus
+from chalicelib.runtime.queue import Disposition, Handled
 from chalicelib.runtime.sessions import BackgroundRun, SessionRef, Sessions
 from chalicelib.storage.errors import SessionNotFoundError, StorageError, TaskStateError
 from chalicelib.storage.sealing import Place
@@ -38,18 +38,6 @@ log = logging.getLogger(__name__)
 
 # A background action that ends with one of these commands ends the session: it is deleted.
 _ENDS_SESSION = (Command.EXIT, Command.RESTART, Command.EXIT_LOGOUT)
-
-
-class Disposition(enum.Enum):
-    ACK = "ack"  # done with this message: delete it
-    RETRY = "retry"  # try again after a delay (a batch item failure)
-    GIVE_UP = "give_up"  # the task is failed; let the redrive move the message to the DLQ
-
-
-@dataclasses.dataclass(frozen=True)
-class Handled:
-    disposition: Disposition
-    delay: int = 0
 
 
 class Worker:

@@ -26,7 +26,8 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,18 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
+
+
+def wait_until(page: Any, condition: Callable[[], bool], timeout_ms: float, what: str) -> float:
+    """Let the page run until `condition()` holds (checked every 100 ms), failing after `timeout_ms`;
+    the milliseconds it took. Use it instead of a fixed wait followed by a count: a slow machine
+    then takes longer instead of failing."""
+    started = time.monotonic()
+    while not condition():
+        if (time.monotonic() - started) * 1000 > timeout_ms:
+            pytest.fail(f"{what} did not happen within {timeout_ms:g} ms")
+        page.wait_for_timeout(100)
+    return (time.monotonic() - started) * 1000
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -23,7 +23,7 @@ import json
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -32,8 +32,10 @@ from chalicelib.local.drainer import QueueDrainer
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.sessions import SessionRef, Sessions
 from chalicelib.storage import crypto
-from chalicelib.storage.tasks import TaskRecord, TaskWrite
+from chalicelib.storage.records import Sealed, SessionHead, StepRecord
+from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 from tests.conftest import REGION
+from tests.doubles import WrappedStore, claims_a_task, finishes_a_task
 from tests.functional.api.helpers import ok_json, plain
 from tests.functional.tasks.conftest import (
     DEAD_LETTER_QUEUE,
@@ -157,26 +159,37 @@ def test_the_same_event_invoked_twice_runs_the_task_once(
 
 
 def test_a_redelivery_that_reclaims_the_task_during_the_callback_leaves_one_callback_applied(
-    start: Start, fresh_aws: dict[str, Any], fast_retries: Services, monkeypatch: pytest.MonkeyPatch
+    start: Start, fresh_aws: dict[str, Any], fast_retries: Services
 ) -> None:
-    # Given: a counting session; while the first worker is about to run the callback, its lease runs out and
-    # a redelivered message reclaims the task and runs it to the end (callback included)
+    from chalicelib.web import context
+
+    # Given: a counting session; when the first worker is about to commit its callback, its lease has run out
+    # and a redelivered message reclaims the task and runs it to the end (callback included)
     sqs = fresh_aws["sqs"]
     session = waiting_on_task(start, "bg_counter_callback.yml", {"value_to_add": 5})
     event = lambda_event(sqs, TASK_QUEUE, receive(sqs, TASK_QUEUE))
-    original = Sessions.callback
     rival_ran: list[Any] = []
     overtaken = threading.Event()
+    finishing: list[str] = []  # how each commit that finishes the task ended
 
-    def callback_overtaken(self: Sessions, ref: SessionRef, request: Any, finalize: Any) -> Any:
-        if not overtaken.is_set():  # the first worker's callback, not the rival's
-            overtaken.set()
-            running = stored_task(fast_retries, session)
-            force(fast_retries, running, lease_until=time.time() - 1)
-            rival_ran.append(run_tasks(event))
-        return original(self, ref, request, finalize)
+    class OvertakenStore(WrappedStore):
+        def commit(self, before: SessionHead, after: SessionHead, put: StepRecord | None,
+                   delete_steps: Sequence[int] = (), extras: Mapping[str, Sealed] | None = None,
+                   tasks: Sequence[TaskWrite] = (), notes: Sequence[Notification] = ()) -> None:
+            if not finishes_a_task(tasks):
+                return self.inner.commit(before, after, put, delete_steps, extras, tasks, notes)
+            if not overtaken.is_set():  # the first worker's callback, not the rival's
+                overtaken.set()
+                force(fast_retries, stored_task(fast_retries, session), lease_until=time.time() - 1)
+                rival_ran.append(run_tasks(event))
+            try:
+                self.inner.commit(before, after, put, delete_steps, extras, tasks, notes)
+            except Exception as err:
+                finishing.append(type(err).__name__)
+                raise
+            finishing.append("committed")
 
-    monkeypatch.setattr(Sessions, "callback", callback_overtaken)
+    context.use_services(dataclasses.replace(fast_retries, store=OvertakenStore(fast_retries.store)))
 
     # When: the first worker handles the message
     response = run_tasks(event)
@@ -184,6 +197,7 @@ def test_a_redelivery_that_reclaims_the_task_during_the_callback_leaves_one_call
     # Then: the rival finished the task on a second attempt; the first worker's callback was not applied again
     assert rival_ran == [{"batchItemFailures": []}]
     assert response == {"batchItemFailures": []}
+    assert finishing[0] == "committed" and finishing[-1] == "TaskStateError" and finishing.count("committed") == 1
     assert session.answers()["counter"] == 1
     task = session.task()
     assert (task["status"], task["attempts"]) == ("done", 2)
@@ -360,15 +374,21 @@ def test_a_task_that_always_raises_fails_after_three_attempts_and_its_message_re
 
 
 def test_the_dead_letter_handler_fails_a_task_the_worker_never_finished(
-    start: Start, drainer: QueueDrainer, fresh_aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    start: Start, drainer: QueueDrainer, fresh_aws: dict[str, Any], fast_retries: Services
 ) -> None:
-    from chalicelib.runtime import worker
+    from chalicelib.web import context
 
-    # Given: a worker that crashes on every delivery before it can claim the task
-    def crash(self: Any, body: str) -> Any:
-        raise RuntimeError("the worker crashed")
+    # Given: a worker that crashes on every delivery before it can claim the task (its claim never gets written)
+    claims: list[str] = []
 
-    monkeypatch.setattr(worker.Worker, "handle", crash)
+    class CrashingClaims(WrappedStore):
+        def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = ()) -> None:
+            if claims_a_task(tasks):
+                claims.append(tasks[0].record.task_id)
+                raise RuntimeError("the worker crashed")
+            self.inner.write_tasks(tasks, notes)
+
+    context.use_services(dataclasses.replace(fast_retries, store=CrashingClaims(fast_retries.store)))
     session = waiting_on_task(start, "bg_always_fails.yml", {"divisor": 7})
 
     # When: the worker drains the queues (three deliveries, then the dead-letter queue)
@@ -376,6 +396,7 @@ def test_the_dead_letter_handler_fails_a_task_the_worker_never_finished(
 
     # Then: the dead-letter handler failed the task, saying why
     assert handled == 4
+    assert claims == [session.task()["id"]] * 3
     assert queue_depth(fresh_aws["sqs"], TASK_QUEUE) == 0
     assert queue_depth(fresh_aws["sqs"], DEAD_LETTER_QUEUE) == 0
     task = session.task()
@@ -516,27 +537,36 @@ def served(moto_endpoint: str, fast_retries: Services, api: Any) -> tuple[Servic
 
 
 def test_a_background_callback_racing_user_answers_loses_neither_sides_changes(
-    start: Start, served: tuple[Services, QueueDrainer], monkeypatch: pytest.MonkeyPatch
+    start: Start, served: tuple[Services, QueueDrainer]
 ) -> None:
+    from chalicelib.web import context
+
     services, drainer = served
-    # Given: a session whose task's callback sets callback_value; the callback's first evaluation is held until
-    # the user's first answer has committed, so that its commit must lose the race (the rest race freely)
+    # Given: a session whose task's callback sets callback_value; the callback's first commit is held until
+    # the user's first answer has committed, so that it must lose the race (the rest race freely)
     session = start("bg_race.yml")
     assert session.screen()["questionText"] == "Notes are being taken."
     version_before, _ = services.store.load(session.interview, session.session)
-    callback_reading, first_note_committed = threading.Event(), threading.Event()
-    callback_evaluations: list[int] = []
-    original = Sessions._evaluate
+    callback_committing, first_note_committed = threading.Event(), threading.Event()
+    finishing: list[str] = []  # how each commit of the callback (the commit that finishes the task) ended
 
-    def evaluate(self: Sessions, *args: Any) -> Any:
-        request = args[5]
-        if request.action == "bg_resp":
-            callback_evaluations.append(1)
-            callback_reading.set()
-            first_note_committed.wait(30)
-        return original(self, *args)
+    class HeldCallbackStore(WrappedStore):
+        def commit(self, before: SessionHead, after: SessionHead, put: StepRecord | None,
+                   delete_steps: Sequence[int] = (), extras: Mapping[str, Sealed] | None = None,
+                   tasks: Sequence[TaskWrite] = (), notes: Sequence[Notification] = ()) -> None:
+            if not finishes_a_task(tasks):
+                return self.inner.commit(before, after, put, delete_steps, extras, tasks, notes)
+            if not callback_committing.is_set():
+                callback_committing.set()
+                first_note_committed.wait(30)
+            try:
+                self.inner.commit(before, after, put, delete_steps, extras, tasks, notes)
+            except Exception as err:
+                finishing.append(type(err).__name__)
+                raise
+            finishing.append("committed")
 
-    monkeypatch.setattr(Sessions, "_evaluate", evaluate)
+    context.use_services(dataclasses.replace(services, store=HeldCallbackStore(services.store)))
     errors: list[BaseException] = []
 
     def worker() -> None:
@@ -548,16 +578,18 @@ def test_a_background_callback_racing_user_answers_loses_neither_sides_changes(
     # When: the worker runs the callback in a thread while the user posts note_1..note_6 through the API
     thread = threading.Thread(target=worker, name="worker")
     thread.start()
-    assert callback_reading.wait(30)
+    assert callback_committing.wait(30)
     for n in range(1, NOTES + 1):
         ok_json(session.set({f"note_{n}": f"note number {n}"}))
         first_note_committed.set()
     thread.join(timeout=60)
 
-    # Then: the callback was evaluated again on fresh state, and every change of both sides is saved
+    # Then: the callback's first commit lost to the user's answer, it was committed once on fresh state,
+    # and every change of both sides is saved
     assert not thread.is_alive()
     assert errors == []
-    assert len(callback_evaluations) >= 2
+    assert finishing[0] == "VersionConflictError" and finishing[-1] == "committed", finishing
+    assert finishing.count("committed") == 1, finishing
     answers = session.answers()
     assert answers["callback_value"] == "set by the callback"
     assert {f"note_{n}": answers.get(f"note_{n}") for n in range(1, NOTES + 1)} == {

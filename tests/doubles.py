@@ -1,0 +1,74 @@
+"""Test doubles at the ports' interfaces, to steer a test without patching private methods.
+
+`WrappedStore` is a SessionStore that hands every call to the store it wraps; a test
+subclasses it and overrides the one call it intercepts (a commit to hold, a claim
+that crashes, ...), then installs it with `dataclasses.replace(services, store=...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+from chalicelib.storage.base import SessionStore
+from chalicelib.storage.records import Sealed, SessionHead, StepRecord
+from chalicelib.storage.tasks import FINISHED, RUNNING, Notification, TaskRecord, TaskWrite
+
+
+class WrappedStore(SessionStore):
+    def __init__(self, inner: SessionStore) -> None:
+        self.inner = inner
+
+    def create(self, head: SessionHead, first: StepRecord) -> None:
+        self.inner.create(head, first)
+
+    def load(self, interview: str, session_id: str) -> tuple[SessionHead, StepRecord]:
+        return self.inner.load(interview, session_id)
+
+    def load_step(self, interview: str, session_id: str, step: int) -> StepRecord:
+        return self.inner.load_step(interview, session_id, step)
+
+    def commit(self, before: SessionHead, after: SessionHead, put: StepRecord | None,
+               delete_steps: Sequence[int] = (), extras: Mapping[str, Sealed] | None = None,
+               tasks: Sequence[TaskWrite] = (), notes: Sequence[Notification] = ()) -> None:
+        self.inner.commit(before, after, put, delete_steps, extras, tasks, notes)
+
+    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = ()) -> None:
+        self.inner.write_tasks(tasks, notes)
+
+    def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
+        return self.inner.load_task(session_id, task_id)
+
+    def list_tasks(self, session_id: str) -> list[TaskRecord]:
+        return self.inner.list_tasks(session_id)
+
+    def take_notifications(self, session_id: str) -> list[Notification]:
+        return self.inner.take_notifications(session_id)
+
+    def put_file(self, session_id: str, name: str, sealed: Sealed) -> None:
+        self.inner.put_file(session_id, name, sealed)
+
+    def get_file(self, session_id: str, name: str) -> Sealed | None:
+        return self.inner.get_file(session_id, name)
+
+    def load_extra(self, interview: str, session_id: str, name: str) -> Sealed | None:
+        return self.inner.load_extra(interview, session_id, name)
+
+    def delete(self, interview: str, session_id: str) -> None:
+        self.inner.delete(interview, session_id)
+
+    def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
+        return self.inner.list_heads(interview, owner)
+
+    def step_numbers(self, interview: str, session_id: str) -> list[int]:
+        return self.inner.step_numbers(interview, session_id)
+
+
+def finishes_a_task(tasks: Sequence[TaskWrite]) -> bool:
+    """True for the writes of a worker finishing a task it holds (a callback's commit carries one)."""
+    return any(w.expect_status == RUNNING and w.record.status in FINISHED for w in tasks)
+
+
+def claims_a_task(tasks: Sequence[TaskWrite]) -> bool:
+    """True for the write of a worker claiming a task: running, as one more attempt."""
+    return any(w.record.status == RUNNING and w.expect_status is not None
+               and w.record.attempts == (w.expect_attempts or 0) + 1 for w in tasks)
