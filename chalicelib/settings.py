@@ -33,7 +33,10 @@ ENV_SERVER_KEY_PARAMETER = "SERVER_KEY_PARAMETER"
 ENV_ADMIN_EMAIL = "ADMIN_EMAIL"
 ENV_ADMIN_PASSWORD = "ADMIN_PASSWORD"
 ENV_API_KEY = "API_KEY"
+ENV_INCOMING_MAIL_DOMAIN = "INCOMING_MAIL_DOMAIN"
+ENV_INTERVIEW_DELETE_DAYS = "INTERVIEW_DELETE_DAYS"
 ENV_CHECKIN_INTERVAL = "CHECKIN_INTERVAL"
+ENV_DEFAULT_SENDER = "DEFAULT_SENDER"
 ENV_STEPS_KEPT = "STEPS_KEPT"
 ENV_BASE_URL = "BASE_URL"
 ENV_TASK_MAX_ATTEMPTS = "TASK_MAX_ATTEMPTS"
@@ -47,6 +50,7 @@ ENV_MAX_ANSWER_BYTES = "MAX_ANSWER_BYTES"
 # The local stack's ports (`make run`); 0 means any free port.
 ENV_PORT = "PORT"
 ENV_MOTO_PORT = "MOTO_PORT"
+ENV_SMTP_PORT = "SMTP_PORT"
 
 MAX_PORT = 65535
 MIN_REQUEST_BYTES = 1024  # below this no form could be posted at all
@@ -143,7 +147,10 @@ class Settings:
     admin_email: str = "admin@localhost"
     admin_password: str = ""
     api_key: str = field(default="", repr=False)
+    incoming_mail_domain: str = "mail.localhost"
+    interview_delete_days: int = 90
     checkin_interval: int = 6000
+    default_sender: str = "noreply@mail.localhost"
     steps_kept: int = 50
     base_url: str = ""
     task_max_attempts: int = 3
@@ -156,6 +163,7 @@ class Settings:
     max_answer_bytes: int = 64 * 1024  # one answer, URL argument or API value
     port: int = 8000
     moto_port: int = 5001
+    smtp_port: int = 2525
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, local_stack: bool = False) -> Settings:
@@ -182,7 +190,10 @@ class Settings:
             admin_email=env.get(ENV_ADMIN_EMAIL) or cls.admin_email,
             admin_password=env.get(ENV_ADMIN_PASSWORD, ""),
             api_key=env.get(ENV_API_KEY, ""),
+            incoming_mail_domain=env.get(ENV_INCOMING_MAIL_DOMAIN) or cls.incoming_mail_domain,
+            interview_delete_days=_int(env, ENV_INTERVIEW_DELETE_DAYS, 90),
             checkin_interval=interval,
+            default_sender=env.get(ENV_DEFAULT_SENDER) or cls.default_sender,
             steps_kept=_int(env, ENV_STEPS_KEPT, 50, minimum=2),
             base_url=env.get(ENV_BASE_URL, "").rstrip("/"),
             task_max_attempts=_int(env, ENV_TASK_MAX_ATTEMPTS, 3, minimum=1),
@@ -195,4 +206,5 @@ class Settings:
             max_answer_bytes=_int(env, ENV_MAX_ANSWER_BYTES, cls.max_answer_bytes, minimum=MIN_ANSWER_BYTES),
             port=_port(env, ENV_PORT, 8000),
             moto_port=_port(env, ENV_MOTO_PORT, 5001),
+            smtp_port=_port(env, ENV_SMTP_PORT, 2525),
         )

@@ -135,7 +135,7 @@ def make_run(tmp_path: Path, **env: str) -> Iterator[Run]:
 
 def stack_env(**extra: str) -> dict[str, str]:
     return {
-        "PORT": str(free_port()), "MOTO_PORT": str(free_port()),
+        "PORT": str(free_port()), "MOTO_PORT": str(free_port()), "SMTP_PORT": str(free_port()),
         "INTERVIEW_PATH": str(examples_dir()), "API_KEY": API_KEY, **extra,
     }
 
