@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
+from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.storage.base import SessionStore
 from chalicelib.storage.records import Sealed, SessionHead, StepRecord
-from chalicelib.storage.tasks import FINISHED, RUNNING, Notification, TaskRecord, TaskWrite
+from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 
 class WrappedStore(SessionStore):
@@ -65,10 +66,10 @@ class WrappedStore(SessionStore):
 
 def finishes_a_task(tasks: Sequence[TaskWrite]) -> bool:
     """True for the writes of a worker finishing a task it holds (a callback's commit carries one)."""
-    return any(w.expect_status == RUNNING and w.record.status in FINISHED for w in tasks)
+    return any(w.expect_status == TaskStatus.RUNNING and w.record.status in FINISHED for w in tasks)
 
 
 def claims_a_task(tasks: Sequence[TaskWrite]) -> bool:
     """True for the write of a worker claiming a task: running, as one more attempt."""
-    return any(w.record.status == RUNNING and w.expect_status is not None
+    return any(w.record.status == TaskStatus.RUNNING and w.expect_status is not None
                and w.record.attempts == (w.expect_attempts or 0) + 1 for w in tasks)
