@@ -155,27 +155,14 @@ class MemoryTaskQueue:
             if not batch:
                 return delivered
             for position, message in enumerate(batch):
-                message.receives += 1
                 delivered += 1
                 try:
-                    answer = handler(message.body)
-                    disposition = getattr(answer, "disposition", answer)
-                    if disposition is None:
-                        disposition = Disposition.ACK
-                    if not isinstance(disposition, Disposition):
-                        raise TypeError(f"the drain's handler must answer None, a Disposition or an object with "
-                                        f"a `disposition`, not {answer!r}")
+                    disposition = _deliver(message, handler)
                 except BaseException:
                     with self._lock:  # this message and the rest of the round stay pending, in order
                         self._pending.extendleft(reversed(batch[position:]))
                     raise
-                with self._lock:
-                    self.received.append(Received(message.message_id, message.body, message.receives,
-                                                  disposition.value))
-                    if disposition is Disposition.RETRY:
-                        self._pending.append(message)
-                    elif disposition is Disposition.GIVE_UP:
-                        self.dead_letters.append(message.body)
+                self._settle(message, disposition)
         left = self.pending()
         if not left:
             return delivered
@@ -183,3 +170,25 @@ class MemoryTaskQueue:
             f"the queue was not empty after {max_rounds} round(s) ({delivered} deliveries): {len(left)} message(s) "
             f"still pending, first {left[0]}; a handler that keeps answering RETRY or keeps sending new messages "
             f"never drains it (raise max_rounds if more rounds are expected)")
+
+    def _settle(self, message: _Message, disposition: Disposition) -> None:
+        """Record a delivery; a retried message waits for the next round, a given-up one is dead."""
+        with self._lock:
+            self.received.append(Received(message.message_id, message.body, message.receives, disposition.value))
+            if disposition is Disposition.RETRY:
+                self._pending.append(message)
+            elif disposition is Disposition.GIVE_UP:
+                self.dead_letters.append(message.body)
+
+
+def _deliver(message: _Message, handler: Callable[[str], object]) -> Disposition:
+    """One receive of `message`: the disposition the handler answered (None counts as ACK)."""
+    message.receives += 1
+    answer = handler(message.body)
+    disposition = getattr(answer, "disposition", answer)
+    if disposition is None:
+        return Disposition.ACK
+    if not isinstance(disposition, Disposition):
+        raise TypeError(f"the drain's handler must answer None, a Disposition or an object with a `disposition`, "
+                        f"not {answer!r}")
+    return disposition
