@@ -17,7 +17,9 @@ retried the same way, with the same backoff and time budget.
 from __future__ import annotations
 
 import enum
+import hashlib
 import logging
+import pickle
 import random
 import re
 import time
@@ -240,9 +242,12 @@ class Sessions:
 
     # ------------------------------------------------------------------ changing the answers
     def answer_screen(self, ref: SessionRef, request: Request, posted: FormAnswer) -> Answered:
-        """The answer a page posted to the screen it showed, saved as a new step (not evaluated:
-        the page shows the session again after). An answer to a screen that is no longer the
-        current one changes nothing; an invalid or too long value saves nothing and says why."""
+        """The answer a page posted to the screen it showed, saved as a new step together with
+        the screen that comes next, so that showing it after is a read (`view` writes nothing
+        when nothing changed). If the interview does not reach a screen (an error in its code,
+        a response or a command), the answer alone is saved, and showing the session reports
+        what happened. An answer to a screen that is no longer the current one changes nothing;
+        an invalid or too long value saves nothing and says why."""
         limit = self.services.settings.max_answer_bytes
 
         def change(answers: dict[str, Any], state: SessionState) -> _Changed:
@@ -256,7 +261,10 @@ class Sessions:
             applied = apply_answer(answers, state, Answer(values, posted.button))
             return _Changed(applied.errors, None if applied.command is None else str(applied.command))
 
-        result = self._turn(ref, request, change=change, new_step=True, evaluate=False)
+        try:
+            result = self._turn(ref, request, change=change, new_step=True, screens_only=True)
+        except (EngineError, _NotAScreen):
+            result = self._turn(ref, request, change=change, new_step=True, evaluate=False)
         if result.errors:
             return Answered(AnswerStatus.INVALID, result)
         if result.stale:
@@ -358,7 +366,9 @@ class Sessions:
         """The commands for the open screen: its `check in` action's reply, then the
         notifications of finished background tasks.
 
-        A screen without `check in` costs reads only: no evaluation, no write to the session."""
+        A screen without `check in` of a session that never started a background task costs one
+        read; with tasks, the tasks and notifications are read too (and swept). Nothing is
+        evaluated or written for a screen without `check in`."""
         head, step = self._load(ref)
         key = self._key(head, ref)
         view = self._open(head, step, ref)[1].screen
@@ -370,6 +380,8 @@ class Sessions:
                               base_url=base_url)
             result = self._turn(ref, request, change=None, new_step=False, adjust=follow_replaced_choices)
             commands += checkin_commands(view.check_in, result.outcome)
+        if not head.has_tasks:
+            return commands
         self.tasks.records(ref.session_id)  # the sweep: nothing may hang unnoticed
         return commands + self.tasks.take_commands(head, key)
 
@@ -403,8 +415,13 @@ class Sessions:
     # ------------------------------------------------------------------ the turn
     def _turn(self, ref: SessionRef, request: Request, *, change: _Change | None, new_step: bool,
               evaluate: bool = True, finalize: Finalize | None = None,
-              adjust: Callable[[Outcome | None, SessionState], None] | None = None) -> TurnResult:
+              adjust: Callable[[Outcome | None, SessionState], None] | None = None,
+              screens_only: bool = False) -> TurnResult:
+        """One turn (see the module's docstring). A turn over the current step that changes
+        nothing (a page shown again) writes nothing. With `screens_only`, an evaluation that
+        ends other than on a screen raises _NotAScreen, with nothing written."""
         interview = self.services.loader.load(ref.interview)
+        may_skip = change is None and not new_step and finalize is None
         for attempt in _attempts(self.services.settings.turn_retry_seconds):
             loaded = self._load_once(ref, attempt)
             if loaded is None:
@@ -412,12 +429,19 @@ class Sessions:
             head, step = loaded
             key = self._key(head, ref)
             answers, state = self._open(head, step, ref)
+            before = _fingerprint(answers, state) if may_skip else None
             result = self._evaluate(interview, answers, state, head, key, request, change, evaluate)
+            if screens_only and result.outcome is not None and result.outcome.kind is not OutcomeKind.SCREEN:
+                raise _NotAScreen(result.outcome.kind.value)
             unsaved = _unsaved(result, head, state)
             if unsaved is not None:
                 return unsaved
             if adjust is not None:
                 adjust(result.outcome, state)
+            if before is not None and not result.kv and not result.outbox \
+                    and _fingerprint(result.answers, state) == before:
+                store_documents(self.services, head.session_id, key if head.encrypted else None, result.documents)
+                return TurnResult(result.outcome, head)
             try:
                 return self._save(head, key, state, result, request.user, new_step, finalize)
             except VersionConflictError:
@@ -437,6 +461,8 @@ class Sessions:
         drop = [number - kept] if new_step and number > kept else []
         store_documents(self.services, head.session_id, key if after.encrypted else None, result.documents)
         new_tasks = self.tasks.new_records(after, key, user, result.outbox)
+        if new_tasks:
+            after = replace(after, has_tasks=True)
         task_writes, notes = finalize(result.outcome) if finalize else ([], [])
         self.services.store.commit(head, after, StepRecord(number, sealed.blob, sealed.kind), delete_steps=drop,
                                    extras=self._extras(head, result.kv, key), tasks=new_tasks + task_writes,
@@ -505,10 +531,21 @@ class Sessions:
 
     def _commit_extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes,
                        tasks: list[TaskWrite]) -> SessionHead:
-        after = replace(head, version=head.version + 1)
+        after = replace(head, version=head.version + 1, has_tasks=head.has_tasks or bool(tasks))
         self.services.store.commit(head, after, None, extras=self._extras(head, kv, key), tasks=tasks)
         self.tasks.enqueue([w.record for w in tasks])
         return after
+
+
+class _NotAScreen(Exception):
+    """An evaluation that was to reach a screen ended otherwise (a response, a command, ...)."""
+
+
+def _fingerprint(answers: Mapping[str, Any], state: SessionState) -> bytes:
+    """A digest of what a step would save: equal digests mean the same step (a different
+    digest for the same content, a set pickled in another order, only costs a write)."""
+    data = state.into({name: answers[name] for name in sorted(answers)})
+    return hashlib.blake2b(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).digest()
 
 
 def _unsaved(result: Sessions._Evaluated, head: SessionHead, state: SessionState) -> TurnResult | None:

@@ -1,8 +1,11 @@
 """The DynamoDB session store (Lambda and the local stack), with S3 for big steps.
 
 One table, keys ``pk``/``sk``. A session's items share the partition
-``session#<id>``: the head (``sk = "head"``) and its steps
-(``sk = "step#00000001"``...). Each item holding a sealed blob (step, extra,
+``session#<id>``: its steps (``sk = "step#00000001"``...) and its head
+(``sk = "step~head"``), which sorts right after the steps: the current step is
+always the highest-numbered one kept, so one consistent Query of the range
+``step#`` … ``step~head``, newest first, two items, reads the head and the
+current step together. Each item holding a sealed blob (step, extra,
 task, notification) says its `kind` (encrypted or signed), as does the
 metadata of each file object. Only head items carry ``interview`` and ``owner``,
 the hash keys of the indexes ``by_interview`` and ``by_owner`` (range key
@@ -50,8 +53,8 @@ ConditionHandler = Callable[[list[Item]], StorageError]
 STEP_BLOB_LIMIT = 300_000
 INDEX_BY_INTERVIEW = "by_interview"
 INDEX_BY_OWNER = "by_owner"
-HEAD_SK = "head"
 STEP_PREFIX = "step#"
+HEAD_SK = "step~head"  # '~' sorts after every digit: the head comes right after the highest step
 FILE_KIND_METADATA = "kind"  # S3 user metadata (x-amz-meta-kind) of a file object: its BlobKind
 _LOAD_ATTEMPTS = 3
 _BATCH_WRITE_SIZE = 25
@@ -163,6 +166,8 @@ def head_to_item(head: SessionHead) -> Item:
         "modified": {"N": _number(head.modified)},
         "allow_cron": {"BOOL": head.allow_cron},
     }
+    if head.has_tasks:
+        item["has_tasks"] = {"BOOL": True}
     optional = {"key_check": head.key_check, "owner": head.owner, "title": head.title}
     item.update({name: {"S": value} for name, value in optional.items() if value})
     if head.tags:
@@ -184,6 +189,7 @@ def head_from_item(item: Item) -> SessionHead:
         title=item.get("title", {}).get("S", ""),
         allow_cron=item.get("allow_cron", {}).get("BOOL", False),
         tags=tuple(t["S"] for t in item.get("tags", {}).get("L", [])),
+        has_tasks=item.get("has_tasks", {}).get("BOOL", False),
     )
 
 
@@ -209,20 +215,16 @@ class DynamoSessionStore(SessionStore):
         item: Item | None = response.get("Item")
         return item
 
-    def _head(self, interview: str, session_id: str) -> SessionHead:
-        item = self._get(session_id, HEAD_SK)
-        if item is None or item["interview"]["S"] != interview:
-            raise _not_found(interview, session_id)
-        return head_from_item(item)
-
     def load(self, interview: str, session_id: str) -> tuple[SessionHead, StepRecord]:
-        # Two reads, so a commit may land between them. Each step item records the
-        # version that wrote it: a step newer than the head we read, or a step
-        # deleted meanwhile, means we raced a writer, and we read both again.
+        # One Query: the head and the highest step, which is the current one (Back deletes
+        # the steps after the one it returns to). A Query is not a snapshot across items,
+        # so each step item records the version that wrote it: a step newer than the head,
+        # or another step than the head names, means we raced a writer: we read again.
+        item: Item | None = None
         for _ in range(_LOAD_ATTEMPTS):
-            head = self._head(interview, session_id)
-            item = self._get(session_id, step_sk(head.step))
-            if item is not None and int(item.get("version", {}).get("N", "0")) <= head.version:
+            head, item = self._head_and_latest_step(interview, session_id)
+            if item is not None and item["sk"]["S"] == step_sk(head.step) \
+                    and int(item.get("version", {}).get("N", "0")) <= head.version:
                 return head, self._step_record(session_id, head.step, item)
         if item is None:
             raise SessionNotFoundError(
@@ -232,6 +234,21 @@ class DynamoSessionStore(SessionStore):
         raise VersionConflictError(
             f"session {session_id!r} changed during each of {_LOAD_ATTEMPTS} reads; try again"
         )
+
+    def _head_and_latest_step(self, interview: str, session_id: str) -> tuple[SessionHead, Item | None]:
+        with aws_errors(f"reading session {session_id!r} from table {self.table_name}"):
+            response = self._aws.dynamodb.query(
+                TableName=self.table_name,
+                KeyConditionExpression="#pk = :pk AND #sk BETWEEN :first AND :head",
+                ExpressionAttributeNames={"#pk": "pk", "#sk": "sk"},
+                ExpressionAttributeValues={":pk": {"S": session_pk(session_id)}, ":first": {"S": STEP_PREFIX},
+                                           ":head": {"S": HEAD_SK}},
+                ScanIndexForward=False, Limit=2, ConsistentRead=True,
+            )
+        items: list[Item] = response.get("Items", [])
+        if not items or items[0]["sk"]["S"] != HEAD_SK or items[0]["interview"]["S"] != interview:
+            raise _not_found(interview, session_id)
+        return head_from_item(items[0]), items[1] if len(items) > 1 else None
 
     def load_step(self, interview: str, session_id: str, step: int) -> StepRecord:
         items = self._batch_get(session_id, [HEAD_SK, step_sk(step)])

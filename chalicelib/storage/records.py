@@ -48,6 +48,7 @@ class SessionHead:
     title: str = ""
     allow_cron: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
+    has_tasks: bool = False  # it started a background task: a check-in reads its tasks and notifications
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ def test_head_item_has_the_documented_attributes(store: DynamoSessionStore, dyna
     # Given / When
     store.create(make_head(owner="u1", title="T", tags=("a",), key_check="ff" * 16), step(1))
     # Then
-    item = _item(dynamodb_client, "head")
+    item = _item(dynamodb_client, "step~head")
     assert item["interview"] == {"S": INTERVIEW}
     assert item["version"] == {"N": "1"}
     assert item["owner"] == {"S": "u1"}

@@ -1,0 +1,104 @@
+"""AWS calls per route: a turn is at most one read and one write, a view of an unchanged screen one
+read and no write (counted with a botocore event hook on the clients the app uses, so a regression
+fails here, whatever the machine's speed)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api
+from tests.functional.api.helpers import ApiSession
+from tests.functional.test_web_bad_input import Browser, _hidden
+
+WRITES = {"TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"}
+
+
+class Calls:
+    """The AWS operations made since `reset()`, by service and name."""
+
+    def __init__(self) -> None:
+        self.made: Counter[str] = Counter()
+
+    def record(self, model: Any, **_: Any) -> None:
+        self.made[f"{model.service_model.service_name}.{model.name}"] += 1
+
+    def reset(self) -> None:
+        self.made.clear()
+
+    def of(self, service: str) -> dict[str, int]:
+        return {name.split(".", 1)[1]: n for name, n in self.made.items() if name.startswith(service + ".")}
+
+
+@pytest.fixture
+def calls(fresh_aws: dict[str, Any]) -> Iterator[Calls]:
+    counter = Calls()
+    for client in fresh_aws.values():
+        client.meta.events.register("before-call", counter.record, unique_id="call-counts")
+    yield counter
+    for client in fresh_aws.values():
+        client.meta.events.unregister("before-call", unique_id="call-counts")
+
+
+def _during(calls: Calls, action: Callable[[], Any]) -> dict[str, int]:
+    calls.reset()
+    action()
+    return calls.of("dynamodb")
+
+
+def test_the_browser_walk_reads_once_per_page_and_writes_once_per_answer(client: Any, calls: Calls) -> None:
+    browser = Browser(client)
+    page = browser.page("/interview?i=two_questions.yml")  # a new session: created, then shown
+    assert "What is your favorite color?" in page
+
+    # Showing the same screen again: one Query, nothing written
+    again = _during(calls, lambda: browser.page("/interview?i=two_questions.yml"))
+    assert again == {"Query": 1}
+
+    # The answer: one read and one transaction (the answer and the next screen, saved together)
+    form = {"_csrf": _hidden(page, "_csrf"), "_screen": _hidden(page, "_screen"), "_f0": "blue"}
+    posted: list[Any] = []
+    answer = _during(calls, lambda: posted.append(browser.post("/interview?i=two_questions.yml", form)))
+    assert posted[0].status_code == 303
+    assert answer == {"Query": 1, "TransactWriteItems": 1}
+
+    # The redirected GET shows the screen the answer already saved: one read, no write
+    shown: list[str] = []
+    after = _during(calls, lambda: shown.append(browser.page("/interview?i=two_questions.yml")))
+    assert "What is your favorite fruit?" in shown[0]
+    assert after == {"Query": 1}
+
+    # A check-in of a screen without `check in`, in a session without tasks: one read
+    checkin = _during(calls, lambda: client.http.post(
+        "/checkin?i=two_questions.yml", body="{}", headers={"cookie": browser.cookie,
+                                                             "content-type": "application/json",
+                                                             "x-csrf-token": _hidden(shown[0], "_csrf")}))
+    assert checkin == {"Query": 1}
+
+
+def test_the_api_reads_once_to_show_and_writes_once_to_set(api: Api, calls: Calls) -> None:
+    data = api.new_session("two_questions.yml")
+    session = ApiSession(api, "two_questions.yml", data["session"], data["secret"])
+    session.question()  # the key is looked up (and cached) and the first screen saved
+
+    shown = _during(calls, session.question)
+    assert shown == {"Query": 1}
+    assert _during(calls, session.question) == {"Query": 1}
+
+    result: list[Any] = []
+    changed = _during(calls, lambda: result.append(session.set({"color": "red"})))
+    assert result[0].status == 200 and result[0].json["questionText"].strip() == "What is your favorite fruit?"
+    assert changed == {"Query": 1, "TransactWriteItems": 1}
+    assert _during(calls, session.question) == {"Query": 1}
+
+
+def test_a_screen_that_changes_when_shown_is_still_saved(client: Any, calls: Calls) -> None:
+    # page_views.yml counts its own page views: each view changes the answers, so each is written
+    browser = Browser(client)
+    assert "Seen 1 times." in browser.page("/interview?i=page_views.yml")
+    second = _during(calls, lambda: browser.page("/interview?i=page_views.yml"))
+    assert second == {"Query": 1, "TransactWriteItems": 1}
+    assert "Seen 3 times." in browser.page("/interview?i=page_views.yml")
