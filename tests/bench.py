@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -204,6 +205,109 @@ def task_latency_bench() -> tuple[float, float]:
                 time.sleep(0.005)
             noted.append(time.perf_counter() - start)
     return _median_ms(done), _median_ms(noted)
+
+
+WALK_RUNS = int(os.environ.get("BENCH_WALK_RUNS", "5"))
+IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "10"))
+# docassemble 1.10.5 (uWSGI + PostgreSQL + Redis) on this machine, the same walk (issue 9's table)
+DOCASSEMBLE_WALK_MS = {"actions.yml": (17.9, 20.1), "check-in.yml": (20.8, None)}
+
+
+def _filled(page: str) -> dict[str, str] | None:
+    """What a user fills in on `page`: every field of the form and the first button; None at an end screen."""
+    import re
+
+    def hidden(name: str) -> str:
+        match = re.search(f'name="{name}" value="([^"]*)"', page)
+        return match.group(1) if match else ""
+
+    form = {"_csrf": hidden("_csrf"), "_screen": hidden("_screen")}
+    for tag in re.findall(r"<(?:input|select|textarea)[^>]*name=\"_f\d+\"[^>]*>", page):
+        name = re.search(r'name="(_f\d+)"', tag).group(1)  # type: ignore[union-attr]
+        kind = (re.search(r'type="(\w+)"', tag) or re.search(r"(select)", tag))
+        value = re.search(r'value="([^"]*)"', tag)
+        if kind and kind.group(1) in ("radio", "checkbox"):
+            form.setdefault(name, value.group(1) if value else "True")
+        elif kind and kind.group(1) == "select":
+            options = re.findall(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+            choices = re.findall(r'<option value="([^"]+)"', options[0]) if options else []
+            form[name] = choices[0] if choices else ""
+        else:
+            form[name] = {"number": "1", "date": "2024-01-02", "email": "a@example.com"}.get(
+                kind.group(1) if kind else "text", "x")
+    button = re.search(r'name="_button" value="(\d+)"', page)
+    if button:
+        form["_button"] = button.group(1)
+    elif 'name="_continue"' in page:
+        form["_continue"] = "1"
+    else:
+        return None
+    return form
+
+
+Walked = dict[str, tuple[float, float, int]]
+Counted = dict[str, tuple[tuple[Counter[str], int], tuple[Counter[str], int]]]
+
+
+def walk_bench() -> tuple[Walked, Counted, float]:
+    """On the local stack over HTTP, the browser walk of issue 9: GET the interview, GET it again,
+    fill every field, POST (urllib follows the 303 with the GET). Median POST+redirect and re-GET
+    per interview, the screens walked, and the stack's CPU while idle (% of one core)."""
+    import http.cookiejar
+    import urllib.request
+    from urllib.parse import urlencode
+
+    from chalicelib.local.stack import LocalStack
+    from chalicelib.settings import Settings
+
+    settings = Settings.from_env({"PORT": str(_free_port()), "MOTO_PORT": str(_free_port()),
+                                  "SERVER_KEY": BENCH_SERVER_KEY, "INTERVIEW_PATH": str(EXAMPLES),
+                                  "ADMIN_PASSWORD": "bench-password"}, local_stack=True)
+    import boto3
+
+    boto3.setup_default_session()  # the app's clients copy its event hooks when they are made
+    calls: list[str] = []
+    boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    results: dict[str, tuple[float, float, int]] = {}
+    counts: dict[str, tuple[tuple[Counter[str], int], tuple[Counter[str], int]]] = {}
+    with LocalStack(settings) as stack:
+        time.sleep(1.0)
+        before = time.process_time()
+        time.sleep(IDLE_SECONDS)
+        idle = (time.process_time() - before) / IDLE_SECONDS * 100
+        for name in DOCASSEMBLE_WALK_MS:
+            url = f"{stack.web.url}/interview?i={name}"
+            posts: list[float] = []
+            gets: list[float] = []
+            post_calls: Counter[str] = Counter()
+            get_calls: Counter[str] = Counter()
+            for _ in range(WALK_RUNS):
+                opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                                     urllib.request.ProxyHandler({}))
+                page = opener.open(url, timeout=30).read().decode()
+                for _ in range(20):
+                    calls.clear()
+                    start = time.perf_counter()
+                    page = opener.open(url, timeout=30).read().decode()
+                    gets.append(time.perf_counter() - start)
+                    get_calls.update(calls)
+                    form = _filled(page)
+                    if form is None:
+                        break
+                    calls.clear()
+                    start = time.perf_counter()
+                    page = opener.open(url, data=urlencode(form).encode(), timeout=30).read().decode()
+                    posts.append(time.perf_counter() - start)
+                    post_calls.update(calls)
+            results[name] = (_median_ms(posts), _median_ms(gets), len(gets) // WALK_RUNS)
+            counts[name] = ((post_calls, len(posts)), (get_calls, len(gets)))
+    return results, counts, idle
+
+
+def _per(calls: Counter[str], requests: int) -> str:
+    """Calls per request, by operation."""
+    requests = max(1, requests)
+    return ", ".join(f"{n / requests:.1f} {op}" for op, n in sorted(calls.items())) or "none"
 
 
 def _start_tasks(sessions: Any, count: int) -> None:
@@ -546,6 +650,17 @@ def main() -> None:
     cold, rss = import_bench()
     print(f"cold import of app.py: {cold:.0f} ms; resident memory after import: {rss:.1f} MB")
     print("targets: (a) <= 0.5 ms, (b) <= 15 ms, cold import <= 400 ms, memory <= 100 MB")
+    walks, counts, idle = walk_bench()
+    print(f"browser walk over HTTP on the local stack ({WALK_RUNS} walks each, median; docassemble 1.10.5 on this "
+          "machine in brackets):")
+    for name, (post, get, screens) in walks.items():
+        theirs = DOCASSEMBLE_WALK_MS[name]
+        their_get = f" [{theirs[1]} ms]" if theirs[1] is not None else ""
+        print(f"  {name:14} POST + 303 + GET {post:6.1f} ms [{theirs[0]} ms]   re-GET {get:6.1f} ms{their_get}   "
+              f"({screens} screens)")
+        post_calls, get_calls = counts[name]
+        print(f"  {'':14} DynamoDB per POST + 303 + GET: {_per(*post_calls)}; per re-GET: {_per(*get_calls)}")
+    print(f"idle local stack over {IDLE_SECONDS:g} s: {idle:.1f} % of one core (target < 1 %)")
     done, noted = task_latency_bench()
     print(f"background task on the local stack ({TASK_RUNS} runs, median): committing turn -> done "
           f"{done:.0f} ms; -> notification at check-in {noted:.0f} ms")

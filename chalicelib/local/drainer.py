@@ -18,6 +18,10 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+# How often an idle worker looks at its queues without being woken: messages that become
+# visible by themselves (a retry after its delay, a redrive to the dead-letter queue) wait at most this.
+IDLE_POLL_SECONDS = 1.0
+
 
 @dataclass(frozen=True)
 class _Source:
@@ -95,13 +99,18 @@ class QueueDrainer:
                 settle_seconds = 0.0
         return total
 
-    def run(self, stopping: threading.Event, idle_seconds: float = 0.05) -> None:
+    def run(self, stopping: threading.Event, wake: threading.Event | None = None,
+            idle_seconds: float = IDLE_POLL_SECONDS) -> None:
         """Poll until `stopping` is set (the local stack's worker thread).
 
-        Short polls with a short idle pause, not SQS long polling: the embedded moto
-        answers one request at a time, so a long poll would hold up every other
-        request (the web pages' reads and writes) while it waits."""
+        After a round that found nothing, it sleeps until `wake` is set (the app sent a task)
+        or `idle_seconds` pass: that slow poll finds the messages that become visible again
+        by themselves (a retry's delay, the dead-letter queue's redrive). No SQS long
+        polling: the embedded moto answers one request at a time, so a long poll would hold
+        up every other request while it waits."""
+        wake = wake or threading.Event()
         while not stopping.is_set():
+            wake.clear()  # a send from now on wakes the next wait, even one during this round
             handled = 0
             for source in self.sources:
                 if stopping.is_set():
@@ -112,4 +121,4 @@ class QueueDrainer:
                     log.exception("polling %s failed", source.queue_name)
                     stopping.wait(1.0)
             if not handled:
-                stopping.wait(idle_seconds)
+                wake.wait(idle_seconds)

@@ -27,6 +27,7 @@ not built. Used by `python -m chalicelib.local` and by the tests.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import functools
 import io
@@ -35,7 +36,7 @@ import os
 import sys
 import threading
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -46,6 +47,7 @@ from chalice.local import ChaliceRequestHandler, create_local_server
 
 from chalicelib.local.moto_server import MotoServer
 from chalicelib.local.resources import DEFAULT_REGION, create_resources
+from chalicelib.runtime.queue import TaskQueue
 from chalicelib.runtime.services import Services
 from chalicelib.settings import (
     BUNDLED_INTERVIEWS,
@@ -232,19 +234,39 @@ def ensure_admin(accounts: AccountStore, settings: Settings) -> AdminCredentials
     return AdminCredentials(settings.admin_email, generated or None, api_key)
 
 
+class WakingQueue:
+    """The app's task queue, which also wakes the local worker after each send (on Lambda, SQS's
+    event source mapping does that)."""
+
+    def __init__(self, inner: TaskQueue, wake: threading.Event) -> None:
+        self.inner = inner
+        self.wake = wake
+
+    def send(self, messages: Sequence[dict[str, str]]) -> None:
+        self.inner.send(messages)
+        self.wake.set()
+
+    def delay(self, receipt_handle: str, seconds: int) -> None:
+        self.inner.delay(receipt_handle, seconds)
+
+
 class AppServices:
     """The app's resources in moto, its services installed, and the admin account."""
 
     listing_order = 90
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, wake: threading.Event | None = None) -> None:
         self.settings = settings
+        self.wake = wake
         self.services: Services | None = None
         self.admin: AdminCredentials | None = None
 
     def start(self) -> None:
         create_resources()
-        self.services = Services.from_settings(self.settings)
+        services = Services.from_settings(self.settings)
+        if self.wake is not None:  # a task the app sends wakes the worker at once
+            services = dataclasses.replace(services, queue=WakingQueue(services.queue, self.wake))
+        self.services = services
         context.use_services(self.services)
         api_auth.clear_cache()
         self.admin = ensure_admin(self.services.accounts, self.settings)
@@ -370,8 +392,9 @@ class Worker:
 
     listing_order = 50
 
-    def __init__(self, app: Chalice) -> None:
+    def __init__(self, app: Chalice, wake: threading.Event | None = None) -> None:
         self.app = app
+        self.wake = wake or threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -380,12 +403,13 @@ class Worker:
 
         drainer = QueueDrainer(self.app)
         self._stopping.clear()
-        self._thread = threading.Thread(target=drainer.run, args=(self._stopping,), name="sqs-drainer",
+        self._thread = threading.Thread(target=drainer.run, args=(self._stopping, self.wake), name="sqs-drainer",
                                         daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stopping.set()
+        self.wake.set()
         if self._thread is not None:
             self._thread.join(timeout=2.5)
 
@@ -404,10 +428,11 @@ class LocalStack:
         # nothing sealed outlives the run), and COOKIE_SECURE off by default (plain http).
         self.settings = Settings.from_env(local_stack=True) if settings is None else settings
         self.aws = EmbeddedAws(self.settings.moto_port)
-        self.app_services = AppServices(self.settings)
+        wake = threading.Event()  # set by each task the app sends; the worker polls at once
+        self.app_services = AppServices(self.settings, wake)
         chalice_app = app or _default_app()
         self.web = WebServer(chalice_app, self.settings.port, first_bundled_interview())
-        self.worker = Worker(chalice_app)
+        self.worker = Worker(chalice_app, wake)
         self.components: list[Component] = [self.aws, self.app_services, self.web, self.worker]
         self._started: list[Component] = []
 

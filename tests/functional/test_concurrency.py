@@ -24,7 +24,7 @@ from chalicelib.runtime.services import Services
 from chalicelib.runtime.sessions import SessionRef, Sessions
 from chalicelib.settings import Settings
 from chalicelib.storage.accounts import DynamoAccountStore
-from chalicelib.storage.dynamodb import STEP_PREFIX, DynamoSessionStore
+from chalicelib.storage.dynamodb import DynamoSessionStore
 from chalicelib.storage.records import SessionHead, StepRecord
 from tests.conftest import REGION, settings_env
 
@@ -151,17 +151,20 @@ def test_a_check_in_racing_a_submit_keeps_both_changes(endpoint: str, examples: 
 
 
 class _RacedReadStore(DynamoSessionStore):
-    """Between reading the head and reading the current step, another writer saves over that
-    step, `races` times: each of those reads finds a step newer than its head (a raced read)."""
+    """A read of the head and current step (one Query, which is not a snapshot across items)
+    that sees the head as it was and the step as another writer, saving over that step, left
+    it, `races` times: each of those reads finds a step newer than its head (a raced read)."""
 
     races = 0
     interfere: Any = None
 
-    def _get(self, session_id: str, sk: str) -> Any:
-        if sk.startswith(STEP_PREFIX) and self.races > 0:
+    def _head_and_latest_step(self, interview: str, session_id: str) -> Any:
+        head, item = super()._head_and_latest_step(interview, session_id)
+        if self.races > 0:
             self.races -= 1
             self.interfere()
-        return super()._get(session_id, sk)
+            _, item = super()._head_and_latest_step(interview, session_id)  # the step the writer saved
+        return head, item
 
 
 def _raced_sessions(endpoint: str, interview: str, races: int) -> tuple[Sessions, SessionRef]:
