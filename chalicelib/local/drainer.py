@@ -18,9 +18,10 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# How often an idle worker looks at its queues without being woken: messages that become
-# visible by themselves (a retry after its delay, a redrive to the dead-letter queue) wait at most this.
-IDLE_POLL_SECONDS = 1.0
+# How often an idle worker looks at its queues without being woken. The local stack wakes it
+# for every task sent and when a retry's delay ends; this slow poll is the safety net for the
+# rest (a message whose handler died, seen again after its visibility timeout).
+IDLE_POLL_SECONDS = 5.0
 
 
 @dataclass(frozen=True)

@@ -234,9 +234,13 @@ def ensure_admin(accounts: AccountStore, settings: Settings) -> AdminCredentials
     return AdminCredentials(settings.admin_email, generated or None, api_key)
 
 
+_VISIBLE_AGAIN_MARGIN = 0.05  # seconds after a delay ends before the worker looks again
+
+
 class WakingQueue:
-    """The app's task queue, which also wakes the local worker after each send (on Lambda, SQS's
-    event source mapping does that)."""
+    """The app's task queue, which also wakes the local worker (on Lambda, SQS's event source
+    mapping does that): at once after each send, and when a message delayed for a retry becomes
+    visible again, so an idle worker need not poll often."""
 
     def __init__(self, inner: TaskQueue, wake: threading.Event) -> None:
         self.inner = inner
@@ -248,6 +252,9 @@ class WakingQueue:
 
     def delay(self, receipt_handle: str, seconds: int) -> None:
         self.inner.delay(receipt_handle, seconds)
+        timer = threading.Timer(max(0, seconds) + _VISIBLE_AGAIN_MARGIN, self.wake.set)
+        timer.daemon = True
+        timer.start()
 
 
 class AppServices:
