@@ -263,11 +263,17 @@ def walk_bench() -> tuple[Walked, Counted, float]:
     settings = Settings.from_env({"PORT": str(_free_port()), "MOTO_PORT": str(_free_port()),
                                   "SERVER_KEY": BENCH_SERVER_KEY, "INTERVIEW_PATH": str(EXAMPLES),
                                   "ADMIN_PASSWORD": "bench-password"}, local_stack=True)
-    import boto3
+    from chalicelib.local import stack as local_stack
 
-    boto3.setup_default_session()  # the app's clients copy its event hooks when they are made
     calls: list[str] = []
-    boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    made = local_stack.in_process_client
+
+    def counted_client(service: str, region: str) -> Any:  # the app's clients, with a call counter
+        client = made(service, region)
+        client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+        return client
+
+    local_stack.in_process_client = counted_client  # type: ignore[assignment]
     results: dict[str, tuple[float, float, int]] = {}
     counts: dict[str, tuple[tuple[Counter[str], int], tuple[Counter[str], int]]] = {}
     with LocalStack(settings) as stack:
@@ -301,6 +307,7 @@ def walk_bench() -> tuple[Walked, Counted, float]:
                     post_calls.update(calls)
             results[name] = (_median_ms(posts), _median_ms(gets), len(gets) // WALK_RUNS)
             counts[name] = ((post_calls, len(posts)), (get_calls, len(gets)))
+    local_stack.in_process_client = made  # type: ignore[assignment]
     return results, counts, idle
 
 

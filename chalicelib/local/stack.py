@@ -45,7 +45,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from chalice.local import ChaliceRequestHandler, create_local_server
 
-from chalicelib.local.moto_server import MotoServer
+from chalicelib.local.moto_server import MotoServer, in_process_client
 from chalicelib.local.resources import DEFAULT_REGION, create_resources
 from chalicelib.runtime.queue import TaskQueue
 from chalicelib.runtime.services import Services
@@ -257,6 +257,24 @@ class WakingQueue:
         timer.start()
 
 
+def _in_process_services(settings: Settings) -> Services:
+    """The app's services on the embedded AWS, called in this process (see moto_server)."""
+    from chalicelib.language.loader import InterviewLoader
+    from chalicelib.runtime.queue import SqsTaskQueue
+    from chalicelib.storage.accounts import DynamoAccountStore
+    from chalicelib.storage.dynamodb import DynamoSessionStore
+
+    dynamodb = in_process_client("dynamodb", DEFAULT_REGION)
+    return Services(
+        settings=settings,
+        store=DynamoSessionStore(settings.table_name, settings.blob_bucket, client=dynamodb,
+                                 s3=in_process_client("s3", DEFAULT_REGION)),
+        accounts=DynamoAccountStore(settings.table_name, client=dynamodb),
+        loader=InterviewLoader(settings.interview_path),
+        queue=SqsTaskQueue(settings.task_queue, client=in_process_client("sqs", DEFAULT_REGION)),
+    )
+
+
 class AppServices:
     """The app's resources in moto, its services installed, and the admin account."""
 
@@ -270,7 +288,7 @@ class AppServices:
 
     def start(self) -> None:
         create_resources()
-        services = Services.from_settings(self.settings)
+        services = _in_process_services(self.settings)
         if self.wake is not None:  # a task the app sends wakes the worker at once
             services = dataclasses.replace(services, queue=WakingQueue(services.queue, self.wake))
         self.services = services
@@ -408,7 +426,7 @@ class Worker:
     def start(self) -> None:
         from chalicelib.local.drainer import QueueDrainer
 
-        drainer = QueueDrainer(self.app)
+        drainer = QueueDrainer(self.app, sqs=in_process_client("sqs", DEFAULT_REGION), region=DEFAULT_REGION)
         self._stopping.clear()
         self._thread = threading.Thread(target=drainer.run, args=(self._stopping, self.wake), name="sqs-drainer",
                                         daemon=True)
