@@ -219,6 +219,19 @@ def check_api(web: Browser) -> None:
     assert body.get("session") and body.get("secret"), body
 
 
+def check_outside_tools_see_the_apps_data(endpoint: str) -> None:
+    """The app calls moto in its own process; a tool pointed at the `aws` endpoint sees the same data."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                            aws_access_key_id="outside", aws_secret_access_key="outside")
+    (table,) = dynamodb.list_tables()["TableNames"]
+    heads = dynamodb.scan(TableName=table, FilterExpression="sk = :head",
+                          ExpressionAttributeValues={":head": {"S": "step~head"}})["Items"]
+    assert {item["interview"]["S"] for item in heads} == {"actions.yml"}, heads
+    assert len(heads) == 2  # the browser's session and the API's
+
+
 def test_make_run_serves_the_app_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     env = stack_env()
     with make_run(tmp_path, **env) as run:
@@ -233,6 +246,7 @@ def test_make_run_serves_the_app_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
         web = Browser(base)
         drive_actions_interview(web)
         check_api(web)
+        check_outside_tools_see_the_apps_data(listing["aws"])
 
         # SIGTERM to the stack itself: it stops, exits 0, and so does make.
         started = time.monotonic()
