@@ -378,7 +378,8 @@ class Sessions:
             request = Request(ref.interview, ref.session_id, action=view.check_in, arguments=arguments,
                               persistent_action=False, user=user or UserInfo(), interface=Interface.CHECKIN,
                               base_url=base_url)
-            result = self._turn(ref, request, change=None, new_step=False, adjust=follow_replaced_choices)
+            result = self._turn(ref, request, change=None, new_step=False, adjust=follow_replaced_choices,
+                                first_read=(head, step))
             commands += checkin_commands(view.check_in, result.outcome)
         if not head.has_tasks:
             return commands
@@ -416,14 +417,15 @@ class Sessions:
     def _turn(self, ref: SessionRef, request: Request, *, change: _Change | None, new_step: bool,
               evaluate: bool = True, finalize: Finalize | None = None,
               adjust: Callable[[Outcome | None, SessionState], None] | None = None,
-              screens_only: bool = False) -> TurnResult:
+              screens_only: bool = False, first_read: tuple[SessionHead, StepRecord] | None = None) -> TurnResult:
         """One turn (see the module's docstring). A turn over the current step that changes
         nothing (a page shown again) writes nothing. With `screens_only`, an evaluation that
-        ends other than on a screen raises _NotAScreen, with nothing written."""
+        ends other than on a screen raises _NotAScreen, with nothing written. `first_read` is
+        a read the caller just made, used for the first attempt instead of reading again."""
         interview = self.services.loader.load(ref.interview)
         may_skip = change is None and not new_step and finalize is None
         for attempt in _attempts(self.services.settings.turn_retry_seconds):
-            loaded = self._load_once(ref, attempt)
+            loaded = first_read if attempt == 0 and first_read is not None else self._load_once(ref, attempt)
             if loaded is None:
                 continue
             head, step = loaded

@@ -102,3 +102,20 @@ def test_a_screen_that_changes_when_shown_is_still_saved(client: Any, calls: Cal
     second = _during(calls, lambda: browser.page("/interview?i=page_views.yml"))
     assert second == {"Query": 1, "TransactWriteItems": 1}
     assert "Seen 3 times." in browser.page("/interview?i=page_views.yml")
+
+
+def test_a_check_in_that_runs_its_action_reads_once_and_writes_once(client: Any, calls: Calls) -> None:
+    # checkin_counter.yml's screen has `check in: count_checkin`, which counts each check-in
+    browser = Browser(client)
+    page = browser.page("/interview?i=checkin_counter.yml")
+    assert "0 check-ins" in page
+
+    def check_in() -> Any:
+        return client.http.post("/checkin?i=checkin_counter.yml", body='{"parameters": {"note": ""}}',
+                                headers={"cookie": browser.cookie, "content-type": "application/json",
+                                         "x-csrf-token": _hidden(page, "_csrf")})
+
+    check_in()
+    counted = _during(calls, check_in)
+    assert counted == {"Query": 1, "TransactWriteItems": 1}
+    assert "2 check-ins" in browser.page("/interview?i=checkin_counter.yml")
