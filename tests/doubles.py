@@ -33,6 +33,19 @@ class WrappedStore(SessionStore):
                tasks: Sequence[TaskWrite] = (), notes: Sequence[Notification] = ()) -> None:
         self.inner.commit(before, after, put, delete_steps, extras, tasks, notes)
 
+    def recorded_commit(self, outcomes: list[str], before: SessionHead, after: SessionHead,
+                        put: StepRecord | None, delete_steps: Sequence[int] = (),
+                        extras: Mapping[str, Sealed] | None = None, tasks: Sequence[TaskWrite] = (),
+                        notes: Sequence[Notification] = ()) -> None:
+        """Commit through the wrapped store, noting in `outcomes` how it went: "committed", or the
+        class name of the error it raised (which is raised on)."""
+        try:
+            self.inner.commit(before, after, put, delete_steps, extras, tasks, notes)
+        except Exception as err:
+            outcomes.append(type(err).__name__)
+            raise
+        outcomes.append("committed")
+
     def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = ()) -> None:
         self.inner.write_tasks(tasks, notes)
 

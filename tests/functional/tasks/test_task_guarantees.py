@@ -182,12 +182,7 @@ def test_a_redelivery_that_reclaims_the_task_during_the_callback_leaves_one_call
                 overtaken.set()
                 force(fast_retries, stored_task(fast_retries, session), lease_until=time.time() - 1)
                 rival_ran.append(run_tasks(event))
-            try:
-                self.inner.commit(before, after, put, delete_steps, extras, tasks, notes)
-            except Exception as err:
-                finishing.append(type(err).__name__)
-                raise
-            finishing.append("committed")
+            self.recorded_commit(finishing, before, after, put, delete_steps, extras, tasks, notes)
 
     context.use_services(dataclasses.replace(fast_retries, store=OvertakenStore(fast_retries.store)))
 
@@ -559,12 +554,7 @@ def test_a_background_callback_racing_user_answers_loses_neither_sides_changes(
             if not callback_committing.is_set():
                 callback_committing.set()
                 first_note_committed.wait(30)
-            try:
-                self.inner.commit(before, after, put, delete_steps, extras, tasks, notes)
-            except Exception as err:
-                finishing.append(type(err).__name__)
-                raise
-            finishing.append("committed")
+            self.recorded_commit(finishing, before, after, put, delete_steps, extras, tasks, notes)
 
     context.use_services(dataclasses.replace(services, store=HeldCallbackStore(services.store)))
     errors: list[BaseException] = []
