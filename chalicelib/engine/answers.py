@@ -40,7 +40,6 @@ class Answer:
 class Applied:
     errors: tuple[FieldError, ...] = ()
     command: Any = None  # a command button's value (exit, restart, ...)
-    assigned: tuple[str, ...] = ()
 
 
 def apply_answer(answers: dict[str, Any], state: SessionState, answer: Answer) -> Applied:
@@ -61,7 +60,7 @@ def apply_answer(answers: dict[str, Any], state: SessionState, answer: Answer) -
     if view.mandatory and command is None:
         state.mark_answered(view.block)
     state.screen_answered()
-    return Applied(command=command, assigned=tuple(updates))
+    return Applied(command=command)
 
 
 def _collect(view: ScreenView, answer: Answer) -> tuple[dict[str, Any], list[FieldError], Any]:

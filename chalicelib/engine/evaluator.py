@@ -75,7 +75,6 @@ class Evaluation:
         self.namespace.setdefault("url_args", {})
         self.message_log: list[dict[str, str]] = []
         self.kv_writes: dict[tuple[str, str], Any] = {}
-        self.action_name: str | None = None
         self.action_arguments: dict[str, Any] = {}
         self._action_done = False
         self._request_action_taken = False  # a non-persistent requested action runs once per turn
@@ -124,7 +123,6 @@ class Evaluation:
         if action is None:
             return
         name = canonical(action.name)
-        self.action_name = name
         self.action_arguments = dict(action.arguments)
         if name in _SPECIAL_ACTIONS:
             self._special_action(name, self.action_arguments)
