@@ -257,24 +257,6 @@ class WakingQueue:
         timer.start()
 
 
-def _in_process_services(settings: Settings) -> Services:
-    """The app's services on the embedded AWS, called in this process (see moto_server)."""
-    from chalicelib.language.loader import InterviewLoader
-    from chalicelib.runtime.queue import SqsTaskQueue
-    from chalicelib.storage.accounts import DynamoAccountStore
-    from chalicelib.storage.dynamodb import DynamoSessionStore
-
-    dynamodb = in_process_client("dynamodb", DEFAULT_REGION)
-    return Services(
-        settings=settings,
-        store=DynamoSessionStore(settings.table_name, settings.blob_bucket, client=dynamodb,
-                                 s3=in_process_client("s3", DEFAULT_REGION)),
-        accounts=DynamoAccountStore(settings.table_name, client=dynamodb),
-        loader=InterviewLoader(settings.interview_path),
-        queue=SqsTaskQueue(settings.task_queue, client=in_process_client("sqs", DEFAULT_REGION)),
-    )
-
-
 class AppServices:
     """The app's resources in moto, its services installed, and the admin account."""
 
@@ -288,7 +270,7 @@ class AppServices:
 
     def start(self) -> None:
         create_resources()
-        services = _in_process_services(self.settings)
+        services = Services.from_settings(self.settings, clients=lambda name: in_process_client(name, DEFAULT_REGION))
         if self.wake is not None:  # a task the app sends wakes the worker at once
             services = dataclasses.replace(services, queue=WakingQueue(services.queue, self.wake))
         self.services = services

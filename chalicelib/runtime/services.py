@@ -11,6 +11,7 @@ open what is stored; the raw server key serves for nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,19 +43,23 @@ class Services:
         object.__setattr__(self, "sealer", Sealer(self.keys))
 
     @classmethod
-    def from_settings(cls, settings: Settings, ssm: Any = None) -> Services:
+    def from_settings(cls, settings: Settings, ssm: Any = None,
+                      clients: Callable[[str], Any] | None = None) -> Services:
         """The AWS adapters; the server key is read from SSM first if only its parameter is set
-        (`ssm`: a boto3 SSM client to use instead of a new one)."""
+        (`ssm`: a boto3 SSM client to use instead of a new one). `clients`, given a service name
+        ("dynamodb", "s3", "sqs"), makes the boto3 client the adapters use (the local stack's
+        in-process ones); without it each adapter makes its own on first use."""
         from chalicelib.storage.accounts import DynamoAccountStore
         from chalicelib.storage.dynamodb import DynamoSessionStore
 
         settings = with_server_key(settings, ssm)
+        dynamodb, s3, sqs = (clients(name) for name in ("dynamodb", "s3", "sqs")) if clients else (None,) * 3
         return cls(
             settings=settings,
-            store=DynamoSessionStore(settings.table_name, settings.blob_bucket),
-            accounts=DynamoAccountStore(settings.table_name),
+            store=DynamoSessionStore(settings.table_name, settings.blob_bucket, client=dynamodb, s3=s3),
+            accounts=DynamoAccountStore(settings.table_name, client=dynamodb),
             loader=InterviewLoader(settings.interview_path),
-            queue=SqsTaskQueue(settings.task_queue),
+            queue=SqsTaskQueue(settings.task_queue, client=sqs),
         )
 
     @classmethod
