@@ -5,7 +5,8 @@
 order and stop in reverse:
 
 1. `EmbeddedAws`: moto's endpoint on MOTO_PORT (requests serialized, see
-   moto_server), emptied, with the process environment pointed at it:
+   moto_server; DynamoDB costs scoped to a partition, see moto_speedups), emptied,
+   with the process environment pointed at it:
    AWS_ENDPOINT_URL, fake credentials and region. The local stack never
    touches real AWS. (moto's state is per process, shared by every moto server
    and `mock_aws` in it.)
@@ -46,6 +47,7 @@ from urllib.parse import parse_qsl, urlencode
 from chalice.local import ChaliceRequestHandler, create_local_server
 
 from chalicelib.local.moto_server import MotoServer, in_process_client
+from chalicelib.local.moto_speedups import partition_scoped
 from chalicelib.local.resources import DEFAULT_REGION, create_resources
 from chalicelib.runtime.queue import TaskQueue
 from chalicelib.runtime.services import Services
@@ -142,6 +144,7 @@ class EmbeddedAws:
         self.port = port
         self.server: MotoServer | None = None
         self._saved_env: dict[str, str | None] = {}
+        self._speedups = contextlib.ExitStack()
 
     @property
     def url(self) -> str:
@@ -155,6 +158,7 @@ class EmbeddedAws:
             self.stop()
             raise
         self._point_environment_at(self.server.url)
+        self._speedups.enter_context(partition_scoped())
         log.info("embedded AWS (moto) on %s", self.server.url)
 
     def _bind(self) -> MotoServer:
@@ -182,6 +186,7 @@ class EmbeddedAws:
         _apply_env(overrides)
 
     def stop(self) -> None:
+        self._speedups.close()
         _apply_env(self._saved_env)
         self._saved_env = {}
         if self.server is not None:
