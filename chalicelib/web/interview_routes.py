@@ -1,9 +1,11 @@
 """Browser routes: GET/POST /interview, the static files, and the error pages.
 
-GET shows the current screen (one evaluation, saved over the current step).
-POST applies the answer as a new step without evaluating and redirects to GET
-(post-redirect-get), so each page the user sees is exactly one evaluation and a
-browser refresh never re-submits an answer.
+GET shows the current screen: one read, and a write only if the evaluation changed
+something. POST saves the answer together with the screen that follows as a new step
+and answers with that screen's page, as the GET would show it (no redirect, no second
+read); the page replaces its history entry (app.js), so a refresh is a GET and never
+re-submits the answer. Where the answer does not lead to a screen (a command, a
+response, an error, a stale form), POST redirects (303) to the GET.
 
 A GET changes nothing the user did not ask for: `action=` runs only with a
 signature made for this session (runtime.links), and `new_session=1`/`reset=1`
@@ -362,7 +364,10 @@ def _submit(name: str) -> Response:
         return _outcome_response(ref, answered.result, base, {}, errors)
     if answered.status is AnswerStatus.COMMAND:
         return _button_command(ref, str(answered.result.command), base)
-    return _redirect(here)  # saved, or an answer to a screen no longer current: show what is current
+    outcome = answered.result.outcome
+    if answered.status is AnswerStatus.SAVED and outcome is not None and outcome.kind is OutcomeKind.SCREEN:
+        return _outcome_response(ref, answered.result, base, {})  # the next screen, saved with the answer
+    return _redirect(here)  # no screen reached, or an answer to a screen no longer current: show what is current
 
 
 def _button_command(ref: SessionRef, value: str, base: str) -> Response:

@@ -1,7 +1,7 @@
 """How screens behave in a real browser: keyboard use, answers re-asked, and where the page's files come from.
 
-Uses docassemble's examples from ../shared/examples and the fixture interview
-tests/fixtures/interviews/number_check.yml (an integer field with min 1).
+Uses docassemble's examples from ../shared/examples and the fixture interviews
+tests/fixtures/interviews/number_check.yml (an integer field with min 1) and two_questions.yml.
 """
 
 from __future__ import annotations
@@ -25,6 +25,35 @@ def question(page: Page) -> Locator:
 def field_box(page: Page, label: str) -> Locator:
     """The block holding a field's label, input and error message."""
     return page.locator(".field").filter(has=page.get_by_label(label))
+
+
+# --- answering ----------------------------------------------------------------------------
+
+
+def test_an_answer_is_one_request_and_a_reload_shows_the_next_screen_again_with_a_get(page: Page) -> None:
+    # Given the first question of two_questions.yml
+    open_interview(page, "two_questions.yml")
+    navigations: list[Request] = []
+    page.on("request", lambda r: navigations.append(r) if r.is_navigation_request() else None)
+
+    # When the user answers it
+    page.get_by_label("Color").fill("blue")
+    page.get_by_role("button", name="Continue").click()
+
+    # Then the next screen is the reply to the answer itself: one POST, no redirect
+    expect(question(page)).to_have_text("What is your favorite fruit?")
+    assert [r.method for r in navigations] == ["POST"] and navigations[0].redirected_to is None
+
+    # When the user reloads the page (no "resubmit the form?" prompt is ever accepted here)
+    page.on("dialog", lambda dialog: dialog.dismiss())
+    page.reload()
+
+    # Then the browser asked with a GET, and the same screen is shown: the answer was not posted again
+    expect(question(page)).to_have_text("What is your favorite fruit?")
+    assert [r.method for r in navigations] == ["POST", "GET"]
+    page.get_by_label("Fruit").fill("kiwi")
+    page.get_by_role("button", name="Continue").click()
+    expect(question(page)).to_have_text("You like blue kiwi.")
 
 
 # --- keyboard --------------------------------------------------------------------------------

@@ -187,8 +187,10 @@ class Browser:
         return self.request(page.headers["Location"])
 
     def submit(self, url: str, page: Page, **fields: str) -> Page:
+        """The page an answer leads to: the POST's reply, or where it redirects."""
         form = {"_csrf": page.hidden("_csrf"), "_screen": page.hidden("_screen"), **fields}
-        return self.follow(self.request(url, form))
+        reply = self.request(url, form)
+        return reply if reply.status == 200 else self.follow(reply)
 
 
 def drive_actions_interview(web: Browser) -> None:

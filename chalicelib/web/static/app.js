@@ -10,6 +10,10 @@
     return Function.apply(null, parameters.concat([String(body)]));
   };
 
+  // A screen may be the answer to the form's POST: make its history entry a plain GET of the same
+  // address, so that reloading shows the screen again instead of posting the answer a second time.
+  if (window.history && history.replaceState) { history.replaceState(history.state, "", location.href); }
+
   // Put the cursor in the first field with an error, else the first field.
   var first = document.querySelector("[aria-invalid=true]") ||
               document.querySelector("form.screen input:not([type=hidden]), form.screen select, form.screen textarea");
