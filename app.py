@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalice import Chalice
-from chalice.app import SQSEvent
+from chalice import Chalice, Cron
+from chalice.app import CloudWatchEvent, SQSEvent
 
 from chalicelib.language.blocks import CONTENT_TYPES
 from chalicelib.runtime import worker
+from chalicelib.runtime.cron import Cron as CronPass
 from chalicelib.settings import DEFAULT_TASK_QUEUE
 from chalicelib.web import context
 from chalicelib.web.api_routes import bp as api_bp
@@ -39,3 +40,30 @@ def run_tasks(event: SQSEvent) -> dict[str, Any]:
 def fail_abandoned_tasks(event: SQSEvent) -> dict[str, Any]:
     """Messages the worker never finished: fail their tasks, so none hangs."""
     return worker.handle_dead_letters(context.worker(), event.to_dict())
+
+
+# Scheduled passes (docassemble's cron): each queues one run per cron-enabled session whose
+# interview defines the event; the worker above runs them. The local stack fires the same
+# handlers on its own clock; POST /api/cron runs one now.
+def _scheduled_pass(event: str) -> dict[str, Any]:
+    return {"queued": CronPass(context.sessions()).queue_pass(event)}
+
+
+@app.schedule(Cron(0, "*", "*", "*", "?", "*"), name="cron_hourly")  # on the hour (UTC)
+def cron_hourly(event: CloudWatchEvent) -> dict[str, Any]:
+    return _scheduled_pass("cron_hourly")
+
+
+@app.schedule(Cron(0, 0, "*", "*", "?", "*"), name="cron_daily")  # at midnight UTC
+def cron_daily(event: CloudWatchEvent) -> dict[str, Any]:
+    return _scheduled_pass("cron_daily")
+
+
+@app.schedule(Cron(0, 0, "?", "*", "SUN", "*"), name="cron_weekly")  # Sundays at midnight UTC
+def cron_weekly(event: CloudWatchEvent) -> dict[str, Any]:
+    return _scheduled_pass("cron_weekly")
+
+
+@app.schedule(Cron(0, 0, 1, "*", "?", "*"), name="cron_monthly")  # the 1st at midnight UTC
+def cron_monthly(event: CloudWatchEvent) -> dict[str, Any]:
+    return _scheduled_pass("cron_monthly")

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.storage.base import SessionStore
-from chalicelib.storage.records import Sealed, SessionHead, StepRecord
+from chalicelib.storage.records import CronTarget, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 
@@ -72,6 +72,9 @@ class WrappedStore(SessionStore):
 
     def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
         return self.inner.list_heads(interview, owner)
+
+    def cron_targets(self) -> Iterator[CronTarget]:
+        return self.inner.cron_targets()
 
     def step_numbers(self, interview: str, session_id: str) -> list[int]:
         return self.inner.step_numbers(interview, session_id)

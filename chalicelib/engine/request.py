@@ -23,6 +23,7 @@ class Interface(enum.StrEnum):
     API = "api"  # the REST API
     BACKGROUND = "background"  # the background worker
     CHECKIN = "checkin"  # a page's check-in
+    CRON = "cron"  # a scheduled pass (cron_hourly, cron_daily, ...)
 
 
 class KeyValuePort(Protocol):

@@ -87,6 +87,20 @@ class UserInfoView:
         return f"{self.first_name} {self.last_name}".strip()
 
 
+class ContextView:
+    """What `current_context()` returns: where the code runs (session, interview file, interface)."""
+
+    def __init__(self, ev: Evaluation) -> None:
+        self.session = ev.request.session_id
+        self.filename = ev.request.interview
+        self.current_filename = ev.request.interview
+        self.package = None
+        self.current_package = None
+        self.interface = str(ev.request.interface)
+        self.inside_of = "standard"
+        self.request_url: dict[str, Any] = {"url": ev.request.base_url}
+
+
 class AuthorFunctions:
     """Functions bound to one evaluation; see each docstring for the author-facing behaviour."""
 
@@ -330,6 +344,9 @@ class AuthorFunctions:
     # ------------------------------------------------------------------ users
     def user_info(self) -> UserInfoView:
         return UserInfoView(self.ev)
+
+    def current_context(self) -> ContextView:
+        return ContextView(self.ev)
 
     def user_logged_in(self) -> bool:
         return self.ev.request.user.logged_in

@@ -21,8 +21,12 @@ order and stop in reverse:
    queue and its dead-letter queue to the app's `@app.on_sqs_message`
    handlers, as Lambda's event source mapping does.
 
-There is no scheduler (cron) and no SMTP server: scheduled tasks and mail are
-not built. Used by `python -m chalicelib.local` and by the tests.
+5. `Clock`: a thread running `scheduler.Scheduler`, which fires the app's
+   `@app.schedule` handlers (cron_hourly, cron_daily, ...) on the wall clock, as
+   EventBridge does.
+
+There is no SMTP server: mail is not built. Used by `python -m chalicelib.local`
+and by the tests.
 """
 
 from __future__ import annotations
@@ -429,6 +433,34 @@ class Worker:
         return []
 
 
+class Clock:
+    """The app's `@app.schedule` handlers fired on the wall clock (UTC), in a thread."""
+
+    listing_order = 60
+
+    def __init__(self, app: Chalice) -> None:
+        from chalicelib.local.scheduler import Scheduler
+
+        self.scheduler = Scheduler(app)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self.scheduler.run, args=(self._stopping,), name="scheduler",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.5)
+
+    def describe(self) -> list[str]:
+        names = ", ".join(s.name for s in self.scheduler.schedules)
+        return [f"scheduler: {names} on the wall clock (UTC); POST /api/cron runs one now"] if names else []
+
+
 class LocalStack:
     """Every component of the local stack; `start()` all, `stop()` all (also as a context manager).
 
@@ -445,7 +477,8 @@ class LocalStack:
         chalice_app = app or _default_app()
         self.web = WebServer(chalice_app, self.settings.port, first_bundled_interview())
         self.worker = Worker(chalice_app, wake)
-        self.components: list[Component] = [self.aws, self.app_services, self.web, self.worker]
+        self.clock = Clock(chalice_app)
+        self.components: list[Component] = [self.aws, self.app_services, self.web, self.worker, self.clock]
         self._started: list[Component] = []
 
     def start(self) -> LocalStack:

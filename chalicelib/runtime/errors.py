@@ -29,3 +29,7 @@ class InvalidLinkError(RuntimeLayerError):
 
 class WeakSecretError(RuntimeLayerError):
     """A caller-chosen session secret is too short to protect the session (HTTP 400)."""
+
+
+class CronEventError(RuntimeLayerError):
+    """A scheduled pass was asked for with a name no interview block could define (HTTP 400)."""

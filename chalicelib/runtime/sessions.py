@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 # nothing written).
 _MAX_ATTEMPTS = 60
 _MAX_PAUSE_SECONDS = 0.4
+_CRON_RUNS_KEPT = 8  # scheduled runs remembered on the head: enough to catch any redelivery of a recent pass
 SESSION_ID_LENGTH = 32
 _SESSION_ID = re.compile(rf"[A-Za-z0-9]{{{SESSION_ID_LENGTH}}}")
 
@@ -361,6 +362,17 @@ class Sessions:
         carries `finalize`'s task writes (so a redelivered message cannot apply it twice)."""
         return self._turn(ref, request, change=None, new_step=False, finalize=finalize)
 
+    def scheduled(self, ref: SessionRef, request: Request, run_id: str) -> TurnResult | None:
+        """A scheduled pass's event in one session (runtime.cron), as `request.user`: a turn saved over
+        the current step, which does not count as activity (the head's `modified` is kept) and records
+        `run_id`, so a redelivered message finds it done and runs nothing. None when the session may not
+        be run (not cron-enabled: an encrypted session is never opened) or already ran `run_id`. A
+        command (exit, leave, ...) and `response(null=True)` save nothing; the caller acts on them."""
+        head, step = self._load(ref)
+        if not head.cron_enabled or run_id in head.cron_runs:
+            return None
+        return self._turn(ref, request, change=None, new_step=False, first_read=(head, step), run_id=run_id)
+
     def checkin(self, ref: SessionRef, parameters: Mapping[str, Any] | None = None, changed: str | None = None,
                 initial: bool = False, user: UserInfo | None = None, base_url: str = "") -> list[dict[str, Any]]:
         """The commands for the open screen: its `check in` action's reply, then the
@@ -417,11 +429,13 @@ class Sessions:
     def _turn(self, ref: SessionRef, request: Request, *, change: _Change | None, new_step: bool,
               evaluate: bool = True, finalize: Finalize | None = None,
               adjust: Callable[[Outcome | None, SessionState], None] | None = None,
-              screens_only: bool = False, first_read: tuple[SessionHead, StepRecord] | None = None) -> TurnResult:
+              screens_only: bool = False, first_read: tuple[SessionHead, StepRecord] | None = None,
+              run_id: str | None = None) -> TurnResult:
         """One turn (see the module's docstring). A turn over the current step that changes
         nothing (a page shown again) writes nothing. With `screens_only`, an evaluation that
         ends other than on a screen raises _NotAScreen, with nothing written. `first_read` is
-        a read the caller just made, used for the first attempt instead of reading again."""
+        a read the caller just made, used for the first attempt instead of reading again. With
+        `run_id` the turn is a scheduled run (see `scheduled`)."""
         interview = self.services.loader.load(ref.interview)
         may_skip = change is None and not new_step and finalize is None
         for attempt in _attempts(self.services.settings.turn_retry_seconds):
@@ -429,6 +443,8 @@ class Sessions:
             if loaded is None:
                 continue
             head, step = loaded
+            if run_id is not None and (not head.cron_enabled or run_id in head.cron_runs):
+                return TurnResult(None, head)  # changed under us: now encrypted, or the run is done
             key = self._key(head, ref)
             answers, state = self._open(head, step, ref)
             before = _fingerprint(answers, state) if may_skip else None
@@ -438,6 +454,8 @@ class Sessions:
             unsaved = _unsaved(result, head, state)
             if unsaved is not None:
                 return unsaved
+            if run_id is not None and result.outcome is not None and result.outcome.kind is OutcomeKind.COMMAND:
+                return TurnResult(result.outcome, head)  # a scheduled run's command saves nothing
             if adjust is not None:
                 adjust(result.outcome, state)
             if before is not None and not result.kv and not result.outbox \
@@ -445,7 +463,7 @@ class Sessions:
                 store_documents(self.services, head.session_id, key if head.encrypted else None, result.documents)
                 return TurnResult(result.outcome, head)
             try:
-                return self._save(head, key, state, result, request.user, new_step, finalize)
+                return self._save(head, key, state, result, request.user, new_step, finalize, run_id)
             except VersionConflictError:
                 log.info("version conflict on %s (attempt %d); retrying on fresh state", ref.session_id,
                          attempt + 1)
@@ -453,12 +471,15 @@ class Sessions:
         raise ConflictError("the session kept changing under this request; nothing was saved, try again")
 
     def _save(self, head: SessionHead, key: bytes | None, state: SessionState, result: Sessions._Evaluated,
-              user: UserInfo, new_step: bool, finalize: Finalize | None) -> TurnResult:
+              user: UserInfo, new_step: bool, finalize: Finalize | None, run_id: str | None = None) -> TurnResult:
         """Seal the turn's step and commit it with everything the turn made, conditioned on `head`'s
-        version (VersionConflictError if another writer got there first); then send the new tasks."""
+        version (VersionConflictError if another writer got there first); then send the new tasks.
+        A scheduled run (`run_id`) is recorded on the head and does not change `modified`."""
         number = head.step + 1 if new_step else head.step
         after, sealed = self._seal(head, result.answers, state, key, step=number)
         after = replace(after, version=head.version + 1, step=number, modified=time.time())
+        if run_id is not None:
+            after = replace(after, modified=head.modified, cron_runs=(*head.cron_runs, run_id)[-_CRON_RUNS_KEPT:])
         kept = self.services.settings.steps_kept
         drop = [number - kept] if new_step and number > kept else []
         store_documents(self.services, head.session_id, key if after.encrypted else None, result.documents)

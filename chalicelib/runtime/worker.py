@@ -11,6 +11,9 @@
    to SQS's redrive into the dead-letter queue. The dead-letter handler fails any
    task that never finished (a worker that crashed every time).
 
+A message of a scheduled pass (`{"cron": event, ...}`) is one session's run of
+that pass: runtime.cron.
+
 The worker reaches sessions only through `Sessions`' public use cases, and task
 records only through `TaskService`.
 """
@@ -28,6 +31,7 @@ from chalicelib.engine.request import Interface, Request, UserInfo
 from chalicelib.engine.screen import Outcome, OutcomeKind
 from chalicelib.engine.signals import Command
 from chalicelib.engine.tasks import FINISHED, TaskStatus
+from chalicelib.runtime.cron import Cron, is_cron_message
 from chalicelib.runtime.queue import Disposition, Handled
 from chalicelib.runtime.sessions import BackgroundRun, SessionRef, Sessions
 from chalicelib.storage.errors import SessionNotFoundError, StorageError, TaskStateError
@@ -53,6 +57,9 @@ class Worker:
         """One queue message: claim the task, run it, finish it."""
         try:
             message = json.loads(body)
+            if isinstance(message, dict) and is_cron_message(message):
+                Cron(self.sessions).run(message)  # one session's run of a scheduled pass
+                return Handled(Disposition.ACK)
             session_id, task_id = str(message["session"]), str(message["task"])
         except (ValueError, KeyError, TypeError):
             log.error("dropped a task message that is not ours: %.200s", body)

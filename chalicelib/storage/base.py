@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 
-from chalicelib.storage.records import Sealed, SessionHead, StepRecord
+from chalicelib.storage.records import CronTarget, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 # One DynamoDB transaction holds at most 100 actions: the head, the new step and
@@ -123,6 +123,11 @@ class SessionStore(ABC):
     @abstractmethod
     def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
         """Every session head, optionally only one interview's or one owner's."""
+
+    @abstractmethod
+    def cron_targets(self) -> Iterator[CronTarget]:
+        """Every session whose head is cron-enabled (SessionHead.cron_enabled), and no other:
+        the cost grows with those sessions, not with all of them."""
 
     @abstractmethod
     def step_numbers(self, interview: str, session_id: str) -> list[int]:

@@ -10,6 +10,9 @@ task, notification) says its `kind` (encrypted or signed), as does the
 metadata of each file object. Only head items carry ``interview`` and ``owner``,
 the hash keys of the indexes ``by_interview`` and ``by_owner`` (range key
 ``modified``); ``owner`` is written only when set, so ``by_owner`` is sparse.
+So is ``by_cron``: only the head of a cron-enabled session (``allow_cron``, not
+encrypted) carries ``cron_shard``, one of CRON_SHARDS values spread by session id,
+so a scheduled pass reads exactly the sessions it may run in.
 
 Every change is one TransactWriteItems conditioned on the head's version. Step
 blobs over STEP_BLOB_LIMIT bytes go to S3 under ``steps/<session id>/`` and
@@ -20,6 +23,7 @@ boto3 is imported on first use, not at import time, to keep cold starts short.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import uuid
@@ -44,7 +48,7 @@ from chalicelib.storage.errors import (
     TaskStateError,
     VersionConflictError,
 )
-from chalicelib.storage.records import BlobKind, Sealed, SessionHead, StepRecord
+from chalicelib.storage.records import BlobKind, CronTarget, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 Item = dict[str, Any]  # a DynamoDB item in the low-level client's typed-JSON form
@@ -53,6 +57,8 @@ ConditionHandler = Callable[[list[Item]], StorageError]
 STEP_BLOB_LIMIT = 300_000
 INDEX_BY_INTERVIEW = "by_interview"
 INDEX_BY_OWNER = "by_owner"
+INDEX_BY_CRON = "by_cron"
+CRON_SHARDS = 16  # index partitions of by_cron: a pass reads each; writes spread over them
 STEP_PREFIX = "step#"
 HEAD_SK = "step~head"  # '~' sorts after every digit: the head comes right after the highest step
 FILE_KIND_METADATA = "kind"  # S3 user metadata (x-amz-meta-kind) of a file object: its BlobKind
@@ -168,11 +174,21 @@ def head_to_item(head: SessionHead) -> Item:
     }
     if head.has_tasks:
         item["has_tasks"] = {"BOOL": True}
+    if head.cron_enabled:
+        item["cron_shard"] = {"S": cron_shard(head.session_id)}
     optional = {"key_check": head.key_check, "owner": head.owner, "title": head.title}
     item.update({name: {"S": value} for name, value in optional.items() if value})
     if head.tags:
         item["tags"] = {"L": [{"S": tag} for tag in head.tags]}
+    if head.cron_runs:
+        item["cron_runs"] = {"L": [{"S": run} for run in head.cron_runs]}
     return item
+
+
+def cron_shard(session_id: str) -> str:
+    """The by_cron partition of a session: stable, and spread evenly over CRON_SHARDS."""
+    digest = hashlib.blake2b(session_id.encode("utf-8"), digest_size=4).digest()
+    return str(int.from_bytes(digest, "big") % CRON_SHARDS)
 
 
 def head_from_item(item: Item) -> SessionHead:
@@ -189,6 +205,7 @@ def head_from_item(item: Item) -> SessionHead:
         title=item.get("title", {}).get("S", ""),
         allow_cron=item.get("allow_cron", {}).get("BOOL", False),
         tags=tuple(t["S"] for t in item.get("tags", {}).get("L", [])),
+        cron_runs=tuple(r["S"] for r in item.get("cron_runs", {}).get("L", [])),
         has_tasks=item.get("has_tasks", {}).get("BOOL", False),
     )
 
@@ -346,6 +363,17 @@ class DynamoSessionStore(SessionStore):
             "ExpressionAttributeValues": {":head": {"S": HEAD_SK}},
         }
         return self._paginate("scan", "listing all sessions", params)
+
+    def cron_targets(self) -> Iterator[CronTarget]:
+        for shard in range(CRON_SHARDS):
+            params: Item = {
+                "IndexName": INDEX_BY_CRON,
+                "KeyConditionExpression": "#c = :c",
+                "ExpressionAttributeNames": {"#c": "cron_shard"},
+                "ExpressionAttributeValues": {":c": {"S": str(shard)}},
+            }
+            for item in self._paginate("query", f"listing cron-enabled sessions (shard {shard})", params):
+                yield CronTarget(item["interview"]["S"], item["pk"]["S"].removeprefix("session#"))
 
     # -- writing ---------------------------------------------------------------
 

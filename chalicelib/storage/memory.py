@@ -20,7 +20,7 @@ from chalicelib.storage.errors import (
     TaskStateError,
     VersionConflictError,
 )
-from chalicelib.storage.records import Sealed, SessionHead, StepRecord, User
+from chalicelib.storage.records import CronTarget, Sealed, SessionHead, StepRecord, User
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 
@@ -167,6 +167,11 @@ class MemorySessionStore(SessionStore):
         if owner is not None:
             heads = [h for h in heads if h.owner == owner]
         return iter(sorted(heads, key=lambda h: h.modified))
+
+    def cron_targets(self) -> Iterator[CronTarget]:
+        with self._lock:
+            heads = [s.head for s in self._sessions.values()]
+        return iter([CronTarget(h.interview, h.session_id) for h in heads if h.cron_enabled])
 
     def step_numbers(self, interview: str, session_id: str) -> list[int]:
         with self._lock:

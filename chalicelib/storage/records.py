@@ -49,6 +49,20 @@ class SessionHead:
     allow_cron: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
     has_tasks: bool = False  # it started a background task: a check-in reads its tasks and notifications
+    cron_runs: tuple[str, ...] = ()  # the latest scheduled runs saved in it (ids): a redelivered one is not run again
+
+    @property
+    def cron_enabled(self) -> bool:
+        """A scheduled pass may run in it: `allow_cron` is set and it is not encrypted (`multi_user`)."""
+        return self.allow_cron and not self.encrypted
+
+
+@dataclass(frozen=True)
+class CronTarget:
+    """A session a scheduled pass runs in, as the pass's index lists it."""
+
+    interview: str
+    session_id: str
 
 
 @dataclass(frozen=True)

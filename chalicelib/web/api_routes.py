@@ -22,6 +22,7 @@ from chalicelib.engine.request import Interface, Request
 from chalicelib.engine.screen import OutcomeKind
 from chalicelib.language.blocks import CONTENT_TYPES, DocumentFormat
 from chalicelib.library.serialize import jsonable
+from chalicelib.runtime.cron import Cron, check_event
 from chalicelib.runtime.sessions import SESSION_ID_LENGTH, SessionRef, TurnResult, VariableChanges, is_session_id
 from chalicelib.storage.errors import SessionNotFoundError
 from chalicelib.storage.records import User
@@ -334,6 +335,18 @@ def interviews_delete(user: User, query: dict[str, str], body: dict[str, Any]) -
     for item in _interview_items(user, query):
         sessions.delete(SessionRef(item["filename"], item["session"]), verify=False)
     return _no_content()
+
+
+# ---------------------------------------------------------------------------- scheduled passes
+@bp.route("/api/cron", methods=["POST"], content_types=_BODY_TYPES)
+@api
+def cron_pass(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    """Run a scheduled pass now, as its EventBridge schedule would (admin only)."""
+    require_privilege(user, "admin")
+    (event,) = _params(query, body, "type")
+    if event is None:
+        raise ApiError(400, "Parameter type is required: the event to run, such as 'cron_daily'.")
+    return _json({"queued": Cron(context.sessions()).queue_pass(check_event(event))})
 
 
 # ---------------------------------------------------------------------------- unknown endpoints

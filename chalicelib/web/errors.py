@@ -22,6 +22,7 @@ from chalicelib.engine.errors import BadVariableNameError, EngineError, Intervie
 from chalicelib.language.errors import InterviewNotFoundError, InterviewSyntaxError
 from chalicelib.runtime.errors import (
     ConflictError,
+    CronEventError,
     NoPreviousStepError,
     ProtectedVariableError,
     WeakSecretError,
@@ -115,6 +116,7 @@ _RULES: tuple[_Rule, ...] = (
           level=logging.ERROR),
     _Rule(NoPreviousStepError, 400, "Cannot go back", lambda err: "Cannot go back."),
     _Rule(WeakSecretError, 400, "The secret is too short", _text),
+    _Rule(CronEventError, 400, "This is not an event name", _text),
     _Rule(ConflictError, 409, "Please try again", _text, start_over=True),
     _Rule(BadVariableNameError, 400, "Bad variable name", _text),
     _Rule(ProtectedVariableError, 400, "This variable cannot be changed", _text),
