@@ -46,7 +46,7 @@ def fail_abandoned_tasks(event: SQSEvent) -> dict[str, Any]:
 # interview defines the event; the worker above runs them. The local stack fires the same
 # handlers on its own clock; POST /api/cron runs one now.
 def _scheduled_pass(event: str) -> dict[str, Any]:
-    return {"queued": CronPass(context.sessions()).queue_pass(event)}
+    return {"queued": CronPass(context.sessions()).scheduled_pass(event)}
 
 
 @app.schedule(Cron(0, "*", "*", "*", "?", "*"), name="cron_hourly")  # on the hour (UTC)

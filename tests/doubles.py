@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.storage.base import SessionStore
-from chalicelib.storage.records import CronTarget, Sealed, SessionHead, StepRecord
+from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 
@@ -75,6 +75,12 @@ class WrappedStore(SessionStore):
 
     def cron_targets(self) -> Iterator[CronTarget]:
         return self.inner.cron_targets()
+
+    def idle_sessions(self, before: float) -> Iterator[IdleSession]:
+        return self.inner.idle_sessions(before)
+
+    def delete_idle(self, interview: str, session_id: str, before: float) -> bool:
+        return self.inner.delete_idle(interview, session_id, before)
 
     def step_numbers(self, interview: str, session_id: str) -> list[int]:
         return self.inner.step_numbers(interview, session_id)

@@ -3,12 +3,12 @@
 A pass has two halves, so its cost grows with the sessions that asked for it, not
 with all sessions, and no session's run can hold up another's:
 
-1. `Cron.queue_pass(event)` (an EventBridge schedule, the local stack's clock, or
-   `POST /api/cron`) lists the cron-enabled sessions from the store's sparse index
-   (`allow_cron` set, not encrypted: `SessionStore.cron_targets`), keeps those
-   whose interview defines the event, and sends one queue message per session, in
-   batches of ten. An interview that is gone or does not parse is logged and
-   skipped; the pass goes on.
+1. `Cron.scheduled_pass(event)` (an EventBridge schedule, the local stack's clock,
+   or `POST /api/cron`; `cron_daily` first runs the inactivity purge) lists the
+   cron-enabled sessions from the store's sparse index (`allow_cron` set, not
+   encrypted: `SessionStore.cron_targets`), keeps those whose interview defines
+   the event, and sends one queue message per session, in batches of ten. An
+   interview that is gone or does not parse is logged and skipped; the pass goes on.
 2. The worker hands each message to `Cron.run`: the event runs as an action in
    that session, as the cron user, in a turn of its own (`Sessions.scheduled`:
    conditional write, retried on conflict, tasks sent after the commit). The
@@ -36,6 +36,7 @@ from chalicelib.engine.screen import OutcomeKind
 from chalicelib.engine.signals import Command
 from chalicelib.language.errors import InterviewError
 from chalicelib.runtime.errors import ConflictError, CronEventError
+from chalicelib.runtime.purge import Purge
 from chalicelib.runtime.sessions import SessionRef, Sessions
 from chalicelib.storage.errors import SessionNotFoundError, StorageError, WrongSecretError
 
@@ -47,6 +48,7 @@ CRON_PRIVILEGE = "cron"
 CRON_USER = UserInfo(id="cron", email="cron@admin.com", first_name="Cron", last_name="User",
                      privileges=(CRON_PRIVILEGE,), logged_in=True)
 SCHEDULED_EVENTS = ("cron_hourly", "cron_daily", "cron_weekly", "cron_monthly")
+PURGE_EVENT = "cron_daily"  # the pass that also deletes idle sessions
 _EVENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 _BATCH = 10  # SQS SendMessageBatch takes at most ten
 _ENDS_SESSION = (Command.EXIT, Command.RESTART, Command.EXIT_LOGOUT)
@@ -70,6 +72,14 @@ class Cron:
         self.services = sessions.services
 
     # ------------------------------------------------------------------ the pass
+    def scheduled_pass(self, event: str) -> int:
+        """What a schedule (or POST /api/cron) runs: for `cron_daily`, the inactivity purge first
+        (runtime.purge); then the pass. How many session runs were queued."""
+        event = check_event(event)
+        if event == PURGE_EVENT:
+            Purge(self.services).run()
+        return self.queue_pass(event)
+
     def queue_pass(self, event: str) -> int:
         """One message per cron-enabled session whose interview defines `event`; how many were sent."""
         event = check_event(event)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 
-from chalicelib.storage.records import CronTarget, Sealed, SessionHead, StepRecord
+from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 # One DynamoDB transaction holds at most 100 actions: the head, the new step and
@@ -128,6 +128,15 @@ class SessionStore(ABC):
     def cron_targets(self) -> Iterator[CronTarget]:
         """Every session whose head is cron-enabled (SessionHead.cron_enabled), and no other:
         the cost grows with those sessions, not with all of them."""
+
+    @abstractmethod
+    def idle_sessions(self, before: float) -> Iterator[IdleSession]:
+        """Every session last modified before `before` (a time stamp), and no other."""
+
+    @abstractmethod
+    def delete_idle(self, interview: str, session_id: str, before: float) -> bool:
+        """Delete the session as `delete` does, but only if it is still not modified since `before`
+        (checked in the same write that removes its head); False if it was, or is gone."""
 
     @abstractmethod
     def step_numbers(self, interview: str, session_id: str) -> list[int]:

@@ -11,8 +11,10 @@ metadata of each file object. Only head items carry ``interview`` and ``owner``,
 the hash keys of the indexes ``by_interview`` and ``by_owner`` (range key
 ``modified``); ``owner`` is written only when set, so ``by_owner`` is sparse.
 So is ``by_cron``: only the head of a cron-enabled session (``allow_cron``, not
-encrypted) carries ``cron_shard``, one of CRON_SHARDS values spread by session id,
-so a scheduled pass reads exactly the sessions it may run in.
+encrypted) carries ``cron_shard``, one of INDEX_SHARDS values spread by session id,
+so a scheduled pass reads exactly the sessions it may run in. Every head carries
+``age_shard`` (the same value), the hash key of ``by_age`` (range key ``modified``),
+so the daily purge reads exactly the sessions idle for long enough.
 
 Every change is one TransactWriteItems conditioned on the head's version. Step
 blobs over STEP_BLOB_LIMIT bytes go to S3 under ``steps/<session id>/`` and
@@ -48,7 +50,7 @@ from chalicelib.storage.errors import (
     TaskStateError,
     VersionConflictError,
 )
-from chalicelib.storage.records import BlobKind, CronTarget, Sealed, SessionHead, StepRecord
+from chalicelib.storage.records import BlobKind, CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 Item = dict[str, Any]  # a DynamoDB item in the low-level client's typed-JSON form
@@ -58,7 +60,8 @@ STEP_BLOB_LIMIT = 300_000
 INDEX_BY_INTERVIEW = "by_interview"
 INDEX_BY_OWNER = "by_owner"
 INDEX_BY_CRON = "by_cron"
-CRON_SHARDS = 16  # index partitions of by_cron: a pass reads each; writes spread over them
+INDEX_BY_AGE = "by_age"
+INDEX_SHARDS = 16  # partitions of by_cron and by_age: a pass reads each; writes spread over them
 STEP_PREFIX = "step#"
 HEAD_SK = "step~head"  # '~' sorts after every digit: the head comes right after the highest step
 FILE_KIND_METADATA = "kind"  # S3 user metadata (x-amz-meta-kind) of a file object: its BlobKind
@@ -174,8 +177,9 @@ def head_to_item(head: SessionHead) -> Item:
     }
     if head.has_tasks:
         item["has_tasks"] = {"BOOL": True}
+    item["age_shard"] = {"S": index_shard(head.session_id)}
     if head.cron_enabled:
-        item["cron_shard"] = {"S": cron_shard(head.session_id)}
+        item["cron_shard"] = item["age_shard"]
     optional = {"key_check": head.key_check, "owner": head.owner, "title": head.title}
     item.update({name: {"S": value} for name, value in optional.items() if value})
     if head.tags:
@@ -185,10 +189,10 @@ def head_to_item(head: SessionHead) -> Item:
     return item
 
 
-def cron_shard(session_id: str) -> str:
-    """The by_cron partition of a session: stable, and spread evenly over CRON_SHARDS."""
+def index_shard(session_id: str) -> str:
+    """The by_cron and by_age partition of a session: stable, and spread evenly over INDEX_SHARDS."""
     digest = hashlib.blake2b(session_id.encode("utf-8"), digest_size=4).digest()
-    return str(int.from_bytes(digest, "big") % CRON_SHARDS)
+    return str(int.from_bytes(digest, "big") % INDEX_SHARDS)
 
 
 def head_from_item(item: Item) -> SessionHead:
@@ -365,7 +369,7 @@ class DynamoSessionStore(SessionStore):
         return self._paginate("scan", "listing all sessions", params)
 
     def cron_targets(self) -> Iterator[CronTarget]:
-        for shard in range(CRON_SHARDS):
+        for shard in range(INDEX_SHARDS):
             params: Item = {
                 "IndexName": INDEX_BY_CRON,
                 "KeyConditionExpression": "#c = :c",
@@ -374,6 +378,34 @@ class DynamoSessionStore(SessionStore):
             }
             for item in self._paginate("query", f"listing cron-enabled sessions (shard {shard})", params):
                 yield CronTarget(item["interview"]["S"], item["pk"]["S"].removeprefix("session#"))
+
+    def idle_sessions(self, before: float) -> Iterator[IdleSession]:
+        for shard in range(INDEX_SHARDS):
+            params: Item = {
+                "IndexName": INDEX_BY_AGE,
+                "KeyConditionExpression": "#a = :a AND #m < :before",
+                "ExpressionAttributeNames": {"#a": "age_shard", "#m": "modified"},
+                "ExpressionAttributeValues": {":a": {"S": str(shard)}, ":before": {"N": _number(before)}},
+            }
+            for item in self._paginate("query", f"listing idle sessions (shard {shard})", params):
+                yield IdleSession(item["interview"]["S"], item["pk"]["S"].removeprefix("session#"),
+                                  float(item["modified"]["N"]))
+
+    def delete_idle(self, interview: str, session_id: str, before: float) -> bool:
+        def active(reasons: list[Item]) -> StorageError:
+            return VersionConflictError(f"session {session_id!r} was modified or deleted since the purge listed it")
+
+        try:
+            with aws_errors(f"deleting idle session {session_id!r}", active):
+                self._aws.dynamodb.delete_item(
+                    TableName=self.table_name, Key={"pk": {"S": session_pk(session_id)}, "sk": {"S": HEAD_SK}},
+                    ConditionExpression="#m < :before AND #i = :i",
+                    ExpressionAttributeNames={"#m": "modified", "#i": "interview"},
+                    ExpressionAttributeValues={":before": {"N": _number(before)}, ":i": {"S": interview}})
+        except VersionConflictError:
+            return False
+        self._delete_items(session_id)  # the head is gone, so is the session: now the rest of it
+        return True
 
     # -- writing ---------------------------------------------------------------
 
@@ -552,6 +584,16 @@ class DynamoSessionStore(SessionStore):
         head = next((i for i in items if i["sk"]["S"] == HEAD_SK), None)
         if head is not None and head["interview"]["S"] != interview:
             return  # another interview's session: not ours to delete
+        self._delete_items(session_id, items)
+
+    def _delete_items(self, session_id: str, items: list[Item] | None = None) -> None:
+        """Every item (listed, if not given) and object of the session."""
+        if items is None:
+            items = list(self._query(
+                f"listing items of session {session_id!r}", KeyConditionExpression="#pk = :pk",
+                ExpressionAttributeNames={"#pk": "pk", "#sk": "sk"},
+                ExpressionAttributeValues={":pk": {"S": session_pk(session_id)}},
+                ProjectionExpression="#pk, #sk", ConsistentRead=True))
         self._batch_delete([{"pk": i["pk"], "sk": i["sk"]} for i in items])
         # Items first: if removing the objects fails, a retry still finds them,
         # and no surviving step item points to a missing object.

@@ -20,7 +20,7 @@ from chalicelib.storage.errors import (
     TaskStateError,
     VersionConflictError,
 )
-from chalicelib.storage.records import CronTarget, Sealed, SessionHead, StepRecord, User
+from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord, User
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 
@@ -150,12 +150,16 @@ class MemorySessionStore(SessionStore):
         with self._lock:
             session = self._sessions.get(session_id)
             if session is not None and session.head.interview == interview:
-                del self._sessions[session_id]
-                self._notes.pop(session_id, None)
-                for key in [k for k in self._files if k[0] == session_id]:
-                    del self._files[key]
-                for key in [k for k in self._tasks if k[0] == session_id]:
-                    del self._tasks[key]
+                self._drop(session_id)
+
+    def _drop(self, session_id: str) -> None:
+        """Remove the session and everything it owns; the caller holds the lock."""
+        del self._sessions[session_id]
+        self._notes.pop(session_id, None)
+        for key in [k for k in self._files if k[0] == session_id]:
+            del self._files[key]
+        for key in [k for k in self._tasks if k[0] == session_id]:
+            del self._tasks[key]
 
     def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
         if owner == "":
@@ -172,6 +176,19 @@ class MemorySessionStore(SessionStore):
         with self._lock:
             heads = [s.head for s in self._sessions.values()]
         return iter([CronTarget(h.interview, h.session_id) for h in heads if h.cron_enabled])
+
+    def idle_sessions(self, before: float) -> Iterator[IdleSession]:
+        with self._lock:
+            heads = [s.head for s in self._sessions.values()]
+        return iter([IdleSession(h.interview, h.session_id, h.modified) for h in heads if h.modified < before])
+
+    def delete_idle(self, interview: str, session_id: str, before: float) -> bool:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None or session.head.interview != interview or session.head.modified >= before:
+                return False
+            self._drop(session_id)
+        return True
 
     def step_numbers(self, interview: str, session_id: str) -> list[int]:
         with self._lock:

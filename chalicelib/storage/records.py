@@ -58,6 +58,15 @@ class SessionHead:
 
 
 @dataclass(frozen=True)
+class IdleSession:
+    """A session not modified since `modified`, as the purge's index lists it."""
+
+    interview: str
+    session_id: str
+    modified: float
+
+
+@dataclass(frozen=True)
 class CronTarget:
     """A session a scheduled pass runs in, as the pass's index lists it."""
 

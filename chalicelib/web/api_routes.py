@@ -346,7 +346,7 @@ def cron_pass(user: User, query: dict[str, str], body: dict[str, Any]) -> Respon
     (event,) = _params(query, body, "type")
     if event is None:
         raise ApiError(400, "Parameter type is required: the event to run, such as 'cron_daily'.")
-    return _json({"queued": Cron(context.sessions()).queue_pass(check_event(event))})
+    return _json({"queued": Cron(context.sessions()).scheduled_pass(check_event(event))})
 
 
 # ---------------------------------------------------------------------------- unknown endpoints
