@@ -150,13 +150,20 @@ def test_create_resources_builds_table_bucket_and_queues(aws: None) -> None:
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
     indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"by_interview", "by_owner"}
+    assert set(indexes) == {"by_interview", "by_owner", "by_cron", "by_age"}
     for name, hash_key in (("by_interview", "interview"), ("by_owner", "owner")):
         assert indexes[name]["KeySchema"] == [
             {"AttributeName": hash_key, "KeyType": "HASH"},
             {"AttributeName": "modified", "KeyType": "RANGE"},
         ]
         assert indexes[name]["Projection"]["ProjectionType"] == "ALL"
+    # The scheduled pass's and the purge's indexes hold the keys and the interview only
+    for name, hash_key, range_key in (("by_cron", "cron_shard", "pk"), ("by_age", "age_shard", "modified")):
+        assert indexes[name]["KeySchema"] == [
+            {"AttributeName": hash_key, "KeyType": "HASH"},
+            {"AttributeName": range_key, "KeyType": "RANGE"},
+        ]
+        assert indexes[name]["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["interview"]}
     ttl = dynamodb.describe_time_to_live(TableName="InterviewData")["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 
