@@ -369,6 +369,79 @@ def worker_throughput_bench() -> float:
         return handled / elapsed
 
 
+CRON_ENABLED = int(os.environ.get("BENCH_CRON_ENABLED", "2000"))
+CRON_TOTALS = tuple(int(n) for n in os.environ.get("BENCH_CRON_TOTALS", "20000,40000").split(","))
+CRON_RUNS = 20
+
+
+def _put_heads(services: Any, count: int, cron: bool) -> None:
+    """`count` session heads of cron.yml written straight to the table (cron-enabled or encrypted)."""
+    from chalicelib.storage.crypto import random_token
+    from chalicelib.storage.dynamodb import head_to_item
+    from chalicelib.storage.records import SessionHead
+
+    client, table = services.store._aws.dynamodb, services.store.table_name
+    now = time.time()
+    items = [head_to_item(SessionHead("cron.yml", random_token(32), 1, 1, encrypted=not cron, created=now,
+                                      modified=now, allow_cron=True)) for _ in range(count)]
+    for start in range(0, len(items), 25):
+        client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": i}} for i in items[start:start + 25]]})
+
+
+def _empty_queue(services: Any) -> None:
+    sqs = services.queue._sqs()[0]
+    url = sqs.get_queue_url(QueueName=services.settings.task_queue)["QueueUrl"]
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                                                        for n, m in enumerate(messages)])
+
+
+def cron_bench() -> tuple[list[tuple[int, float, int, int, int]], float]:
+    """One scheduled pass over CRON_ENABLED cron-enabled sessions among each of CRON_TOTALS sessions
+    (in-process moto): (total, seconds, DynamoDB read calls, items read, runs queued) per total; and the
+    median ms of one session's run of cron.yml's cron_hourly (Cron.run, as the worker calls it)."""
+    from chalicelib.local.moto_speedups import partition_scoped
+
+    with _in_process_aws(), partition_scoped():
+        from chalicelib.engine.request import Interface, Request
+        from chalicelib.runtime.cron import Cron
+        from chalicelib.runtime.services import Services
+        from chalicelib.runtime.sessions import Sessions
+        from chalicelib.settings import Settings
+
+        services = Services.from_settings(Settings.from_env())
+        sessions = Sessions(services)
+        client = services.store._aws.dynamodb
+        counted = {"calls": 0, "items": 0}
+
+        def after(parsed: Any, model: Any, **_: Any) -> None:
+            if model.name in ("Query", "Scan", "GetItem", "BatchGetItem"):
+                counted["calls"] += 1
+                counted["items"] += int(parsed.get("Count", len(parsed.get("Items", []))))
+
+        client.meta.events.register("after-call.dynamodb", after)
+        _put_heads(services, CRON_ENABLED, cron=True)
+        total = CRON_ENABLED
+        passes = []
+        for wanted in CRON_TOTALS:
+            _put_heads(services, wanted - total, cron=False)
+            total = wanted
+            _empty_queue(services)  # the previous pass's messages out of the way
+            counted.update(calls=0, items=0)
+            start = time.perf_counter()
+            queued = Cron(sessions).queue_pass("cron_hourly")
+            passes.append((total, time.perf_counter() - start, counted["calls"], counted["items"], queued))
+        runs = []
+        for number in range(CRON_RUNS):
+            ref, _ = sessions.start("cron.yml", interface=Interface.API)
+            sessions.view(ref, Request("cron.yml", ref.session_id, interface=Interface.API))
+            start = time.perf_counter()
+            Cron(sessions).run({"cron": "cron_hourly", "run": f"bench-{number}", "i": "cron.yml",
+                                "session": ref.session_id})
+            runs.append(time.perf_counter() - start)
+        return passes, _median_ms(runs)
+
+
 def worker_memory_throughput_bench() -> float:
     """Tasks per second of our worker code alone: in-memory stores and queue, one thread."""
     from chalicelib.runtime.queue import MemoryTaskQueue
@@ -678,6 +751,13 @@ def main() -> None:
     print(f"worker throughput in-process, one thread: {worker_throughput_bench():.1f} tasks/s through SQS and "
           f"DynamoDB on moto; {worker_memory_throughput_bench():.0f} tasks/s on the in-memory stores "
           f"(our code alone; {THROUGHPUT_TASKS} tasks)")
+    passes, run_ms = cron_bench()
+    print(f"scheduled pass (cron_hourly) over {CRON_ENABLED:,} cron-enabled sessions, in-process moto "
+          "(docassemble's cron reads every session):")
+    for total, seconds, calls, items, queued in passes:
+        print(f"  among {total:>7,} sessions: {seconds:6.2f} s, {calls} DynamoDB reads returning {items:,} items, "
+              f"{queued:,} runs queued")
+    print(f"  one session's run (worker, cron.yml): median {run_ms:.2f} ms, beside the API turn above")
     print_hostile()
 
 

@@ -1,0 +1,36 @@
+"""docassemble's cron.yml in a real browser: a scheduled pass changes the page the user sees
+(issue 11). The pass is started as its schedule would start it, and the worker is drained
+between page actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import APP_LOCK, Worker
+
+pytestmark = pytest.mark.browser
+
+
+def test_each_hourly_pass_counts_on_the_page_after_refresh(page: Page, services: Any, worker: Worker,
+                                                            examples: Path) -> None:
+    from chalicelib.runtime.cron import Cron
+    from chalicelib.runtime.sessions import Sessions
+
+    # Given: the counter page of cron.yml
+    page.goto("/interview?i=cron.yml")
+    counter = page.get_by_role("heading", level=1)
+    expect(counter).to_have_text("The value of the counter is 0.")
+
+    for expected in (1, 2):
+        # When: the hourly pass runs and its work is done
+        with APP_LOCK:
+            assert Cron(Sessions(services)).scheduled_pass("cron_hourly") == 1
+        assert worker.drain() == 1
+
+        # Then: the user's Refresh button shows the new count
+        page.get_by_role("button", name="Refresh").click()
+        expect(counter).to_have_text(f"The value of the counter is {expected}.")
