@@ -290,3 +290,13 @@ def test_a_session_turn_of_the_api_is_not_a_cron_turn(api: Api, fast_retries: Se
     session.set({"runs": 5})
     head = fast_retries.store.load(PROBE, session.session)[0]
     assert head.cron_runs == ("p",) and session.answers()["runs"] == 5
+
+
+def test_a_run_may_start_a_background_task_and_count_tasks(api: Api, drainer: QueueDrainer) -> None:
+    session = started(api, PROBE)
+    for nudges in (1, 2):
+        assert run_pass(api, "cron_background") == 1
+        drainer.drain()  # the run, then the task it started, then the task's callback
+        answers = session.answers()
+        assert (answers["nudges"], answers["runs"]) == (nudges, 15)
+    assert [t["status"] for t in session.tasks()] == ["done", "done"]
