@@ -72,13 +72,17 @@ class BackgroundTask:
     def wait(self) -> bool:
         """Block until the task has finished; True. Waits at most WAIT_LIMIT_SECONDS, then raises
         TaskWaitTimeoutError: a screen must answer before API Gateway (29 s) and Lambda give up."""
-        port = active.current().request.tasks
-        snapshot = port.wait(self.task_id, WAIT_LIMIT_SECONDS) if port is not None else None
+        evaluation = active.current()
+        port = evaluation.request.tasks
+        if any(queued.task_id == self.task_id for queued in evaluation.outbox):
+            snapshot, state = None, "was started by this very turn: it is queued only once the turn is saved"
+        else:
+            snapshot = port.wait(self.task_id, WAIT_LIMIT_SECONDS) if port is not None else None
+            state = f"is still {snapshot.status} after waiting {WAIT_LIMIT_SECONDS:g} s, the longest a screen " \
+                "may wait for it (API Gateway ends a request after 29 s)" if snapshot is not None else \
+                "is not among the session's tasks (a finished task's record expires after TASK_RECORD_DAYS)"
         if snapshot is not None and snapshot.finished:
             return True
-        state = f"is still {snapshot.status} after waiting {WAIT_LIMIT_SECONDS:g} s, the longest a screen may " \
-            "wait for it (API Gateway ends a request after 29 s)" if snapshot is not None else \
-            "is not among the session's tasks (a finished task's record expires after TASK_RECORD_DAYS)"
         raise TaskWaitTimeoutError(
             f"background task {self.action!r} {state}. Call wait(), get(), "
             "result() or failed() only once ready() is True: show a screen with `reload:` (or "

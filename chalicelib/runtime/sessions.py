@@ -320,7 +320,7 @@ class Sessions:
 
     def back(self, ref: SessionRef) -> SessionHead:
         """Make the previous step current again, discarding the latest one."""
-        for attempt in _attempts(self.services.settings.turn_retry_seconds):
+        for attempt in _attempts(self.services.settings.turn_retry_seconds, self.clock):
             loaded = self._load_once(ref, attempt)
             if loaded is None:
                 continue
@@ -419,7 +419,7 @@ class Sessions:
     # ------------------------------------------------------------------ reading
     def _load(self, ref: SessionRef) -> tuple[SessionHead, StepRecord]:
         """The head and current step; a read that raced a writer is read again, as a turn would be."""
-        for attempt in _attempts(self.services.settings.turn_retry_seconds):
+        for attempt in _attempts(self.services.settings.turn_retry_seconds, self.clock):
             loaded = self._load_once(ref, attempt)
             if loaded is not None:
                 return loaded
@@ -446,7 +446,7 @@ class Sessions:
         a read the caller just made, used for the first attempt instead of reading again."""
         interview = self.services.loader.load(ref.interview)
         may_skip = change is None and not new_step and finalize is None
-        for attempt in _attempts(self.services.settings.turn_retry_seconds):
+        for attempt in _attempts(self.services.settings.turn_retry_seconds, self.clock):
             loaded = first_read if attempt == 0 and first_read is not None else self._load_once(ref, attempt)
             if loaded is None:
                 continue
@@ -596,11 +596,11 @@ def _too_long(values: Mapping[str, Any], limit: int) -> tuple[FieldError, ...]:
     return tuple(errors)
 
 
-def _attempts(budget_seconds: float) -> Iterator[int]:
+def _attempts(budget_seconds: float, clock: Clock) -> Iterator[int]:
     """The attempt numbers of a retried read or turn: at most _MAX_ATTEMPTS, within the time budget."""
-    deadline = time.monotonic() + budget_seconds
+    deadline = clock.monotonic() + budget_seconds
     for attempt in range(_MAX_ATTEMPTS):
-        if attempt and time.monotonic() > deadline:
+        if attempt and clock.monotonic() > deadline:
             return
         yield attempt
 

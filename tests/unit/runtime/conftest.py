@@ -7,6 +7,7 @@ in-memory queue. Interviews are written inline with `runtime.interview(name, yam
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,14 @@ import pytest
 
 from chalicelib.engine.request import Request
 from chalicelib.engine.screen import Outcome
+from chalicelib.runtime.clock import Clock
 from chalicelib.runtime.queue import MemoryTaskQueue
+from chalicelib.runtime.retry import Jitter
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.sessions import SessionRef, Sessions
 from chalicelib.runtime.worker import Worker
 from chalicelib.settings import Settings
+from chalicelib.storage.base import SessionStore
 from tests.conftest import SERVER_KEY
 
 
@@ -34,6 +38,15 @@ class Runtime:
         self.sessions = Sessions(self.services)
         self.worker = Worker(self.sessions)
 
+    def use(self, store: SessionStore | None = None, clock: Clock | None = None,
+            jitter: Jitter | None = None) -> None:
+        """Run sessions and the worker over another store (a wrapper of this one), clock or jitter;
+        the interviews, the stored data and the queue stay."""
+        if store is not None:
+            self.services = dataclasses.replace(self.services, store=store)
+        self.sessions = Sessions(self.services, clock=clock, jitter=jitter)
+        self.worker = Worker(self.sessions)
+
     def interview(self, name: str, yaml_text: str) -> str:
         (self.folder / name).write_text(textwrap.dedent(yaml_text), encoding="utf-8")
         return name
@@ -45,6 +58,10 @@ class Runtime:
     def work(self, max_rounds: int = 10) -> int:
         """Run the queue dry; the number of deliveries."""
         return self.queue.drain(self.handle, max_rounds=max_rounds)
+
+    def run_action(self, ref: SessionRef, action: str) -> None:
+        """The user's turn that runs `action`."""
+        self.sessions.run_action(ref, Request(ref.interview, ref.session_id, action=action), new_step=False)
 
     def view(self, ref: SessionRef) -> Outcome | None:
         return self.sessions.view(ref, Request(ref.interview, ref.session_id)).outcome
