@@ -177,7 +177,8 @@ class Evaluation:
                     name, pending = pending, None
                     self._seek(name)
                 if ask is not None:
-                    self.stopped_seeking = ask.seeking if ask.seeking is not None else [ask.sought]
+                    self.stopped_seeking = ask.seeking if ask.seeking is not None else \
+                        [ask.sought] if ask.event or ask.sought in ask.block.defines else []
                     return self._screen_outcome(self._render(ask))
                 self._drive()
                 raise EngineError(
