@@ -10,21 +10,23 @@ from __future__ import annotations
 import dataclasses
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from chalicelib.engine.request import Request
 from chalicelib.engine.screen import Outcome
-from chalicelib.runtime.clock import Clock
 from chalicelib.runtime.queue import MemoryTaskQueue
-from chalicelib.runtime.retry import Jitter
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.sessions import SessionRef, Sessions
 from chalicelib.runtime.worker import Worker
 from chalicelib.settings import Settings
 from chalicelib.storage.base import SessionStore
 from tests.conftest import SERVER_KEY
+
+if TYPE_CHECKING:
+    from chalicelib.runtime.clock import Clock
+    from chalicelib.runtime.retry import Jitter
 
 
 class Runtime:
@@ -44,7 +46,8 @@ class Runtime:
         the interviews, the stored data and the queue stay."""
         if store is not None:
             self.services = dataclasses.replace(self.services, store=store)
-        self.sessions = Sessions(self.services, clock=clock, jitter=jitter)
+        given = {"clock": clock, "jitter": jitter}
+        self.sessions = Sessions(self.services, **{k: v for k, v in given.items() if v is not None})
         self.worker = Worker(self.sessions)
 
     def interview(self, name: str, yaml_text: str) -> str:
