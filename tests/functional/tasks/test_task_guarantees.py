@@ -10,7 +10,7 @@ e. the queue message is sent only after the turn that started the task committed
 f. a callback racing the user's own answers loses neither side's changes;
 g. neither the queue message nor the stored task holds the secret or the
    arguments in clear;
-h. a revoked task never runs.
+h. a revoked task never runs, and one revoked while it runs applies no callback.
 
 The worker is the app's real SQS handler, fed by moto's SQS (`drainer`) or
 called directly with a Lambda SQS event.
@@ -716,3 +716,44 @@ def test_a_task_revoked_in_the_turn_that_started_it_never_runs(
     screen = session.screen()
     assert screen["questionText"] == "Cancelled: True."
     assert plain(screen["subquestionText"]) == "Ran: False."
+
+
+def test_a_task_revoked_while_it_runs_never_applies_its_callback(
+    start: Start, drainer: QueueDrainer, fresh_aws: dict[str, Any], fast_retries: Services,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    from chalicelib.web import context
+
+    # Given: a session waiting on its task, and a worker that, once it claimed the task and reads the session
+    # to run its code, finds that the user has just run `cancel` (the_task.revoke()) through the API
+    session = start("bg_revoke.yml")
+    cancelled: list[int] = []
+    armed = [True]
+
+    class CancelledMeanwhile(WrappedStore):
+        def load(self, interview: str, session_id: str) -> tuple[SessionHead, StepRecord]:
+            if armed and stored_task(fast_retries, session).status == "running":
+                armed.clear()
+                cancelled.append(session.action("cancel").status)
+            return self.inner.load(interview, session_id)
+
+    context.use_services(dataclasses.replace(fast_retries, store=CancelledMeanwhile(fast_retries.store)))
+
+    # When: the worker drains the queue
+    with caplog.at_level(logging.INFO, logger="chalicelib.interviews"):
+        handled = drainer.drain()
+
+    # Then: the cancel ran while the task was running; the message was acknowledged, and the callback's code
+    # never ran, so nothing of it applied
+    assert cancelled == [204]
+    assert handled == 1
+    assert queue_depth(fresh_aws["sqs"], TASK_QUEUE) == 0
+    task = session.task()
+    assert (task["status"], task["attempts"], task["reason"]) == ("failed", 1, "revoked")
+    assert [r.getMessage() for r in caplog.records if r.name == "chalicelib.interviews"] == []
+    answers = session.answers()
+    assert answers["cancelled"] is True
+    assert "task_ran" not in answers
+    screen = session.screen()
+    assert screen["questionText"] == "Ready: True. Failed: True. Cancelled: True."
+    assert plain(screen["subquestionText"]) == "Status: failed. Ran: False. Value: None."
