@@ -7,7 +7,7 @@ that crashes, ...), then installs it with `dataclasses.replace(services, store=.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.storage.base import SessionStore
@@ -95,3 +95,22 @@ def claims_a_task(tasks: Sequence[TaskWrite]) -> bool:
     """True for the write of a worker claiming a task: running, as one more attempt."""
     return any(w.record.status == TaskStatus.RUNNING and w.expect_status is not None
                and w.record.attempts == (w.expect_attempts or 0) + 1 for w in tasks)
+
+
+class FakeClock:
+    """A runtime Clock that takes no real time: `sleep` moves its time on (after running
+    `on_sleep`, if given, as whatever happens meanwhile) and notes each pause in `sleeps`."""
+
+    def __init__(self, on_sleep: Callable[[], None] | None = None) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+        self.on_sleep = on_sleep
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        if self.on_sleep is not None:
+            self.on_sleep()
+        self.now += seconds

@@ -55,6 +55,7 @@ class _Ask(Exception):  # internal control flow
         self.sought = sought
         self.bindings = dict(bindings)
         self.event = event
+        self.seeking: list[str] | None = None  # the names being sought when it was raised, newest first
 
 
 NamespaceFactory = Callable[["Evaluation"], dict[str, Any]]
@@ -83,6 +84,9 @@ class Evaluation:
         self.outbox: list[NewTask] = []  # background_action() calls of this turn
         self.documents: list[DocumentValue] = []  # attachments assembled this turn (files to store)
         self.error_action: tuple[str, dict[str, Any]] | None = None  # background_error_action()
+        # The names being sought when it stopped on a question or an error, newest first (a failed
+        # background task reports them as its `variables`).
+        self.stopped_seeking: list[str] = []
 
     # ----------------------------------------------------------------- public API
     def run(self) -> Outcome:
@@ -173,6 +177,8 @@ class Evaluation:
                     name, pending = pending, None
                     self._seek(name)
                 if ask is not None:
+                    self.stopped_seeking = ask.seeking if ask.seeking is not None else \
+                        [ask.sought] if ask.event or ask.sought in ask.block.defines else []
                     return self._screen_outcome(self._render(ask))
                 self._drive()
                 raise EngineError(
@@ -248,6 +254,14 @@ class Evaluation:
         self._seeking.append(name)
         try:
             self._seek_candidates(name)
+        except _Ask as ask:
+            if ask.seeking is None:
+                ask.seeking = self.sought
+            raise
+        except EngineError:
+            if not self.stopped_seeking:
+                self.stopped_seeking = self.sought
+            raise
         finally:
             self._seeking.pop()
 

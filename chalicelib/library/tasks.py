@@ -9,17 +9,19 @@ only the task's id and action name.
 from __future__ import annotations
 
 import dataclasses
-import time
 from typing import Any
 
 from chalicelib.engine import active
 from chalicelib.engine.signals import Command, CommandSignal
 from chalicelib.engine.tasks import TaskSnapshot, TaskStatus
+from chalicelib.library.errors import TaskWaitTimeoutError
 from chalicelib.library.objects import DAObject
 
-__all__ = ["BackgroundAction", "BackgroundTask", "TaskResult"]
+__all__ = ["WAIT_LIMIT_SECONDS", "BackgroundAction", "BackgroundTask", "TaskResult", "TaskWaitTimeoutError"]
 
-_WAIT_LIMIT_SECONDS = 25.0  # a blocking call inside one turn gives up after this (Lambda must answer)
+# The longest that wait(), get(), result() and failed() block inside one turn: the request must
+# be answered within API Gateway's 29 s (and the Lambda's timeout).
+WAIT_LIMIT_SECONDS = 25.0
 
 
 class TaskResult:
@@ -68,14 +70,24 @@ class BackgroundTask:
         return bool(snapshot and snapshot.finished)
 
     def wait(self) -> bool:
-        """Block until the task has finished (at most a short while inside one turn); True."""
-        deadline = time.monotonic() + _WAIT_LIMIT_SECONDS
-        while not (snapshot := self._snapshot(fresh=True)) or not snapshot.finished:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"background task {self.action!r} is still {self.status()}; use ready() and "
-                                   "a reload or command('wait') instead of waiting inside a screen")
-            time.sleep(0.25)
-        return True
+        """Block until the task has finished; True. Waits at most WAIT_LIMIT_SECONDS, then raises
+        TaskWaitTimeoutError: a screen must answer before API Gateway (29 s) and Lambda give up."""
+        evaluation = active.current()
+        port = evaluation.request.tasks
+        if any(queued.task_id == self.task_id for queued in evaluation.outbox):
+            snapshot, state = None, "was started by this very turn: it is queued only once the turn is saved"
+        else:
+            snapshot = port.wait(self.task_id, WAIT_LIMIT_SECONDS) if port is not None else None
+            state = f"is still {snapshot.status} after waiting {WAIT_LIMIT_SECONDS:g} s, the longest a screen " \
+                "may wait for it (API Gateway ends a request after 29 s)" if snapshot is not None else \
+                "is not among the session's tasks (a finished task's record expires after TASK_RECORD_DAYS)"
+        if snapshot is not None and snapshot.finished:
+            return True
+        raise TaskWaitTimeoutError(
+            f"background task {self.action!r} {state}. Call wait(), get(), "
+            "result() or failed() only once ready() is True: show a screen with `reload:` (or "
+            "command('wait')) until then, or end the background code with background_response_action() "
+            "so that a callback saves its result")
 
     def failed(self) -> bool:
         """True if the task failed (waits for it to finish first)."""
@@ -95,14 +107,17 @@ class BackgroundTask:
         return TaskResult(self._snapshot())
 
     def revoke(self, terminate: bool = True) -> bool:
-        """Cancel the task if it has not finished; True if it was cancelled."""
+        """Cancel the task if it has not finished; True if it was cancelled. A queued task never
+        runs. A running one is cancelled only with `terminate` (False only takes it off the
+        queue): code of it that is already running goes on, but nothing it would still save
+        (its callback, its result) is saved."""
         evaluation = active.current()
         for position, queued in enumerate(evaluation.outbox):
             if queued.task_id == self.task_id:  # started in this very turn: it will never be queued
                 evaluation.outbox[position] = dataclasses.replace(queued, revoked=True)
                 return not queued.revoked
         port = evaluation.request.tasks
-        return bool(port.revoke(self.task_id)) if port is not None else False
+        return bool(port.revoke(self.task_id, terminate)) if port is not None else False
 
 
 class BackgroundAction(DAObject):

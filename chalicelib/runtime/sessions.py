@@ -40,8 +40,10 @@ from chalicelib.language.blocks import Interview
 from chalicelib.library import namespace
 from chalicelib.runtime import links
 from chalicelib.runtime.checkin import checkin_arguments, checkin_commands, follow_replaced_choices
+from chalicelib.runtime.clock import Clock, SystemClock
 from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
+from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.tasks import TaskService
 from chalicelib.runtime.variables import check_writable, from_sent
@@ -53,12 +55,11 @@ from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 log = logging.getLogger(__name__)
 
-# Retries of a turn that lost a version race: exponential backoff with full
-# jitter, capped per pause, within the TURN_RETRY_SECONDS budget (then 409,
-# nothing written).
+# Retries of a turn that lost a version race: the runtime's one backoff (runtime.retry,
+# TURN_BACKOFF), within the TURN_RETRY_SECONDS budget (then 409, nothing written).
 _MAX_ATTEMPTS = 60
-_MAX_PAUSE_SECONDS = 0.4
 _CRON_RUNS_KEPT = 8  # scheduled runs remembered on the head: enough to catch any redelivery of a recent pass
+_WAIT_POLL_SECONDS = 0.25  # how often `task.wait()` reads the task again
 SESSION_ID_LENGTH = 32
 _SESSION_ID = re.compile(rf"[A-Za-z0-9]{{{SESSION_ID_LENGTH}}}")
 
@@ -130,7 +131,7 @@ class BackgroundRun:
     outcome: Outcome | None
     error: EngineError | None = None
     error_action: tuple[str, dict[str, Any]] | None = None  # background_error_action()
-    sought: tuple[str, ...] = ()  # the names being sought when it failed
+    sought: tuple[str, ...] = ()  # the names being sought when it failed or stopped on a question, newest first
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,10 @@ Finalize = Callable[[Outcome | None], tuple[list[TaskWrite], list[Notification]]
 class SessionTaskPort:
     """The session's tasks as the task handles in the answers see them, read once per turn."""
 
-    def __init__(self, tasks: TaskService, session_id: str, key: bytes | None) -> None:
+    def __init__(self, tasks: TaskService, session_id: str, key: bytes | None,
+                 clock: Clock | None = None) -> None:
         self.tasks, self.session_id, self.key = tasks, session_id, key
+        self.clock: Clock = clock or SystemClock()
         self._records: dict[str, TaskRecord] | None = None
 
     def snapshot(self, task_id: str, fresh: bool = False) -> TaskSnapshot | None:
@@ -159,9 +162,19 @@ class SessionTaskPort:
         record = self._records.get(task_id)
         return self.tasks.snapshot(record, self.key) if record else None
 
-    def revoke(self, task_id: str) -> bool:
+    def wait(self, task_id: str, seconds: float) -> TaskSnapshot | None:
+        """The task once it has finished, reading it again every _WAIT_POLL_SECONDS; after `seconds`
+        without that, as it is then (unfinished). None for a task the session does not have."""
+        deadline = self.clock.monotonic() + seconds
+        while True:
+            snapshot = self.snapshot(task_id, fresh=True)
+            if snapshot is None or snapshot.finished or self.clock.monotonic() >= deadline:
+                return snapshot
+            self.clock.sleep(min(_WAIT_POLL_SECONDS, max(0.0, deadline - self.clock.monotonic())))
+
+    def revoke(self, task_id: str, terminate: bool = True) -> bool:
         self._records = None
-        return self.tasks.revoke(self.session_id, task_id)
+        return self.tasks.revoke(self.session_id, task_id, terminate)
 
 
 class _Kv:
@@ -181,13 +194,22 @@ class _Kv:
 
 
 class Sessions:
-    def __init__(self, services: Services, tasks: TaskService | None = None) -> None:
+    def __init__(self, services: Services, tasks: TaskService | None = None, *, clock: Clock | None = None,
+                 jitter: Jitter | None = None) -> None:
+        """`clock` (waits: a turn's retry pauses, `task.wait()`) and `jitter` (the share of each retry
+        pause, runtime.retry) default to the system's; tests pass their own."""
         self.services = services
         self.tasks = tasks or TaskService(services, services.queue)
         self.link_signer = links.signer(services.keys.links)
+        self.clock: Clock = clock or SystemClock()
+        self.jitter: Jitter = jitter or random.random
 
     def task_port(self, session_id: str, key: bytes | None) -> SessionTaskPort:
-        return SessionTaskPort(self.tasks, session_id, key)
+        return SessionTaskPort(self.tasks, session_id, key, self.clock)
+
+    def _pause(self, attempt: int) -> None:
+        """The pause before a turn (or read) that raced another writer runs again."""
+        self.clock.sleep(TURN_BACKOFF.pause(attempt, self.jitter))
 
     # ------------------------------------------------------------------ starting and showing
     def start(self, interview_name: str, *, secret: str | None = None, url_args: Mapping[str, Any] | None = None,
@@ -299,7 +321,7 @@ class Sessions:
 
     def back(self, ref: SessionRef) -> SessionHead:
         """Make the previous step current again, discarding the latest one."""
-        for attempt in _attempts(self.services.settings.turn_retry_seconds):
+        for attempt in _attempts(self.services.settings.turn_retry_seconds, self.clock):
             loaded = self._load_once(ref, attempt)
             if loaded is None:
                 continue
@@ -314,7 +336,7 @@ class Sessions:
                 self.services.store.commit(head, after, None, delete_steps=[head.step])
                 return after
             except VersionConflictError:
-                _pause(attempt)
+                self._pause(attempt)
         raise ConflictError("the session kept changing while going back; try again")
 
     def restart(self, ref: SessionRef) -> SessionHead:
@@ -353,9 +375,9 @@ class Sessions:
         try:
             outcome = ev.run()
         except (InterviewCodeError, EngineError) as err:
-            return BackgroundRun(None, err, ev.error_action, tuple(ev.sought))
+            return BackgroundRun(None, err, ev.error_action, tuple(ev.stopped_seeking))
         store_documents(self.services, ref.session_id, key if head.encrypted else None, ev.documents)
-        return BackgroundRun(outcome, None, ev.error_action)
+        return BackgroundRun(outcome, None, ev.error_action, tuple(ev.stopped_seeking))
 
     def callback(self, ref: SessionRef, request: Request, finalize: Finalize) -> TurnResult:
         """A background callback: a turn saved over the current step, whose commit also
@@ -409,7 +431,7 @@ class Sessions:
     # ------------------------------------------------------------------ reading
     def _load(self, ref: SessionRef) -> tuple[SessionHead, StepRecord]:
         """The head and current step; a read that raced a writer is read again, as a turn would be."""
-        for attempt in _attempts(self.services.settings.turn_retry_seconds):
+        for attempt in _attempts(self.services.settings.turn_retry_seconds, self.clock):
             loaded = self._load_once(ref, attempt)
             if loaded is not None:
                 return loaded
@@ -422,7 +444,7 @@ class Sessions:
             return self.services.store.load(ref.interview, ref.session_id)
         except VersionConflictError:
             log.info("read of %s raced a writer (attempt %d); reading again", ref.session_id, attempt + 1)
-            _pause(attempt)
+            self._pause(attempt)
             return None
 
     # ------------------------------------------------------------------ the turn
@@ -438,7 +460,7 @@ class Sessions:
         `run_id` the turn is a scheduled run (see `scheduled`)."""
         interview = self.services.loader.load(ref.interview)
         may_skip = change is None and not new_step and finalize is None
-        for attempt in _attempts(self.services.settings.turn_retry_seconds):
+        for attempt in _attempts(self.services.settings.turn_retry_seconds, self.clock):
             loaded = first_read if attempt == 0 and first_read is not None else self._load_once(ref, attempt)
             if loaded is None:
                 continue
@@ -467,7 +489,7 @@ class Sessions:
             except VersionConflictError:
                 log.info("version conflict on %s (attempt %d); retrying on fresh state", ref.session_id,
                          attempt + 1)
-                _pause(attempt)
+                self._pause(attempt)
         raise ConflictError("the session kept changing under this request; nothing was saved, try again")
 
     def _save(self, head: SessionHead, key: bytes | None, state: SessionState, result: Sessions._Evaluated,
@@ -595,14 +617,11 @@ def _too_long(values: Mapping[str, Any], limit: int) -> tuple[FieldError, ...]:
     return tuple(errors)
 
 
-def _attempts(budget_seconds: float) -> Iterator[int]:
+def _attempts(budget_seconds: float, clock: Clock) -> Iterator[int]:
     """The attempt numbers of a retried read or turn: at most _MAX_ATTEMPTS, within the time budget."""
-    deadline = time.monotonic() + budget_seconds
+    deadline = clock.monotonic() + budget_seconds
     for attempt in range(_MAX_ATTEMPTS):
-        if attempt and time.monotonic() > deadline:
+        if attempt and clock.monotonic() > deadline:
             return
         yield attempt
 
-
-def _pause(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(_MAX_PAUSE_SECONDS, 0.01 * (2 ** attempt))))  # jitter

@@ -147,9 +147,14 @@ class TaskService:
             sent.append(revived)
         return sent
 
-    def revoke(self, session_id: str, task_id: str) -> bool:
+    def revoke(self, session_id: str, task_id: str, terminate: bool = True) -> bool:
+        """Cancel a task that has not finished: it ends failed, with reason "revoked". A queued task
+        then never runs. A running one (only with `terminate`) cannot be stopped in the middle of
+        its code, but the worker checks before each step it controls (the callback, the error
+        callback, the finishing write, which is conditional), so nothing it would still save is
+        saved. True if the task was cancelled."""
         task = self.services.store.load_task(session_id, task_id)
-        if task is None or task.status in FINISHED:
+        if task is None or task.status in FINISHED or (task.status == TaskStatus.RUNNING and not terminate):
             return False
         now = time.time()
         cancelled = dataclasses.replace(task, status=TaskStatus.FAILED, revoked=True, finished=now, reason="revoked",

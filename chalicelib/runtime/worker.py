@@ -6,10 +6,15 @@
    (done/failed) with a conditional write, so a duplicate message does nothing.
 2. A `background_response_action` callback is a turn (`Sessions.callback`) whose
    commit also finishes the task, so a redelivered message can never apply it twice.
-3. A failure is retried with backoff up to TASK_MAX_ATTEMPTS; the last one fails
-   the task (running `background_error_action`'s callback) and leaves the message
-   to SQS's redrive into the dead-letter queue. The dead-letter handler fails any
-   task that never finished (a worker that crashed every time).
+   Before it, the worker reads the task again: a task revoked while its code ran
+   runs no callback, and the conditional commit covers a revoke that comes later.
+3. An error of the interview (its code raised, it reached a question, a name no
+   block defines) fails the task at once and runs `background_error_action`'s
+   callback; it is never retried. A fault of storage or queue is retried with the
+   runtime's backoff (runtime.retry) up to TASK_MAX_ATTEMPTS; the last one fails
+   the task and leaves the message to SQS's redrive into the dead-letter queue. A
+   worker that dies is retried when its lease runs out, and the dead-letter
+   handler fails any task that never finished (a worker that crashed every time).
 
 A message of a scheduled pass (`{"cron": event, ...}`) is one session's run of
 that pass: runtime.cron.
@@ -21,19 +26,24 @@ records only through `TaskService`.
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import logging
+import math
+import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
-from chalicelib.engine.errors import InterviewCodeError
+from chalicelib.engine.errors import EngineError, InterviewCodeError, UndefinedVariableError
 from chalicelib.engine.request import Interface, Request, UserInfo
 from chalicelib.engine.screen import Outcome, OutcomeKind
 from chalicelib.engine.signals import Command
 from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.runtime.cron import Cron, is_cron_message
 from chalicelib.runtime.queue import Disposition, Handled
-from chalicelib.runtime.sessions import BackgroundRun, SessionRef, Sessions
+from chalicelib.runtime.retry import task_backoff
+from chalicelib.runtime.sessions import SessionRef, Sessions
 from chalicelib.storage.errors import SessionNotFoundError, StorageError, TaskStateError
 from chalicelib.storage.sealing import Place
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
@@ -94,7 +104,7 @@ class Worker:
         except StorageError:  # a key that cannot be unwrapped: the result (no answers in it) is signed
             key = None
         result: dict[str, Any] = {"value": None, "error_type": "TaskAbandoned", "error_message": reason,
-                                  "error_trace": "", "variables": []}
+                                  "error_trace": "", "variables": [task.action]}
         failed = self.tasks.finished(task, TaskStatus.FAILED, result, key, reason)
         try:
             self.store.write_tasks([TaskWrite(failed, task.status, task.attempts)])
@@ -126,47 +136,127 @@ class _Run:
         self.ref = SessionRef(task.interview, task.session_id, None, key=self.key)
 
     def run(self) -> Handled:
+        """Run the action and finish the task. An error in the interview's code fails it at once;
+        a fault of storage or queue (anything else) is retried (`_retry_later`)."""
+        try:
+            return self._attempt()
+        except SessionNotFoundError:
+            self._finish(TaskStatus.FAILED, {"value": None, "error_type": "SessionGone", "error_message": "the session "
+                         "was deleted before the task ran", "error_trace": "", "variables": [self.task.action]},
+                         "session deleted")
+            return Handled(Disposition.ACK)
+        except Exception as err:  # not the interview's code: storage, the queue, a conflict that kept coming back
+            return self._retry_later(err)
+
+    def _attempt(self) -> Handled:
         task = self.task
         request = Request(task.interview, task.session_id, action=task.action, arguments=self.arguments,
                           persistent_action=False, user=self.user, interface=Interface.BACKGROUND)
-        try:
-            ran = self.worker.sessions.run_background(self.ref, request)
-        except SessionNotFoundError:
-            self._finish(TaskStatus.FAILED, {"value": None, "error_type": "SessionGone", "error_message": "the session "
-                         "was deleted before the task ran", "error_trace": "", "variables": []}, "session deleted")
-            return Handled(Disposition.ACK)
+        ran = self.worker.sessions.run_background(self.ref, request)
         if ran.error is not None:
-            return self._failed_attempt(ran, ran.error)
+            return self._failed(ran.error, _variables(ran.error, ran.sought, task.action), ran.error_action)
         assert ran.outcome is not None
-        return self._ended(ran.outcome)
-
-    def _ended(self, outcome: Outcome) -> Handled:
-        task = self.task
+        outcome = ran.outcome
         if outcome.kind is OutcomeKind.BACKGROUND:
             self._finish(TaskStatus.DONE, {"value": outcome.value}, notify_value=outcome.value)
         elif outcome.kind is OutcomeKind.CALLBACK and outcome.action:
-            self._callback(outcome.action, outcome.arguments, TaskStatus.DONE, {})
+            self._callback(outcome.action, outcome.arguments, TaskStatus.DONE, {}, ran.error_action)
         elif outcome.kind is OutcomeKind.COMMAND and outcome.command in _ENDS_SESSION:
-            self._finish(TaskStatus.DONE, {"value": None})
-            self.worker.sessions.delete(self.ref, verify=False)
+            if self._finish(TaskStatus.DONE, {"value": None}):
+                self.worker.sessions.delete(self.ref, verify=False)
+        elif outcome.kind is OutcomeKind.SCREEN and outcome.screen is not None:
+            # As docassemble's QuestionError: background code cannot ask; its message is the question's text.
+            error = QuestionError(_text(outcome.screen.question) or outcome.screen.block)
+            return self._failed(error, _variables(error, ran.sought, task.action), ran.error_action)
         else:
             log.warning("background action %r of %s ended without background_response(); its value is None",
                         task.action, task.session_id)
             self._finish(TaskStatus.DONE, {"value": None}, notify_value=None)
         return Handled(Disposition.ACK)
 
-    def _finish(self, status: str, result: dict[str, Any], reason: str = "", notify_value: Any = None) -> None:
+    def _failed(self, error: BaseException, variables: list[str],
+                error_action: tuple[str, dict[str, Any]] | None) -> Handled:
+        """An error of the interview: the task fails now (it is not retried) and its error callback runs."""
+        task = self.task
+        cause = error.error if isinstance(error, InterviewCodeError) else error
+        trace = error.trace if isinstance(error, InterviewCodeError) else ""
+        summary = f"{type(cause).__name__} in background action {task.action!r}"
+        log.error("%s of %s (attempt %d): the task failed; an error of the interview is not retried "
+                  "(sought: %s)\n%s", summary, task.session_id, task.attempts, ", ".join(variables), trace)
+        result = {"value": None, "error_type": type(cause).__name__, "error_message": str(cause),
+                  "error_trace": trace, "variables": variables}
+        if error_action is not None:
+            action, arguments = error_action
+            arguments = {**arguments, **{k: result[k] for k in ("error_type", "error_message", "error_trace",
+                                                                  "variables")}}
+            self._callback(action, arguments, TaskStatus.FAILED, result)
+        else:
+            self._finish(TaskStatus.FAILED, result, summary)
+        return Handled(Disposition.ACK)
+
+    def _retry_later(self, err: Exception) -> Handled:
+        """A fault outside the interview: the task goes back to the queue, to run again after the
+        runtime's backoff (runtime.retry); the last of TASK_MAX_ATTEMPTS attempts fails it."""
+        task = self.task
+        settings = self.worker.settings
+        fault = type(err).__name__
+        if task.attempts >= settings.task_max_attempts:
+            reason = f"gave up after {task.attempts} attempt(s): {fault}"
+            log.error("task %s (%s) of %s %s", task.task_id, task.action, task.session_id, reason, exc_info=err)
+            try:
+                self._finish(TaskStatus.FAILED, {"value": None, "error_type": fault, "error_message": f"{reason}: "
+                             f"{err}", "error_trace": "", "variables": [task.action]}, reason)
+            except Exception:  # the dead-letter queue's handler fails it instead
+                log.exception("could not record that task %s failed", task.task_id)
+            return Handled(Disposition.GIVE_UP)
+        now = time.time()
+        delay = task_backoff(settings).seconds(task.attempts - 1, self.worker.sessions.jitter)
+        log.warning("attempt %d of %d at task %s (%s) of %s met %s; retrying in %d s", task.attempts,
+                    settings.task_max_attempts, task.task_id, task.action, task.session_id, fault, delay,
+                    exc_info=err)
+        again = dataclasses.replace(task, status=TaskStatus.QUEUED, lease_until=now + delay,
+                                    reason=f"attempt {task.attempts}: {fault}; retrying")
+        try:
+            self.worker.store.write_tasks([TaskWrite(again, TaskStatus.RUNNING, task.attempts)])
+        except TaskStateError:
+            return Handled(Disposition.ACK)  # revoked or finished meanwhile: nothing to retry
+        except Exception:  # still ours, running: the next delivery must come after the lease ran out
+            log.exception("could not put task %s back on the queue; it is retried when its lease runs out",
+                          task.task_id)
+            delay = max(delay, math.ceil(task.lease_until - now) + 1)
+        return Handled(Disposition.RETRY, delay)
+
+    def _still_ours(self) -> bool:
+        """False, logged, when this attempt may no longer save anything for the task: it was revoked
+        (or finished, or taken over by another worker) while its code ran."""
+        task = self.task
+        current = self.worker.store.load_task(task.session_id, task.task_id)
+        if current is not None and not current.revoked and current.status == TaskStatus.RUNNING \
+                and current.attempts == task.attempts:
+            return True
+        log.info("task %s (%s) of %s was %s while it ran; its callback is not run", task.task_id, task.action,
+                 task.session_id, "revoked" if current is None or current.revoked else "finished elsewhere")
+        return False
+
+    def _finish(self, status: str, result: dict[str, Any], reason: str = "", notify_value: Any = None) -> bool:
+        """Finish the task, if it is still this attempt's (not revoked, not taken over); True if it was."""
         task = self.task
         finished = self.tasks.finished(task, status, result, self.key, reason)
         notes = self.tasks.notify(task, notify_value, self.key) if status == TaskStatus.DONE else []
         try:
             self.worker.store.write_tasks([TaskWrite(finished, TaskStatus.RUNNING, task.attempts)], notes)
         except TaskStateError:
-            log.info("task %s was finished elsewhere; this attempt's result is dropped", task.task_id)
+            log.info("task %s was revoked or finished elsewhere; this attempt's result is dropped", task.task_id)
+            return False
+        return True
 
-    def _callback(self, action: str, arguments: dict[str, Any], status: str, result: dict[str, Any]) -> None:
-        """Run the callback as a turn whose commit also finishes the task."""
+    def _callback(self, action: str, arguments: dict[str, Any], status: str, result: dict[str, Any],
+                  error_action: tuple[str, dict[str, Any]] | None = None) -> None:
+        """Run the callback as a turn whose commit also finishes the task (only if the task is still
+        this attempt's, checked before the turn and, atomically, by its commit)."""
         task = self.task
+        if not self._still_ours():
+            return
 
         def finalize(outcome: Outcome | None) -> tuple[list[TaskWrite], list[Notification]]:
             if outcome is not None and outcome.kind is OutcomeKind.BACKGROUND:
@@ -185,34 +275,33 @@ class _Run:
         try:
             self.worker.sessions.callback(self.ref, request, finalize)
         except TaskStateError:
-            log.info("task %s was finished elsewhere; its callback %r was not applied again", task.task_id, action)
+            log.info("task %s was revoked or finished elsewhere; its callback %r was not applied", task.task_id,
+                     action)
+        except EngineError as err:  # the callback's own code failed: that fails the task, at once
+            variables = _variables(err, [], action)
+            if status == TaskStatus.DONE:
+                self._failed(err, variables, error_action)
+                return
+            log.error("the error callback %r of task %s failed too: %s", action, task.task_id, err)
+            self._finish(TaskStatus.FAILED, result, result.get("error_type") or "")
 
-    def _failed_attempt(self, ran: BackgroundRun, err: Exception) -> Handled:
-        task = self.task
-        settings = self.worker.settings
-        error = err.error if isinstance(err, InterviewCodeError) else err
-        trace = err.trace if isinstance(err, InterviewCodeError) else ""
-        variables = err.variables if isinstance(err, InterviewCodeError) else list(ran.sought)
-        summary = f"{type(error).__name__} in background action {task.action!r}"
-        log.error("%s of %s (attempt %d of %d)\n%s", summary, task.session_id, task.attempts,
-                  settings.task_max_attempts, trace)
-        if task.attempts < settings.task_max_attempts:
-            again = dataclasses.replace(task, status=TaskStatus.QUEUED, reason=f"attempt {task.attempts}: {summary}")
-            try:
-                self.worker.store.write_tasks([TaskWrite(again, TaskStatus.RUNNING, task.attempts)])
-            except TaskStateError:
-                return Handled(Disposition.ACK)
-            return Handled(Disposition.RETRY, settings.task_retry_seconds * 2 ** (task.attempts - 1))
-        result = {"value": None, "error_type": type(error).__name__, "error_message": str(error),
-                  "error_trace": trace, "variables": variables}
-        if ran.error_action is not None:
-            action, arguments = ran.error_action
-            arguments = {**arguments, **{k: result[k] for k in ("error_type", "error_message", "error_trace",
-                                                                  "variables")}}
-            self._callback(action, arguments, TaskStatus.FAILED, result)
-        else:
-            self._finish(TaskStatus.FAILED, result, summary)
-        return Handled(Disposition.GIVE_UP)
+
+class QuestionError(Exception):
+    """Background code reached a question: it cannot ask one (the message is the question's text)."""
+
+
+def _variables(error: BaseException, sought: Sequence[str], action: str) -> list[str]:
+    """The names being sought when a task failed, newest first, ending with its action (the event sought
+    first), as docassemble reports them to `background_error_action`."""
+    names = list(error.variables) if isinstance(error, InterviewCodeError) and error.variables else list(sought)
+    if isinstance(error, UndefinedVariableError) and error.name not in names:
+        names.insert(0, error.name)
+    return names if action in names else [*names, action]
+
+
+def _text(markup: str) -> str:
+    """Inline HTML as plain text."""
+    return html.unescape(re.sub(r"<[^>]*>", "", markup)).strip()
 
 
 def handle_sqs_event(worker: Worker, event: dict[str, Any]) -> dict[str, Any]:
@@ -222,9 +311,11 @@ def handle_sqs_event(worker: Worker, event: dict[str, Any]) -> dict[str, Any]:
         message_id = record.get("messageId", "")
         try:
             handled = worker.handle(record.get("body", ""))
-        except Exception:  # this message fails alone; SQS delivers it again
+        except Exception:  # this message fails alone; SQS delivers it again, after the backoff
             log.exception("task message %s failed", message_id)
-            handled = Handled(Disposition.RETRY, worker.settings.task_retry_seconds)
+            receives = _receive_count(record)
+            handled = Handled(Disposition.RETRY, task_backoff(worker.settings).seconds(receives - 1,
+                                                                                       worker.sessions.jitter))
         if handled.disposition is Disposition.ACK:
             continue
         failures.append({"itemIdentifier": message_id})
@@ -234,6 +325,14 @@ def handle_sqs_event(worker: Worker, event: dict[str, Any]) -> dict[str, Any]:
             except Exception:  # the retry comes after the visibility timeout instead
                 log.exception("could not delay the retry of message %s", message_id)
     return {"batchItemFailures": failures}
+
+
+def _receive_count(record: dict[str, Any]) -> int:
+    """How often SQS delivered this message, this time included (1 when it does not say)."""
+    try:
+        return max(1, int(record.get("attributes", {}).get("ApproximateReceiveCount", 1)))
+    except (TypeError, ValueError):
+        return 1
 
 
 def handle_dead_letters(worker: Worker, event: dict[str, Any]) -> dict[str, Any]:

@@ -39,15 +39,20 @@ def test_the_task_runs_as_the_user_who_started_it(start: Start, drainer: QueueDr
     assert "admin@localhost" in text and "True, True, False" in text and "word" in text
 
 
-def test_code_that_ends_without_background_response_is_done_with_no_value_and_a_warning(
+def test_code_that_goes_on_to_a_question_fails_the_task_with_the_names_sought(
         start: Start, drainer: QueueDrainer, caplog: pytest.LogCaptureFixture) -> None:
+    # Given: background code that ends without background_response(), so the interview goes on to its question
     session = start(_INTERVIEW)
     session.set({"ending": "none"})
-    with caplog.at_level(logging.WARNING, logger="chalicelib.runtime.tasks"):
+    with caplog.at_level(logging.ERROR, logger="chalicelib.runtime.worker"):
         drainer.drain()
-    assert session.task()["status"] == "done"
+    # Then: as docassemble's QuestionError, the task failed at once, and its value is None
+    task = session.task()
+    assert (task["status"], task["attempts"], task["reason"]) == (
+        "failed", 1, "QuestionError in background action 'bg_none'")
     assert session.screen()["questionText"] == "Done: None"
-    assert any("ended without background_response()" in r.getMessage() for r in caplog.records)
+    assert any("QuestionError in background action 'bg_none'" in r.getMessage() and "sought: bg_none" in
+               r.getMessage() for r in caplog.records)
     # and its own variable changes were not saved
     assert "seen_in_background" not in session.answers()
 

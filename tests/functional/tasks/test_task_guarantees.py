@@ -3,14 +3,14 @@
 a. a duplicate delivery never applies a callback twice;
 b. a task whose worker died is reclaimed after its lease, and the sweep resends
    tasks whose message is gone;
-c. a task that always raises fails after TASK_MAX_ATTEMPTS, its message goes to
-   the dead-letter queue, and the interview sees why;
-d. one failing message in a batch fails alone (batchItemFailures);
+c. a task whose code raises fails at once (no retry, no dead letter), and the
+   interview sees why; one the worker never finishes is failed from the dead-letter queue;
+d. one message whose storage fails in a batch fails alone (batchItemFailures);
 e. the queue message is sent only after the turn that started the task committed;
 f. a callback racing the user's own answers loses neither side's changes;
 g. neither the queue message nor the stored task holds the secret or the
    arguments in clear;
-h. a revoked task never runs.
+h. a revoked task never runs, and one revoked while it runs applies no callback.
 
 The worker is the app's real SQS handler, fed by moto's SQS (`drainer`) or
 called directly with a Lambda SQS event.
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import threading
 import time
 import zlib
@@ -32,6 +33,7 @@ from chalicelib.local.drainer import QueueDrainer
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.sessions import SessionRef, Sessions
 from chalicelib.storage import crypto
+from chalicelib.storage.errors import StorageError
 from chalicelib.storage.records import Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 from tests.conftest import REGION
@@ -310,56 +312,32 @@ def test_the_sweep_leaves_a_task_running_within_its_lease_alone(
     assert queue_depth(sqs, TASK_QUEUE) == 1
 
 
-# ---------------------------------------------------------------------------- c. a task that always raises
-def test_a_task_that_always_raises_fails_after_three_attempts_and_its_message_reaches_the_dlq(
-    start: Start, drainer: QueueDrainer, fresh_aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+# ---------------------------------------------------------------------------- c. failures
+def test_a_task_whose_code_raises_fails_at_once_and_its_message_is_deleted(
+    start: Start, drainer: QueueDrainer, fresh_aws: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    from chalicelib.runtime import worker as worker_module
-
     sqs = fresh_aws["sqs"]
-    dead_letters: list[str] = []
-    original = worker_module.handle_dead_letters
-
-    def recording_dead_letters(service: Any, event: dict[str, Any]) -> dict[str, Any]:
-        dead_letters.extend(record["body"] for record in event["Records"])
-        return original(service, event)
-
-    monkeypatch.setattr(worker_module, "handle_dead_letters", recording_dead_letters)
     worker = source(drainer, "run_tasks")
 
     # Given: a session whose background action always raises ValueError
     session = waiting_on_task(start, "bg_always_fails.yml", {"divisor": 7})
-    task_id = session.task()["id"]
 
-    # When: the worker receives the message three times
-    # Then: attempts 1 and 2 leave the task queued for a retry, with the error as the reason
-    for attempt in (1, 2):
+    # When: the worker receives the message
+    with caplog.at_level(logging.ERROR, logger="chalicelib.runtime.worker"):
         assert drainer.poll(worker) == 1
-        task = session.task()
-        assert (task["status"], task["attempts"], task["finished"]) == ("queued", attempt, None)
-        assert task["reason"] == f"attempt {attempt}: ValueError in background action 'bg_task'"
-    # Then: attempt 3 fails the task
-    assert drainer.poll(worker) == 1
+
+    # Then: the task failed on its first attempt, and its code ran once
     task = session.task()
-    assert (task["status"], task["attempts"]) == ("failed", 3)
+    assert (task["status"], task["attempts"]) == ("failed", 1)
     assert task["reason"] == "ValueError in background action 'bg_task'"
     assert task["finished"] is not None
+    assert len([r for r in caplog.records if "ValueError in background action" in r.getMessage()]) == 1
 
-    # When: the task queue is received from again
+    # Then: the message was deleted: nothing is retried, nothing reaches the dead-letter queue
     assert drainer.poll(worker) == 0
-
-    # Then: SQS's redrive moved the message to the dead-letter queue
     assert queue_depth(sqs, TASK_QUEUE) == 0
-    assert queue_depth(sqs, DEAD_LETTER_QUEUE) == 1
-
-    # When: the worker drains the queues
-    assert drainer.drain() == 1
-
-    # Then: fail_abandoned_tasks handled exactly that message and the task stays failed as it was
-    assert [json.loads(body) for body in dead_letters] == [
-        {"i": "bg_always_fails.yml", "session": session.session, "task": task_id}]
     assert queue_depth(sqs, DEAD_LETTER_QUEUE) == 0
-    assert session.task() == task
+    assert drainer.drain() == 0
 
     # Then: the interview's handle says what happened
     screen = session.screen()
@@ -405,24 +383,36 @@ def test_the_dead_letter_handler_fails_a_task_the_worker_never_finished(
 
 
 # ---------------------------------------------------------------------------- d. partial batch failure
-def test_one_failing_message_in_a_batch_is_the_only_batch_item_failure(
+def test_one_message_whose_storage_fails_in_a_batch_is_the_only_batch_item_failure(
     start: Start, fresh_aws: dict[str, Any], fast_retries: Services
 ) -> None:
-    # Given: one batch with a good task message and one whose task raises
+    from chalicelib.web import context
+
+    # Given: one batch with two task messages, and a store that is throttled when the worker reads one's session
     sqs = fresh_aws["sqs"]
     good = waiting_on_task(start, "background_action.yml", {"value_to_add": 5})
-    bad = waiting_on_task(start, "bg_always_fails.yml", {"divisor": 7})
+    bad = waiting_on_task(start, "background_action.yml", {"value_to_add": 6})
     messages = receive(sqs, TASK_QUEUE, count=2)
     (bad_message,) = [m for m in messages if json.loads(m["Body"])["session"] == bad.session]
+
+    class ThrottledStore(WrappedStore):
+        def load(self, interview: str, session_id: str) -> tuple[SessionHead, StepRecord]:
+            if session_id == bad.session:
+                raise StorageError("ProvisionedThroughputExceededException: the table is throttled")
+            return self.inner.load(interview, session_id)
+
+    context.use_services(dataclasses.replace(fast_retries, store=ThrottledStore(fast_retries.store)))
 
     # When: run_tasks handles the batch
     response = run_tasks(lambda_event(sqs, TASK_QUEUE, messages))
 
-    # Then: only the failing message is reported; the good task is done, the bad one waits for its retry
+    # Then: only the throttled message is reported; the good task is done, the other waits for its retry
     assert response == {"batchItemFailures": [{"itemIdentifier": bad_message["MessageId"]}]}
+    context.use_services(fast_retries)
     good_task, bad_task = good.task(), bad.task()
     assert (good_task["status"], good_task["attempts"]) == ("done", 1)
-    assert (bad_task["status"], bad_task["attempts"]) == ("queued", 1)
+    assert (bad_task["status"], bad_task["attempts"], bad_task["reason"]) == (
+        "queued", 1, "attempt 1: StorageError; retrying")
     assert good.screen()["questionText"] == "The answer is 558."
 
 
@@ -726,3 +716,44 @@ def test_a_task_revoked_in_the_turn_that_started_it_never_runs(
     screen = session.screen()
     assert screen["questionText"] == "Cancelled: True."
     assert plain(screen["subquestionText"]) == "Ran: False."
+
+
+def test_a_task_revoked_while_it_runs_never_applies_its_callback(
+    start: Start, drainer: QueueDrainer, fresh_aws: dict[str, Any], fast_retries: Services,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    from chalicelib.web import context
+
+    # Given: a session waiting on its task, and a worker that, once it claimed the task and reads the session
+    # to run its code, finds that the user has just run `cancel` (the_task.revoke()) through the API
+    session = start("bg_revoke.yml")
+    cancelled: list[int] = []
+    armed = [True]
+
+    class CancelledMeanwhile(WrappedStore):
+        def load(self, interview: str, session_id: str) -> tuple[SessionHead, StepRecord]:
+            if armed and stored_task(fast_retries, session).status == "running":
+                armed.clear()
+                cancelled.append(session.action("cancel").status)
+            return self.inner.load(interview, session_id)
+
+    context.use_services(dataclasses.replace(fast_retries, store=CancelledMeanwhile(fast_retries.store)))
+
+    # When: the worker drains the queue
+    with caplog.at_level(logging.INFO, logger="chalicelib.interviews"):
+        handled = drainer.drain()
+
+    # Then: the cancel ran while the task was running; the message was acknowledged, and the callback's code
+    # never ran, so nothing of it applied
+    assert cancelled == [204]
+    assert handled == 1
+    assert queue_depth(fresh_aws["sqs"], TASK_QUEUE) == 0
+    task = session.task()
+    assert (task["status"], task["attempts"], task["reason"]) == ("failed", 1, "revoked")
+    assert [r.getMessage() for r in caplog.records if r.name == "chalicelib.interviews"] == []
+    answers = session.answers()
+    assert answers["cancelled"] is True
+    assert "task_ran" not in answers
+    screen = session.screen()
+    assert screen["questionText"] == "Ready: True. Failed: True. Cancelled: True."
+    assert plain(screen["subquestionText"]) == "Status: failed. Ran: False. Value: None."

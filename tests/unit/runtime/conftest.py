@@ -7,9 +7,10 @@ in-memory queue. Interviews are written inline with `runtime.interview(name, yam
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,7 +21,12 @@ from chalicelib.runtime.services import Services
 from chalicelib.runtime.sessions import SessionRef, Sessions
 from chalicelib.runtime.worker import Worker
 from chalicelib.settings import Settings
+from chalicelib.storage.base import SessionStore
 from tests.conftest import SERVER_KEY
+
+if TYPE_CHECKING:
+    from chalicelib.runtime.clock import Clock
+    from chalicelib.runtime.retry import Jitter
 
 
 class Runtime:
@@ -34,6 +40,16 @@ class Runtime:
         self.sessions = Sessions(self.services)
         self.worker = Worker(self.sessions)
 
+    def use(self, store: SessionStore | None = None, clock: Clock | None = None,
+            jitter: Jitter | None = None) -> None:
+        """Run sessions and the worker over another store (a wrapper of this one), clock or jitter;
+        the interviews, the stored data and the queue stay."""
+        if store is not None:
+            self.services = dataclasses.replace(self.services, store=store)
+        given = {"clock": clock, "jitter": jitter}
+        self.sessions = Sessions(self.services, **{k: v for k, v in given.items() if v is not None})
+        self.worker = Worker(self.sessions)
+
     def interview(self, name: str, yaml_text: str) -> str:
         (self.folder / name).write_text(textwrap.dedent(yaml_text), encoding="utf-8")
         return name
@@ -45,6 +61,10 @@ class Runtime:
     def work(self, max_rounds: int = 10) -> int:
         """Run the queue dry; the number of deliveries."""
         return self.queue.drain(self.handle, max_rounds=max_rounds)
+
+    def run_action(self, ref: SessionRef, action: str) -> None:
+        """The user's turn that runs `action`."""
+        self.sessions.run_action(ref, Request(ref.interview, ref.session_id, action=action), new_step=False)
 
     def view(self, ref: SessionRef) -> Outcome | None:
         return self.sessions.view(ref, Request(ref.interview, ref.session_id)).outcome
