@@ -33,7 +33,8 @@ _GENERIC = re.compile(r"\[([ijklmn])\]")
 
 
 class RenderedTemplate:
-    """The value of a `template` block: subject and content, rendered."""
+    """A `template` block's value as sessions saved it before templates were lazy (engine/templates.py):
+    kept so that those sessions still open."""
 
     def __init__(self, subject: str, content: str, content_html: str) -> None:
         self.subject = subject
