@@ -208,8 +208,11 @@ def _same(value: Any, current: Any) -> bool:
 
 
 def _current_value(ns: Any, variable: str | None, f: Field, ev: Evaluation) -> Any:
+    """What the field shows: the variable's value, else the answer Back discarded, else the default."""
     if variable and assign.is_defined(ns, variable):
         return assign.lookup(ns, variable)
+    if variable and assign.is_defined(ev.state.prior, variable):
+        return assign.lookup(ev.state.prior, variable)
     return _source(f.default, ns)
 
 

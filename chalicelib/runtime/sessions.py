@@ -307,24 +307,44 @@ class Sessions:
         return self._turn(ref, request, change=None, new_step=new_step)
 
     def back(self, ref: SessionRef) -> SessionHead:
-        """Make the previous step current again, discarding the latest one."""
+        """Make the previous step current again, discarding the latest one. The previous step is
+        saved again with the answers the discarded one held and it lacks as its prior answers, so
+        the screen asked again shows what the user answered before (SessionState.remember_prior)."""
         for attempt in _attempts(self.services.settings.turn_retry_seconds):
             loaded = self._load_once(ref, attempt)
             if loaded is None:
                 continue
-            head, _ = loaded
-            self._key(head, ref)
+            head, step = loaded
+            key = self._key(head, ref)
             steps = [n for n in self.services.store.step_numbers(ref.interview, ref.session_id) if n < head.step]
             if not steps:
                 raise NoPreviousStepError("Cannot go back.")
             previous = steps[-1]
+            put = self._with_prior(head, step, previous, ref, key)
             after = replace(head, version=head.version + 1, step=previous, modified=time.time())
+            if put is not None:
+                after = replace(put[0], version=head.version + 1, modified=time.time())
             try:
-                self.services.store.commit(head, after, None, delete_steps=[head.step])
+                self.services.store.commit(head, after, put[1] if put else None, delete_steps=[head.step])
                 return after
             except VersionConflictError:
                 _pause(attempt)
         raise ConflictError("the session kept changing while going back; try again")
+
+    def _with_prior(self, head: SessionHead, step: StepRecord, previous: int, ref: SessionRef,
+                    key: bytes | None) -> tuple[SessionHead, StepRecord] | None:
+        """Step `previous` sealed again with the answers `step` held as its prior answers, and the head
+        that points to it; None when `ref` cannot open both (a shared session without its secret whose
+        older step was encrypted): Back then only moves, and the screen shows no prior answers."""
+        try:
+            discarded, discarded_state = self._open(head, step, ref)
+            answers, state = self._open(head, self.services.store.load_step(ref.interview, ref.session_id,
+                                                                            previous), ref)
+        except WrongSecretError:
+            return None
+        state.remember_prior(discarded, answers, discarded_state.prior)
+        after, sealed = self._seal(replace(head, step=previous), answers, state, key, step=previous)
+        return after, StepRecord(previous, sealed.blob, sealed.kind)
 
     def restart(self, ref: SessionRef) -> SessionHead:
         """Clear the answers and the state (keeping url_args) in the same session, as a new step."""
