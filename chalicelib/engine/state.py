@@ -171,6 +171,12 @@ class SessionState:
             budget -= size
         self._prior = prior
 
+    def forget_prior(self, names: Iterable[str]) -> None:
+        """Answers were given anew for `names`: a prior answer for any of them that is a whole
+        top-level name is stale now (an attribute's is kept: its object may hold other answers)."""
+        for name in names:
+            self._prior.pop(name, None)
+
     # ------------------------------------------------------------------ saving
     def saved(self) -> dict[str, Any]:
         """The plain form saved with the step."""

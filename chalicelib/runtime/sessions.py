@@ -293,6 +293,7 @@ class Sessions:
                 return _Changed(unchanged=True)  # nothing sent to an end screen: it stays, nothing is saved
             for name, value in changes.values.items():
                 assign.assign(answers, str(name), value if changes.raw else from_sent(value))
+            state.forget_prior(str(name) for name in changes.values)
             if changes.question_name and (end is None or end.block != changes.question_name):
                 state.mark_answered(str(changes.question_name))  # an end screen is never done
             for name in changes.delete:

@@ -12,7 +12,7 @@ from typing import Any
 from chalicelib.engine.request import FormAnswer, Request
 from chalicelib.engine.screen import ScreenView
 from chalicelib.engine.state import MAX_PRIOR_BYTES, SessionState
-from chalicelib.runtime.sessions import AnswerStatus, SessionRef
+from chalicelib.runtime.sessions import AnswerStatus, SessionRef, VariableChanges
 from tests.unit.runtime.conftest import Runtime
 
 TRIP = """
@@ -144,3 +144,16 @@ def test_a_state_saved_by_schema_2_reads_with_no_prior_answers() -> None:
     del saved["prior"]
     state = SessionState.restore(saved)
     assert dict(state.prior) == {} and state.saved()["schema"] == 3
+
+
+def test_an_answer_given_anew_replaces_its_prior_one(runtime: Runtime) -> None:
+    # Given: Back undid the traveller Ada, and the user answered Grace instead
+    ref = _trip(runtime)
+    runtime.sessions.back(ref)
+    _answer(runtime, ref, {0: ["Grace"], 1: ["fun"]})
+    # When: the interview forgets the traveller again (as `undefine` or a new path would)
+    runtime.sessions.set_variables(ref, _request(ref), VariableChanges(delete=["traveller"]))
+    # Then: the screen asks with no stale prior answer (not Ada)
+    screen = _screen(runtime, ref)
+    assert screen.question == "Who is going?" and _values(screen)["traveller"] is None
+    assert "traveller" not in runtime.sessions.read(ref).state.prior
