@@ -129,3 +129,20 @@ def test_an_answer_restored_by_back_stays_text_in_the_page(client: Any) -> None:
     assert "What is your favorite color?" in again
     assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;"' in again
     assert "<script>alert" not in again and "<b>x</b>" not in again
+
+
+def test_an_empty_post_to_an_end_screen_shows_it_again_and_adds_no_step(client: Any) -> None:
+    # Given: two_questions.yml answered up to its end screen
+    browser = Browser(client)
+    _submit(browser, "two_questions.yml", {"_f0": "red", "_continue": "1"})
+    _submit(browser, "two_questions.yml", {"_f0": "apples", "_continue": "1"})
+    assert "You like red apples." in browser.page("/interview?i=two_questions.yml")
+    # When: its (empty) form is posted, twice
+    for _ in range(2):
+        posted = _submit(browser, "two_questions.yml", {})
+        assert posted.status_code == 303
+    # Then: the end screen shows again, and one Back goes to the question before it (no step was added)
+    final = browser.page("/interview?i=two_questions.yml")
+    assert "You like red apples." in final
+    browser.post("/interview?i=two_questions.yml", {"_csrf": _hidden(final, "_csrf"), "_back": "1"})
+    assert "What is your favorite fruit?" in browser.page("/interview?i=two_questions.yml")
