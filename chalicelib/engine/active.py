@@ -27,6 +27,11 @@ def current() -> Evaluation:
     return evaluation
 
 
+def running() -> Evaluation | None:
+    """The evaluation running now, or None outside one."""
+    return _current.get()
+
+
 def activate(evaluation: Evaluation | None) -> object:
     return _current.set(evaluation)
 

@@ -54,6 +54,7 @@ def apply_answer(answers: dict[str, Any], state: SessionState, answer: Answer) -
         return Applied(errors=tuple(errors))
     for name, value in updates.items():
         assign.assign(answers, name, value)
+    state.forget_prior(updates)
     pending = state.current_action()
     if view.event_list and pending is not None and pending.name in view.event_list:
         state.pop_action(pending.name)

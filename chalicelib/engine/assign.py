@@ -9,7 +9,7 @@ to exec or eval, so a posted name can never run code.
 from __future__ import annotations
 
 import ast
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from functools import lru_cache
 from typing import Any
 
@@ -100,7 +100,7 @@ def delete(namespace: MutableMapping[str, Any], name: str) -> None:
         return
 
 
-def lookup(namespace: MutableMapping[str, Any], name: str) -> Any:
+def lookup(namespace: Mapping[str, Any], name: str) -> Any:
     """The value of a variable, raising MissingVariable(name) when it is undefined."""
     steps = parse_target(name)
     if steps[0][1] not in namespace:
@@ -114,7 +114,7 @@ def lookup(namespace: MutableMapping[str, Any], name: str) -> Any:
     return value
 
 
-def is_defined(namespace: MutableMapping[str, Any], name: str) -> bool:
+def is_defined(namespace: Mapping[str, Any], name: str) -> bool:
     try:
         lookup(namespace, name)
     except (MissingVariable, BadVariableNameError, TypeError):

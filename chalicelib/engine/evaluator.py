@@ -39,6 +39,7 @@ from chalicelib.engine.signals import (
 )
 from chalicelib.engine.state import STATE_KEY, PendingAction, SessionState
 from chalicelib.engine.tasks import NewTask
+from chalicelib.engine.templates import LazyTemplate
 from chalicelib.language.blocks import Attachment, Block, Expr, Interview, Kind
 from chalicelib.language.markup import Markup
 from chalicelib.language.pycode import canonical
@@ -232,6 +233,10 @@ class Evaluation:
         self._define_with(block, {}, forced=True)
 
     # ----------------------------------------------------------------- seeking
+    def definers(self, name: str) -> list[tuple[Block, dict[str, Any]]]:
+        """The blocks that can define `name`, latest first, with the generic names they bind."""
+        return self._definers(name)
+
     def _definers(self, name: str) -> list[tuple[Block, dict[str, Any]]]:
         found: list[tuple[Block, dict[str, Any]]] = [(b, {}) for b in self.interview.definers.get(name, ())]
         for block in self.interview.generic_definers:
@@ -367,18 +372,11 @@ class Evaluation:
     def _define_template(self, block: Block) -> None:
         template = block.template
         assert template is not None
-        from chalicelib.engine.render import RenderedTemplate
-
         if template.target and self.request.interface == Interface.CHECKIN:
             # A check-in reply: the content goes to the page's [TARGET], the variable stays undefined.
             raise BackgroundResponseSignal({"target": template.target,
                                             "content": Markup(template.content.html(self.namespace))})
-        rendered = RenderedTemplate(
-            subject=template.subject.text(self.namespace) if template.subject else "",
-            content=template.content.text(self.namespace),
-            content_html=template.content.html(self.namespace),
-        )
-        assign.assign(self.namespace, template.name, rendered)
+        assign.assign(self.namespace, template.name, LazyTemplate(template.name))  # rendered when used
 
     def assemble(self, attachment: Attachment) -> DocumentValue:
         """Render an attachment's content now; its files are made and stored by the runtime."""

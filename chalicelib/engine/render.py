@@ -33,7 +33,8 @@ _GENERIC = re.compile(r"\[([ijklmn])\]")
 
 
 class RenderedTemplate:
-    """The value of a `template` block: subject and content, rendered."""
+    """A `template` block's value as sessions saved it before templates were lazy (engine/templates.py):
+    kept so that those sessions still open."""
 
     def __init__(self, subject: str, content: str, content_html: str) -> None:
         self.subject = subject
@@ -207,8 +208,11 @@ def _same(value: Any, current: Any) -> bool:
 
 
 def _current_value(ns: Any, variable: str | None, f: Field, ev: Evaluation) -> Any:
+    """What the field shows: the variable's value, else the answer Back discarded, else the default."""
     if variable and assign.is_defined(ns, variable):
         return assign.lookup(ns, variable)
+    if variable and assign.is_defined(ev.state.prior, variable):
+        return assign.lookup(ev.state.prior, variable)
     return _source(f.default, ns)
 
 

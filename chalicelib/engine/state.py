@@ -1,9 +1,11 @@
 """The engine's own state of a session, apart from the interview's answers.
 
-Four things: which mandatory blocks are done, the actions waiting to run (the
-event stack), the task counters of `mark_task_as_performed`, and the screen
-shown last (so that the answer posted to it can be checked against it). Its
-methods are the only way to change it.
+Five things: which mandatory blocks are done, the actions waiting to run (the
+event stack), the task counters of `mark_task_as_performed`, the screen shown
+last (so that the answer posted to it can be checked against it), and the prior
+answers: what Back discarded, so that a screen asked again shows the answers
+given before (`showifdef(name, prior=True)`). Its methods are the only way to
+change it.
 
 It is saved with each step, under the answers' `_internal` key, as plain data:
 dicts, lists, text and numbers, plus the values the interview put in it (choice
@@ -13,7 +15,9 @@ goes on where it was:
 
 - schema 1 (no `schema` key): the state as a free-form dict, with the screen as
   a pickled `ScreenView` under `screen.view`;
-- schema 2: this module's `saved()` form; the screen is `screen_to_plain`'s dict.
+- schema 2: as 3, without the prior answers;
+- schema 3: this module's `saved()` form; the screen is `screen_to_plain`'s dict,
+  the prior answers a dict of top-level names to the values Back discarded.
 
 A field added to `ScreenView` later must have a default, and a field removed is
 ignored when an older screen is read back (see `screen_from_plain`).
@@ -22,6 +26,7 @@ ignored when an older screen is read back (see `screen_from_plain`).
 from __future__ import annotations
 
 import enum
+import pickle
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -38,7 +43,11 @@ from chalicelib.language.blocks import Screen
 from chalicelib.language.pycode import canonical
 
 STATE_KEY = "_internal"  # where the state is saved among the answers (docassemble's name for it)
-SCHEMA = 2
+SCHEMA = 3
+# The prior answers kept are bounded: at most this many names, and this many bytes (pickled) in all;
+# a value bigger than that is not kept (its screen then shows its default, as before Back).
+MAX_PRIOR_NAMES = 100
+MAX_PRIOR_BYTES = 64 * 1024
 
 
 class StateError(EngineError):
@@ -56,18 +65,21 @@ class PendingAction:
 class SessionState:
     """What the engine remembers between turns, besides the answers."""
 
-    __slots__ = ("_answered", "_actions", "_task_counts", "_screen")
+    __slots__ = ("_answered", "_actions", "_task_counts", "_screen", "_prior")
 
     def __init__(self, answered: Iterable[str] = (), actions: Iterable[PendingAction] = (),
-                 task_counts: Mapping[str, int] | None = None, screen: ScreenView | None = None) -> None:
+                 task_counts: Mapping[str, int] | None = None, screen: ScreenView | None = None,
+                 prior: Mapping[str, Any] | None = None) -> None:
         self._answered: set[str] = set(answered)
         self._actions: list[PendingAction] = list(actions)
         self._task_counts: dict[str, int] = dict(task_counts or {})
         self._screen = screen
+        self._prior: dict[str, Any] = dict(prior or {})
 
     def reset(self) -> None:
         """Forget everything (a restart of the interview in the same session)."""
         self._answered, self._actions, self._task_counts, self._screen = set(), [], {}, None
+        self._prior = {}
 
     # ------------------------------------------------------------------ mandatory blocks
     def has_answered(self, block: str) -> bool:
@@ -130,6 +142,41 @@ class SessionState:
                         for f in self._screen.fields)
         self._screen = replace(self._screen, fields=updated)
 
+    # ------------------------------------------------------------------ prior answers (Back)
+    @property
+    def prior(self) -> Mapping[str, Any]:
+        """The answers Back discarded, by top-level name (read-only: `remember_prior` changes them)."""
+        return self._prior
+
+    def remember_prior(self, discarded: Mapping[str, Any], kept: Mapping[str, Any],
+                       discarded_prior: Mapping[str, Any]) -> None:
+        """Back went from a step with the answers `discarded` (and its own prior answers) to this one,
+        whose answers are `kept`: remember what the discarded step held that this one does not (a
+        name it lacks, or holds another value), the discarded step's answers before its prior ones
+        (they are newer), within MAX_PRIOR_NAMES and MAX_PRIOR_BYTES."""
+        candidates: dict[str, Any] = {}
+        for source in (discarded, discarded_prior, self._prior):
+            for name, value in source.items():
+                if name not in candidates and name != STATE_KEY and not name.startswith("_"):
+                    candidates[name] = value
+        prior: dict[str, Any] = {}
+        budget = MAX_PRIOR_BYTES
+        for name, value in candidates.items():
+            if len(prior) >= MAX_PRIOR_NAMES:
+                break
+            size = _pickled_size(value)
+            if size is None or size > budget or _same_value(value, kept, name):
+                continue
+            prior[name] = value
+            budget -= size
+        self._prior = prior
+
+    def forget_prior(self, names: Iterable[str]) -> None:
+        """Answers were given anew for `names`: a prior answer for any of them that is a whole
+        top-level name is stale now (an attribute's is kept: its object may hold other answers)."""
+        for name in names:
+            self._prior.pop(name, None)
+
     # ------------------------------------------------------------------ saving
     def saved(self) -> dict[str, Any]:
         """The plain form saved with the step."""
@@ -139,6 +186,7 @@ class SessionState:
             "actions": [{"action": a.name, "arguments": dict(a.arguments)} for a in self._actions],
             "task_counts": dict(self._task_counts),
             "screen": screen_to_plain(self._screen) if self._screen is not None else None,
+            "prior": dict(self._prior),
         }
 
     @classmethod
@@ -151,12 +199,15 @@ class SessionState:
         schema = saved.get("schema", 1)
         if schema == 1:
             return cls._restore_first(saved)
-        if schema != SCHEMA:
+        if schema not in (2, SCHEMA):
             raise StateError(f"the session was saved with state schema {schema!r}; this version reads 1 to "
                              f"{SCHEMA}: run the newer version of the engine, or start a new session")
         screen = saved.get("screen")
+        prior = saved.get("prior") or {}  # schema 2 kept none
+        if not isinstance(prior, Mapping):
+            raise StateError(f"the saved prior answers should be a mapping, found {type(prior).__name__}")
         return cls(saved.get("answered") or (), [_action(item) for item in saved.get("actions") or ()],
-                   saved.get("task_counts"), screen_from_plain(screen) if screen is not None else None)
+                   saved.get("task_counts"), screen_from_plain(screen) if screen is not None else None, prior)
 
     @classmethod
     def _restore_first(cls, saved: Mapping[str, Any]) -> SessionState:
@@ -173,6 +224,27 @@ class SessionState:
     def into(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         """The step to save: the answers, with this state under STATE_KEY."""
         return {**answers, STATE_KEY: self.saved()}
+
+
+def _pickled_size(value: Any) -> int | None:
+    try:
+        return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # a value that cannot be saved cannot be remembered either
+        return None
+
+
+def _same_value(value: Any, kept: Mapping[str, Any], name: str) -> bool:
+    """True when `kept` holds the same value under `name` (compared as saved: objects have no equality)."""
+    if name not in kept:
+        return False
+    other = kept[name]
+    if other is value:
+        return True
+    try:
+        return pickle.dumps(other, protocol=pickle.HIGHEST_PROTOCOL) == \
+            pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return False
 
 
 def _action(item: Any) -> PendingAction:

@@ -116,13 +116,22 @@ class QuestionParser:
         raw = self.data.get("buttons")
         if raw is None:
             return ()
+        if isinstance(raw, Mapping):  # `buttons:` then `Label: value` lines, one button each, in order
+            raw = [self._mapped_button(label, value) for label, value in raw.items()]
         if not isinstance(raw, list):
-            raise self.fail("'buttons' must be a list of 'Label: value' items",
-                            f"found a {type(raw).__name__}")
+            raise self.fail("'buttons' must be a list of '- Label: value' items or a mapping of 'Label: value' "
+                            "lines", f"found a {type(raw).__name__}: {raw!r}")
         buttons = []
         for label, value in (self._label_value(item) for item in raw):
             buttons.append(Button(Text(label, self.file, self.line), value, is_command=field_variable is None))
         return tuple(buttons)
+
+    def _mapped_button(self, label: Any, value: Any) -> dict[Any, Any]:
+        if not isinstance(value, (str, int, float, bool)) and value is not None:
+            raise self.fail("each line of a 'buttons' mapping must be 'Label: value' with a plain value (a command "
+                            "such as exit, or the value to set)",
+                            f"found {label!r} with a {type(value).__name__}: {value!r}")
+        return {label: value}
 
     def _label_value(self, item: Any) -> tuple[str, Any]:
         if isinstance(item, Mapping):

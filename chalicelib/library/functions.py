@@ -318,14 +318,17 @@ class AuthorFunctions:
         return self.ev.seek(name)
 
     def showifdef(self, name: str, alternative: Any = "", prior: bool = False) -> Any:
-        """The variable's value if it is defined, else `alternative`.
+        """The variable's value if it is defined, else `alternative`. With `prior=True`, a variable
+        that is not defined gives the answer Back discarded, if there is one.
 
-        Example: ``showifdef('country', 'US')``
+        Example: ``showifdef('country', 'US', prior=True)``
         """
-        try:
-            return assign.lookup(self.ev.namespace, name)
-        except MissingVariable:
-            return alternative
+        for names in (self.ev.namespace, self.ev.state.prior) if prior else (self.ev.namespace,):
+            try:
+                return assign.lookup(names, name)
+            except MissingVariable:
+                continue
+        return alternative
 
     def undefine(self, *names: str) -> None:
         """Make the named variables undefined again."""

@@ -33,10 +33,10 @@ from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import EngineError, InterviewCodeError, UndefinedVariableError
 from chalicelib.engine.evaluator import Evaluation
 from chalicelib.engine.request import FormAnswer, Interface, Request, UserInfo
-from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind
+from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.state import SessionState
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
-from chalicelib.language.blocks import Interview
+from chalicelib.language.blocks import Interview, Screen
 from chalicelib.library import namespace
 from chalicelib.runtime import links
 from chalicelib.runtime.checkin import checkin_arguments, checkin_commands, follow_replaced_choices
@@ -84,6 +84,7 @@ class TurnResult:
     errors: tuple[FieldError, ...] = ()
     command: str | None = None  # a command button pressed on the screen (exit, restart, ...)
     stale: bool = False  # the change was for a screen no longer current: nothing was done
+    unchanged: bool = False  # the screen takes no answer (an end screen): shown again, nothing saved
 
 
 class AnswerStatus(enum.Enum):
@@ -91,6 +92,7 @@ class AnswerStatus(enum.Enum):
     INVALID = "invalid"  # nothing saved: `result.errors` say why, `result.outcome` is the screen to ask again
     STALE = "stale"  # the page answered a screen that is no longer the current one: nothing saved
     COMMAND = "command"  # a command button (`result.command`): saved, and the caller acts on the command
+    UNCHANGED = "unchanged"  # an end screen takes no answer: nothing saved, `result.outcome` is the same screen
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ class _Changed:
     errors: tuple[FieldError, ...] = ()
     command: str | None = None
     stale: bool = False
+    unchanged: bool = False  # nothing to change (a post to an end screen): evaluate to show it, save nothing
 
 
 _Change = Callable[[dict[str, Any], SessionState], _Changed]
@@ -277,6 +280,8 @@ class Sessions:
             view = state.screen
             if view is None or view.block != posted.screen:
                 return _Changed(stale=True)
+            if _is_end_screen(view):
+                return _Changed(unchanged=True)
             values = posted.values(view)
             too_long = _too_long(values, limit)
             if too_long:
@@ -292,6 +297,8 @@ class Sessions:
             return Answered(AnswerStatus.INVALID, result)
         if result.stale:
             return Answered(AnswerStatus.STALE, result)
+        if result.unchanged:
+            return Answered(AnswerStatus.UNCHANGED, result)
         if result.command is not None:
             return Answered(AnswerStatus.COMMAND, result)
         return Answered(AnswerStatus.SAVED, result)
@@ -304,10 +311,14 @@ class Sessions:
             check_writable(str(name))
 
         def change(answers: dict[str, Any], state: SessionState) -> _Changed:
+            end = state.screen if state.screen is not None and _is_end_screen(state.screen) else None
+            if end is not None and not changes.values and not changes.delete and not changes.events_done:
+                return _Changed(unchanged=True)  # nothing sent to an end screen: it stays, nothing is saved
             for name, value in changes.values.items():
                 assign.assign(answers, str(name), value if changes.raw else from_sent(value))
-            if changes.question_name:
-                state.mark_answered(str(changes.question_name))
+            state.forget_prior(str(name) for name in changes.values)
+            if changes.question_name and (end is None or end.block != changes.question_name):
+                state.mark_answered(str(changes.question_name))  # an end screen is never done
             for name in changes.delete:
                 assign.delete(answers, str(name))
             state.drop_actions({str(e) for e in changes.events_done} | {str(n) for n in changes.values})
@@ -320,24 +331,44 @@ class Sessions:
         return self._turn(ref, request, change=None, new_step=new_step)
 
     def back(self, ref: SessionRef) -> SessionHead:
-        """Make the previous step current again, discarding the latest one."""
+        """Make the previous step current again, discarding the latest one. The previous step is
+        saved again with the answers the discarded one held and it lacks as its prior answers, so
+        the screen asked again shows what the user answered before (SessionState.remember_prior)."""
         for attempt in _attempts(self.services.settings.turn_retry_seconds, self.clock):
             loaded = self._load_once(ref, attempt)
             if loaded is None:
                 continue
-            head, _ = loaded
-            self._key(head, ref)
+            head, step = loaded
+            key = self._key(head, ref)
             steps = [n for n in self.services.store.step_numbers(ref.interview, ref.session_id) if n < head.step]
             if not steps:
                 raise NoPreviousStepError("Cannot go back.")
             previous = steps[-1]
+            put = self._with_prior(head, step, previous, ref, key)
             after = replace(head, version=head.version + 1, step=previous, modified=time.time())
+            if put is not None:
+                after = replace(put[0], version=head.version + 1, modified=time.time())
             try:
-                self.services.store.commit(head, after, None, delete_steps=[head.step])
+                self.services.store.commit(head, after, put[1] if put else None, delete_steps=[head.step])
                 return after
             except VersionConflictError:
                 self._pause(attempt)
         raise ConflictError("the session kept changing while going back; try again")
+
+    def _with_prior(self, head: SessionHead, step: StepRecord, previous: int, ref: SessionRef,
+                    key: bytes | None) -> tuple[SessionHead, StepRecord] | None:
+        """Step `previous` sealed again with the answers `step` held as its prior answers, and the head
+        that points to it; None when `ref` cannot open both (a shared session without its secret whose
+        older step was encrypted): Back then only moves, and the screen shows no prior answers."""
+        try:
+            discarded, discarded_state = self._open(head, step, ref)
+            answers, state = self._open(head, self.services.store.load_step(ref.interview, ref.session_id,
+                                                                            previous), ref)
+        except WrongSecretError:
+            return None
+        state.remember_prior(discarded, answers, discarded_state.prior)
+        after, sealed = self._seal(replace(head, step=previous), answers, state, key, step=previous)
+        return after, StepRecord(previous, sealed.blob, sealed.kind)
 
     def restart(self, ref: SessionRef) -> SessionHead:
         """Clear the answers and the state (keeping url_args) in the same session, as a new step."""
@@ -480,6 +511,8 @@ class Sessions:
                 return TurnResult(result.outcome, head)  # a scheduled run's command saves nothing
             if adjust is not None:
                 adjust(result.outcome, state)
+            if result.changed.unchanged:
+                return TurnResult(result.outcome, head, unchanged=True)
             if before is not None and not result.kv and not result.outbox \
                     and _fingerprint(result.answers, state) == before:
                 store_documents(self.services, head.session_id, key if head.encrypted else None, result.documents)
@@ -580,6 +613,11 @@ class Sessions:
         self.services.store.commit(head, after, None, extras=self._extras(head, kv, key), tasks=tasks)
         self.tasks.enqueue([w.record for w in tasks])
         return after
+
+
+def _is_end_screen(view: ScreenView) -> bool:
+    """A screen with no fields and no buttons (docassemble's end screen): it takes no answer."""
+    return view.kind is Screen.DEADEND and not view.buttons and not view.fields
 
 
 class _NotAScreen(Exception):

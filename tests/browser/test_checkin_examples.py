@@ -198,6 +198,27 @@ def test_country_state_enables_the_state_and_changes_its_choices(
     assert same_document(page)
 
 
+def test_country_state_back_shows_the_country_and_province_chosen_before(
+        page: Page, fast_checkin: Any, examples: Path) -> None:
+    # Given country-state.yml answered with Canada and Quebec (from the provinces the check-in gave)
+    open_interview(page, "country-state.yml")
+    page.get_by_label("Country", exact=True).select_option(label="Canada")
+    state = page.get_by_label("State", exact=True)
+    expect(state.locator("option", has_text="Quebec")).to_have_count(1, timeout=SHOWS_MS)
+    state.select_option(label="Quebec")
+    continue_button(page).click()
+    expect(page.locator(".subquestion")).to_contain_text("Your state code is QC.")
+
+    # When the user presses Back
+    page.get_by_role("button", name="Back").click()
+
+    # Then the question shows Canada and Quebec selected, from Canada's provinces
+    expect(question(page)).to_have_text("Where do you live?")
+    expect(page.get_by_label("Country", exact=True).locator("option:checked")).to_have_text("Canada")
+    expect(state.locator("option:checked")).to_have_text("Quebec")
+    expect(state).to_be_enabled()
+
+
 def test_an_action_that_always_answers_refresh_reloads_at_most_once_per_interval(
         page: Page, fast_checkin: Any) -> None:
     # Given a screen whose check-in action answers "refresh" every time (interval 1 s)

@@ -93,3 +93,56 @@ def test_a_dropdown_whose_choices_a_check_in_replaced_takes_the_new_choice(clien
         "_f1": str(provinces.index("QC")), "_continue": "1"})
     final = browser.page("/interview?i=country-state.yml")
     assert "You live in\nQuebec\nin\nCanada." in final
+
+
+def test_back_shows_the_country_and_state_chosen_before_as_selected(client: Any, examples: Any) -> None:
+    # Given: country-state.yml answered through the page (the United States, then New York)
+    browser = Browser(client)
+    page = browser.page("/interview?i=country-state.yml")
+    usa = re.search(r'<option value="(\d+)" data-value="US">', page)
+    new_york = re.search(r'<option value="(\d+)" data-value="NY">', page)
+    assert usa is not None and new_york is not None
+    _submit(browser, "country-state.yml", {"_f0": usa.group(1), "_f1": new_york.group(1), "_continue": "1"})
+    final = browser.page("/interview?i=country-state.yml")
+    assert "Your state code is <code>NY</code>" in final
+    # When: the user presses Back
+    browser.post("/interview?i=country-state.yml", {"_csrf": _hidden(final, "_csrf"), "_back": "1"})
+    # Then: the question shows again with the country and the state chosen before selected
+    again = browser.page("/interview?i=country-state.yml")
+    assert "Where do you live?" in again
+    assert re.findall(r'<option value="\d+" data-value="(\w+)" selected>', again) == ["US", "NY"]
+
+
+def test_an_answer_restored_by_back_stays_text_in_the_page(client: Any) -> None:
+    from urllib.parse import quote
+
+    # Given: a hostile text answered on the first screen, then the second screen
+    browser = Browser(client)
+    hostile = '"><script>alert(1)</script><b>x</b>'
+    _submit(browser, "two_questions.yml", {"_f0": quote(hostile), "_continue": "1"})
+    assert "What is your favorite fruit?" in browser.page("/interview?i=two_questions.yml")
+    # When: the user presses Back
+    page = browser.page("/interview?i=two_questions.yml")
+    browser.post("/interview?i=two_questions.yml", {"_csrf": _hidden(page, "_csrf"), "_back": "1"})
+    # Then: the field shows the answer, escaped in its value attribute: no markup of it reaches the page
+    again = browser.page("/interview?i=two_questions.yml")
+    assert "What is your favorite color?" in again
+    assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;"' in again
+    assert "<script>alert" not in again and "<b>x</b>" not in again
+
+
+def test_an_empty_post_to_an_end_screen_shows_it_again_and_adds_no_step(client: Any) -> None:
+    # Given: two_questions.yml answered up to its end screen
+    browser = Browser(client)
+    _submit(browser, "two_questions.yml", {"_f0": "red", "_continue": "1"})
+    _submit(browser, "two_questions.yml", {"_f0": "apples", "_continue": "1"})
+    assert "You like red apples." in browser.page("/interview?i=two_questions.yml")
+    # When: its (empty) form is posted, twice
+    for _ in range(2):
+        posted = _submit(browser, "two_questions.yml", {})
+        assert posted.status_code == 303
+    # Then: the end screen shows again, and one Back goes to the question before it (no step was added)
+    final = browser.page("/interview?i=two_questions.yml")
+    assert "You like red apples." in final
+    browser.post("/interview?i=two_questions.yml", {"_csrf": _hidden(final, "_csrf"), "_back": "1"})
+    assert "What is your favorite fruit?" in browser.page("/interview?i=two_questions.yml")

@@ -129,3 +129,18 @@ def test_ajax_calc_javascript_answers_with_a_hint_script(api: Api, examples: Any
     assert session.checkin({"var_a": "", "var_b": "2", "var_c": ""}) == []
     assert session.checkin({"var_a": "3", "var_b": "2", "var_c": ""}, changed="var_a") == [
         {"action": "add_numbers", "value": 'flash("Hint: C should be " + 6.0, "success")', "extra": "javascript"}]
+
+
+def test_check_in_end_screen_takes_no_answer_from_an_empty_post(api: Api, examples: Any) -> None:
+    # Given: check-in.yml answered up to its mandatory end screen
+    session = CheckinSession(api, "check-in.yml")
+    end = session.answer({"favorite_food": "soup"})
+    assert end["questionText"].startswith("Your favorite food") and end["questionType"] == "deadend"
+    # When: the client posts nothing to it, once plainly and once naming it as answered, and checks in
+    plain = session.answer({})
+    named = api.post("/api/session", {**session.ids, "variables": {}, "question_name": end["questionName"]})
+    assert session.checkin({}, initial=True) == []
+    # Then: each time the same end screen, at the same step (nothing saved), and it stays current
+    assert named.status == 200, named.body
+    for screen in (plain, named.json, api.get(f"/api/session/question?{session.query}").json):
+        assert (screen["questionName"], screen["steps"]) == (end["questionName"], end["steps"])

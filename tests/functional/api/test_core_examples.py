@@ -318,3 +318,28 @@ def test_persistent_task_stays_performed_after_going_back(start: Start) -> None:
     assert back["questionText"] == "What is your favorite fruit?"
     assert plain(back["underText"]) == "The task has been performed."
     assert plain(ok_json(session.question())["underText"]) == "The task has been performed."
+
+
+# ---------------------------------------------------------------------------- country-state.yml
+def test_country_state_back_shows_the_country_and_state_chosen_before(start: Start) -> None:
+    # Given: country-state.yml answered (Canada, Quebec), on its final screen
+    session = start("country-state.yml")
+    ok_json(session.question())
+    final = ok_json(session.set({"country": "CA", "state": "QC"}))
+    assert plain(final["subquestionText"]) == "Your country code is CA . Your state code is QC ."
+
+    # When: the client goes back
+    assert session.back().status == 200
+
+    # Then: the question shows again with the earlier answers as its fields' defaults and selected choices,
+    # and the state list is Canada's (showifdef('country', 'US', prior=True) gives the discarded CA)
+    screen = ok_json(session.question())
+    assert screen["questionText"] == "Where do you live?"
+    country, state = screen["fields"]
+    assert (country["variable_name"], country["default"]) == ("country", "CA")
+    assert [c["value"] for c in country["choices"] if c.get("selected")] == ["CA"]
+    assert (state["variable_name"], state["default"]) == ("state", "QC")
+    assert [c["value"] for c in state["choices"] if c.get("selected")] == ["QC"]
+    assert "ON" in [c["value"] for c in state["choices"]] and "TX" not in [c["value"] for c in state["choices"]]
+    # And the answers themselves were undone by Back
+    assert "country" not in ok_json(session.variables())

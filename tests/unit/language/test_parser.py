@@ -125,3 +125,35 @@ def test_an_event_code_block_defines_only_its_event() -> None:
     interview = parse_interview(text, "e.yml")
     assert [b.number for b in interview.definers["total"]] == [1]
     assert [b.number for b in interview.definers["add"]] == [2]
+
+
+def test_buttons_written_as_a_mapping_parse_like_the_list_form() -> None:
+    # Given the same buttons as `Label: value` lines and as a list of one-item mappings
+    mapping = "question: Bye\nbuttons:\n  Leave: leave\n  Continue: continue\n  Start again: restart\n"
+    listed = "question: Bye\nbuttons:\n  - Leave: leave\n  - Continue: continue\n  - Start again: restart\n"
+    # When both are parsed
+    parsed = [parse_interview(text, "b.yml").blocks[0].question for text in (mapping, listed)]
+    # Then they are the same command buttons, in the order written
+    buttons = [[(b.label.source, b.value, b.is_command) for b in q.buttons] for q in parsed if q]
+    assert buttons[0] == buttons[1] == [("Leave", "leave", True), ("Continue", "continue", True),
+                                        ("Start again", "restart", True)]
+    assert [q.screen for q in parsed if q] == [Screen.BUTTONS, Screen.BUTTONS]
+
+
+def test_a_single_button_mapping_with_a_field_sets_the_field() -> None:
+    question = parse_interview("question: Go?\nfield: going\nbuttons:\n  Leave: leave\n", "b.yml").blocks[0].question
+    assert question is not None
+    assert [(b.label.source, b.value, b.is_command) for b in question.buttons] == [("Leave", "leave", False)]
+
+
+@pytest.mark.parametrize(("buttons", "found"), [
+    ("buttons: leave", "found a str: 'leave'"),
+    ("buttons:\n  Leave:\n    - a\n    - b", "found 'Leave' with a list"),
+    ("buttons:\n  Leave:\n    url: x", "found 'Leave' with a dict"),
+])
+def test_a_malformed_buttons_value_names_file_line_and_block(buttons: str, found: str) -> None:
+    with pytest.raises(InterviewSyntaxError) as caught:
+        parse_interview(f"question: a\nfield: b\n---\nquestion: Bye\n{buttons}\n", "bad.yml")
+    assert (caught.value.file, caught.value.line, caught.value.block) == ("bad.yml", 4, 2)
+    assert str(caught.value).startswith("bad.yml, line 4, block 2: ")
+    assert "'buttons'" in str(caught.value) and found in str(caught.value)
