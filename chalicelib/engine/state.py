@@ -1,11 +1,12 @@
 """The engine's own state of a session, apart from the interview's answers.
 
-Five things: which mandatory blocks are done, the actions waiting to run (the
+Six things: which mandatory blocks are done, the actions waiting to run (the
 event stack), the task counters of `mark_task_as_performed`, the screen shown
-last (so that the answer posted to it can be checked against it), and the prior
+last (so that the answer posted to it can be checked against it), the prior
 answers: what Back discarded, so that a screen asked again shows the answers
-given before (`showifdef(name, prior=True)`). Its methods are the only way to
-change it.
+given before (`showifdef(name, prior=True)`), and when each user last saved in
+the session, with their privileges (`last_access_time()`). Its methods are the
+only way to change it.
 
 It is saved with each step, under the answers' `_internal` key, as plain data:
 dicts, lists, text and numbers, plus the values the interview put in it (choice
@@ -16,8 +17,10 @@ goes on where it was:
 - schema 1 (no `schema` key): the state as a free-form dict, with the screen as
   a pickled `ScreenView` under `screen.view`;
 - schema 2: as 3, without the prior answers;
-- schema 3: this module's `saved()` form; the screen is `screen_to_plain`'s dict,
-  the prior answers a dict of top-level names to the values Back discarded.
+- schema 3: as 4, without the access times;
+- schema 4: this module's `saved()` form; the screen is `screen_to_plain`'s dict,
+  the prior answers a dict of top-level names to the values Back discarded, the
+  access times a dict of user keys to `{"time": seconds, "privileges": [...]}`.
 
 A field added to `ScreenView` later must have a default, and a field removed is
 ignored when an older screen is read back (see `screen_from_plain`).
@@ -43,11 +46,22 @@ from chalicelib.language.blocks import Screen
 from chalicelib.language.pycode import canonical
 
 STATE_KEY = "_internal"  # where the state is saved among the answers (docassemble's name for it)
-SCHEMA = 3
+SCHEMA = 4
 # The prior answers kept are bounded: at most this many names, and this many bytes (pickled) in all;
 # a value bigger than that is not kept (its screen then shows its default, as before Back).
 MAX_PRIOR_NAMES = 100
 MAX_PRIOR_BYTES = 64 * 1024
+# The access times kept: the users who saved last, at most this many (a shared session may have many).
+MAX_ACCESS_USERS = 50
+ANONYMOUS = "-1"  # the key of users who are not logged in, as docassemble stamps them
+
+
+@dataclass(frozen=True)
+class Access:
+    """When a user last saved in the session (seconds since the epoch, UTC), with their privileges."""
+
+    time: float
+    privileges: tuple[str, ...]
 
 
 class StateError(EngineError):
@@ -65,21 +79,22 @@ class PendingAction:
 class SessionState:
     """What the engine remembers between turns, besides the answers."""
 
-    __slots__ = ("_answered", "_actions", "_task_counts", "_screen", "_prior")
+    __slots__ = ("_answered", "_actions", "_task_counts", "_screen", "_prior", "_access")
 
     def __init__(self, answered: Iterable[str] = (), actions: Iterable[PendingAction] = (),
                  task_counts: Mapping[str, int] | None = None, screen: ScreenView | None = None,
-                 prior: Mapping[str, Any] | None = None) -> None:
+                 prior: Mapping[str, Any] | None = None, access: Mapping[str, Access] | None = None) -> None:
         self._answered: set[str] = set(answered)
         self._actions: list[PendingAction] = list(actions)
         self._task_counts: dict[str, int] = dict(task_counts or {})
         self._screen = screen
         self._prior: dict[str, Any] = dict(prior or {})
+        self._access: dict[str, Access] = dict(access or {})
 
     def reset(self) -> None:
         """Forget everything (a restart of the interview in the same session)."""
         self._answered, self._actions, self._task_counts, self._screen = set(), [], {}, None
-        self._prior = {}
+        self._prior, self._access = {}, {}
 
     # ------------------------------------------------------------------ mandatory blocks
     def has_answered(self, block: str) -> bool:
@@ -177,6 +192,21 @@ class SessionState:
         for name in names:
             self._prior.pop(name, None)
 
+    # ------------------------------------------------------------------ access times
+    @property
+    def access(self) -> Mapping[str, Access]:
+        """When each user last saved, by user id (ANONYMOUS for users not logged in)."""
+        return self._access
+
+    def record_access(self, user_id: str, privileges: Iterable[str], when: float) -> None:
+        """A save by this user at `when`; only the MAX_ACCESS_USERS latest users are kept."""
+        key = user_id or ANONYMOUS
+        self._access.pop(key, None)
+        self._access[key] = Access(float(when), tuple(privileges))
+        while len(self._access) > MAX_ACCESS_USERS:
+            oldest = min(self._access, key=lambda k: self._access[k].time)
+            del self._access[oldest]
+
     # ------------------------------------------------------------------ saving
     def saved(self) -> dict[str, Any]:
         """The plain form saved with the step."""
@@ -187,6 +217,7 @@ class SessionState:
             "task_counts": dict(self._task_counts),
             "screen": screen_to_plain(self._screen) if self._screen is not None else None,
             "prior": dict(self._prior),
+            "access": {key: {"time": a.time, "privileges": list(a.privileges)} for key, a in self._access.items()},
         }
 
     @classmethod
@@ -199,7 +230,7 @@ class SessionState:
         schema = saved.get("schema", 1)
         if schema == 1:
             return cls._restore_first(saved)
-        if schema not in (2, SCHEMA):
+        if schema not in (2, 3, SCHEMA):
             raise StateError(f"the session was saved with state schema {schema!r}; this version reads 1 to "
                              f"{SCHEMA}: run the newer version of the engine, or start a new session")
         screen = saved.get("screen")
@@ -207,7 +238,8 @@ class SessionState:
         if not isinstance(prior, Mapping):
             raise StateError(f"the saved prior answers should be a mapping, found {type(prior).__name__}")
         return cls(saved.get("answered") or (), [_action(item) for item in saved.get("actions") or ()],
-                   saved.get("task_counts"), screen_from_plain(screen) if screen is not None else None, prior)
+                   saved.get("task_counts"), screen_from_plain(screen) if screen is not None else None, prior,
+                   _access(saved.get("access") or {}))  # schemas 2 and 3 kept none
 
     @classmethod
     def _restore_first(cls, saved: Mapping[str, Any]) -> SessionState:
@@ -245,6 +277,16 @@ def _same_value(value: Any, kept: Mapping[str, Any], name: str) -> bool:
             pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:
         return False
+
+
+def _access(saved: Any) -> dict[str, Access]:
+    if not isinstance(saved, Mapping):
+        raise StateError(f"the saved access times should be a mapping, found {type(saved).__name__}")
+    try:
+        return {str(key): Access(float(item["time"]), tuple(str(p) for p in item.get("privileges") or ()))
+                for key, item in saved.items()}
+    except (TypeError, KeyError, ValueError, AttributeError) as err:
+        raise StateError(f"a saved access time should be {{'time': seconds, 'privileges': [...]}}: {err}") from err
 
 
 def _action(item: Any) -> PendingAction:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime
 import json
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,7 @@ from chalicelib.engine.signals import (
     ResponseSignal,
     UiNotification,
 )
+from chalicelib.library import access
 
 if TYPE_CHECKING:
     from chalicelib.engine.evaluator import Evaluation
@@ -394,6 +397,26 @@ class AuthorFunctions:
         if not persistent:
             return self.ev.state.task_count(task)
         return self._counters(persistent).get(task, 0)
+
+    # ------------------------------------------------------------------ access times (library.access)
+    def last_access_time(self, include_privileges: Any = None, exclude_privileges: Any = None,
+                         include_cron: bool = False, timezone: Any = None) -> Any:
+        return access.as_time(access.latest(self.ev.state.access, include_privileges, exclude_privileges,
+                                            include_cron), timezone)
+
+    def last_access_delta(self, include_privileges: Any = None, exclude_privileges: Any = None,
+                          include_cron: bool = False) -> datetime.timedelta:
+        stamp = access.latest(self.ev.state.access, include_privileges, exclude_privileges, include_cron)
+        return access.delta(stamp, time.time())
+
+    def last_access_days(self, *args: Any, **kwargs: Any) -> float:
+        return self.last_access_delta(*args, **kwargs).total_seconds() / 86400
+
+    def last_access_hours(self, *args: Any, **kwargs: Any) -> float:
+        return self.last_access_delta(*args, **kwargs).total_seconds() / 3600
+
+    def last_access_minutes(self, *args: Any, **kwargs: Any) -> float:
+        return self.last_access_delta(*args, **kwargs).total_seconds() / 60
 
     def set_task_counter(self, task: str, times: int, persistent: Any = False) -> None:
         if not persistent:

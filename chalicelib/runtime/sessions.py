@@ -531,6 +531,7 @@ class Sessions:
         version (VersionConflictError if another writer got there first); then send the new tasks.
         A scheduled run (`run_id`) is recorded on the head and does not change `modified`."""
         number = head.step + 1 if new_step else head.step
+        state.record_access(user.id, user.privileges if user.logged_in else (), time.time())
         after, sealed = self._seal(head, result.answers, state, key, step=number)
         after = replace(after, version=head.version + 1, step=number, modified=time.time())
         if run_id is not None:

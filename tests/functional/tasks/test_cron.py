@@ -300,3 +300,23 @@ def test_a_run_may_start_a_background_task_and_count_tasks(api: Api, drainer: Qu
         answers = session.answers()
         assert (answers["nudges"], answers["runs"]) == (nudges, 15)
     assert [t["status"] for t in session.tasks()] == ["done", "done"]
+
+
+def test_last_access_is_the_users_last_save_and_a_cron_run_is_not_an_access(
+        api: Api, fast_retries: Services) -> None:
+    session = started(api, PROBE)
+    ok_json(session.set({"runs": 3}))  # the admin's save (the API key's owner)
+    cron = Cron(Sessions(fast_retries))
+    message = {"cron": "cron_access", "i": PROBE, "session": session.session}
+
+    cron.run({**message, "run": "first"})
+    first = session.answers()
+    assert first["seen"] is not None and first["by_admin"] == first["seen"]
+    assert first["by_anonymous"] is None
+    assert 0 <= first["idle_days"] < 1
+    assert first["seen_with_cron"] == first["seen"]  # no cron run had saved yet
+
+    cron.run({**message, "run": "second"})
+    second = session.answers()
+    assert second["seen"] == first["seen"]  # the first cron run did not count
+    assert second["seen_with_cron"] > first["seen"]  # unless asked for

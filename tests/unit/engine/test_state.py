@@ -102,7 +102,7 @@ def test_a_screen_missing_a_field_without_default_says_what_to_do() -> None:
 
 
 def test_a_state_from_a_newer_schema_is_refused_with_what_to_do() -> None:
-    with pytest.raises(StateError, match=r"schema 99; this version reads 1 to 3: run the newer version"):
+    with pytest.raises(StateError, match=r"schema 99; this version reads 1 to 4: run the newer version"):
         SessionState.restore({"schema": 99})
     with pytest.raises(StateError, match="should be a mapping, found list"):
         SessionState.restore([1, 2])
