@@ -47,6 +47,7 @@ from chalicelib.language.pycode import canonical
 _MAX_SEEK_DEPTH = 60
 _SPECIAL_ACTIONS = {"_da_force_ask", "_da_priority_action"}
 _MAX_ROUNDS = 400
+ROLE_EVENT = "role_event"  # the screen shown when the next question is for another role
 
 
 class _Ask(Exception):  # internal control flow
@@ -178,6 +179,7 @@ class Evaluation:
                     name, pending = pending, None
                     self._seek(name)
                 if ask is not None:
+                    ask = self._for_this_role(ask)
                     self.stopped_seeking = ask.seeking if ask.seeking is not None else \
                         [ask.sought] if ask.event or ask.sought in ask.block.defines else []
                     return self._screen_outcome(self._render(ask))
@@ -231,6 +233,23 @@ class Evaluation:
                 return
             raise _Ask(block, variables[0] if variables else block.name, {})
         self._define_with(block, {}, forced=True)
+
+    # ----------------------------------------------------------------- roles
+    def _for_this_role(self, ask: _Ask) -> _Ask:
+        """The question to show: `ask`'s, if the user's `role` may answer it (its `role:`, else the
+        interview's `default role`); otherwise the `role_event` screen, with `role_needed` set to
+        the roles that may answer it (a multi-user interview waiting for someone else)."""
+        needed = ask.block.roles or self.interview.default_role
+        if not needed or ask.event == ROLE_EVENT or self.namespace.get("role") in needed:
+            return ask
+        self.namespace["role_needed"] = list(needed)
+        screens = [block for block, _ in self._definers(ROLE_EVENT) if block.kind is Kind.QUESTION]
+        if not screens:
+            raise EngineError(
+                f"the next question ({ask.block.where}) is for the role {' or '.join(needed)}, and this user's "
+                f"role is {self.namespace.get('role')!r}; add an `event: {ROLE_EVENT}` question to show while "
+                "the interview waits for that role")
+        return _Ask(screens[0], ROLE_EVENT, {}, event=ROLE_EVENT)
 
     # ----------------------------------------------------------------- seeking
     def definers(self, name: str) -> list[tuple[Block, dict[str, Any]]]:

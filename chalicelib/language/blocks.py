@@ -246,6 +246,8 @@ class Block:
     metadata: dict[str, Any] = field(default_factory=dict)
     screen_parts: dict[str, Text] = field(default_factory=dict)
     calls_process_action: bool = False
+    roles: tuple[str, ...] = ()  # `role:` who may answer this question (none: the interview's default role)
+    default_role: tuple[str, ...] = ()  # `default role:` of a code block
 
     @property
     def where(self) -> str:
@@ -265,6 +267,7 @@ class Interview:
     generic_definers: tuple[Block, ...]  # blocks with generic patterns, latest first
     ordered: tuple[Block, ...]  # initial and mandatory blocks, in file order
     setup: tuple[Block, ...]  # imports and modules blocks, run first on every turn
+    default_role: tuple[str, ...] = ()  # who answers the questions without `role:` (none: anyone)
 
     @property
     def title(self) -> str:

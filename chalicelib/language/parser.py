@@ -35,7 +35,7 @@ _COMMON = {"mandatory", "initial", "id", "comment", "need", "reconsider", "if", 
            "only sets", "sets", "event", "generic object", "language", "role", "undefine", "source code"}
 _ALLOWED: dict[Kind, set[str]] = {
     Kind.METADATA: {"metadata"},
-    Kind.CODE: {"code"},
+    Kind.CODE: {"code", "default role"},
     Kind.TEMPLATE: {"template", "content", "subject", "target", "content file", "subject file"},
     Kind.ATTACHMENT: {"attachment", "attachments"},
     Kind.OBJECTS: {"objects"},
@@ -108,13 +108,23 @@ class _BlockParser:
             raise self.fail(f"unknown directive {unknown[0]!r} in a {kind.value} block{suggestion}",
                             f"keys {', '.join(map(str, self.data))}")
         fields: dict[str, Any] = _PARSERS[kind](self)
+        default_role = self._roles("default role")
         return Block(
             number=self.raw.number, line=self.raw.line, file=self.file, kind=kind,
             name=str(self.data["id"]) if "id" in self.data else f"{self.file}:{self.raw.number}",
-            mandatory=self._flag("mandatory"), initial=self._flag("initial"),
+            mandatory=self._flag("mandatory"),
+            initial=True if default_role else self._flag("initial"),  # a default role's code runs as initial code
             need=tuple(self.expr(n) for n in _as_list(self.data.get("need"))),
+            roles=self._roles("role"), default_role=default_role,
             **fields,
         )
+
+    def _roles(self, key: str) -> tuple[str, ...]:
+        """A `role` or `default role`: one name or a list of names."""
+        names = _as_list(self.data.get(key))
+        if not all(isinstance(n, str) and n.strip() for n in names):
+            raise self.fail(f"{key!r} should be a role name or a list of role names", repr(self.data.get(key)))
+        return tuple(n.strip() for n in names)
 
     def _flag(self, key: str) -> bool | Expr:
         value = self.data.get(key, False)
@@ -273,6 +283,7 @@ def _assemble(name: str, blocks: tuple[Block, ...]) -> Interview:
                 definers.setdefault(defined, []).insert(0, block)
     return Interview(
         name=name, blocks=blocks, metadata=metadata, screen_parts=parts,
+        default_role=next((b.default_role for b in blocks if b.default_role), ()),
         explicit_process_action=any(b.calls_process_action for b in blocks),
         definers={k: tuple(v) for k, v in definers.items()},
         generic_definers=tuple(b for b in reversed(blocks) if b.patterns),

@@ -157,3 +157,14 @@ def test_a_malformed_buttons_value_names_file_line_and_block(buttons: str, found
     assert (caught.value.file, caught.value.line, caught.value.block) == ("bad.yml", 4, 2)
     assert str(caught.value).startswith("bad.yml, line 4, block 2: ")
     assert "'buttons'" in str(caught.value) and found in str(caught.value)
+
+
+def test_roles_parse_as_names_and_a_default_role_block_runs_as_initial_code() -> None:
+    interview = parse_interview(
+        "default role: [client, advocate]\ncode: |\n  role = 'client'\n---\n"
+        "question: Review\nrole: advocate\nyesno: reviewed\n", "roles.yml")
+    default, review = interview.blocks
+    assert interview.default_role == ("client", "advocate") and default.initial is True
+    assert review.roles == ("advocate",)
+    with pytest.raises(InterviewSyntaxError, match="'role' should be a role name or a list of role names"):
+        parse_interview("question: Review\nrole: {a: 1}\nyesno: reviewed\n", "roles.yml")
