@@ -320,3 +320,18 @@ def test_last_access_is_the_users_last_save_and_a_cron_run_is_not_an_access(
     second = session.answers()
     assert second["seen"] == first["seen"]  # the first cron run did not count
     assert second["seen_with_cron"] > first["seen"]  # unless asked for
+
+
+@pytest.mark.parametrize(("served_days_ago", "reminders"), [(30, 1), (0, 0)])
+def test_one_reminder_twenty_days_after_the_date_given_and_then_none(
+        api: Api, drainer: QueueDrainer, served_days_ago: int, reminders: int) -> None:
+    session = started(api, "cron_reminder.yml")
+    served = datetime.date.today() - datetime.timedelta(days=served_days_ago)
+    ok_json(session.set({"served_on": served.isoformat()}))
+
+    for _ in range(2):  # two daily passes: a reminder is sent once, and then the session leaves cron
+        run_pass(api, "cron_daily")
+        drainer.drain()
+
+    assert session.answers()["reminders_sent"] == reminders
+    assert run_pass(api, "cron_daily") == 1 - reminders
