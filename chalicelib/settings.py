@@ -22,6 +22,7 @@ BUNDLED_INTERVIEWS = next(
 )
 
 DEFAULT_TASK_QUEUE = "interview-tasks"  # the local queue name; its dead-letter queue adds "-dlq"
+DEFAULT_MAIL_QUEUE = "interview-mail"  # the local name of the queue of inbound mail notifications (and "-dlq")
 
 # Environment variable names (all listed in README.md, "Settings").
 ENV_INTERVIEW_PATH = "INTERVIEW_PATH"
@@ -47,6 +48,11 @@ ENV_TURN_RETRY_SECONDS = "TURN_RETRY_SECONDS"
 ENV_COOKIE_SECURE = "COOKIE_SECURE"
 ENV_MAX_REQUEST_BYTES = "MAX_REQUEST_BYTES"
 ENV_MAX_ANSWER_BYTES = "MAX_ANSWER_BYTES"
+ENV_MAIL_BUCKET = "MAIL_BUCKET"
+ENV_MAIL_MAX_BYTES = "MAIL_MAX_BYTES"
+ENV_MAIL_MAX_HEADER_BYTES = "MAIL_MAX_HEADER_BYTES"
+ENV_MAIL_MAX_ATTACHMENTS = "MAIL_MAX_ATTACHMENTS"
+ENV_MAIL_MAX_PER_SESSION = "MAIL_MAX_PER_SESSION"
 # The local stack's ports (`make run`); 0 means any free port.
 ENV_PORT = "PORT"
 ENV_MOTO_PORT = "MOTO_PORT"
@@ -161,6 +167,11 @@ class Settings:
     cookie_secure: bool = True
     max_request_bytes: int = 1024 * 1024  # a whole request body
     max_answer_bytes: int = 64 * 1024  # one answer, URL argument or API value
+    mail_bucket: str = "interview-mail"  # where SES (or the local SMTP server) stores inbound mail
+    mail_max_bytes: int = 10 * 1024 * 1024  # a larger inbound mail is refused
+    mail_max_header_bytes: int = 64 * 1024  # a mail whose header section is larger is refused
+    mail_max_attachments: int = 20  # further attachments of a mail are dropped (logged)
+    mail_max_per_session: int = 200  # further mails to a session are dropped (logged)
     port: int = 8000
     moto_port: int = 5001
     smtp_port: int = 2525
@@ -204,6 +215,11 @@ class Settings:
             cookie_secure=_flag(env, ENV_COOKIE_SECURE, default=not local_stack),
             max_request_bytes=_int(env, ENV_MAX_REQUEST_BYTES, cls.max_request_bytes, minimum=MIN_REQUEST_BYTES),
             max_answer_bytes=_int(env, ENV_MAX_ANSWER_BYTES, cls.max_answer_bytes, minimum=MIN_ANSWER_BYTES),
+            mail_bucket=env.get(ENV_MAIL_BUCKET) or cls.mail_bucket,
+            mail_max_bytes=_int(env, ENV_MAIL_MAX_BYTES, cls.mail_max_bytes, minimum=1024),
+            mail_max_header_bytes=_int(env, ENV_MAIL_MAX_HEADER_BYTES, cls.mail_max_header_bytes, minimum=1024),
+            mail_max_attachments=_int(env, ENV_MAIL_MAX_ATTACHMENTS, cls.mail_max_attachments),
+            mail_max_per_session=_int(env, ENV_MAIL_MAX_PER_SESSION, cls.mail_max_per_session, minimum=1),
             port=_port(env, ENV_PORT, 8000),
             moto_port=_port(env, ENV_MOTO_PORT, 5001),
             smtp_port=_port(env, ENV_SMTP_PORT, 2525),

@@ -24,6 +24,7 @@ from typing import Any
 from chalicelib.engine import active, assign
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import EngineError, InterviewCodeError, LoopError, UndefinedVariableError
+from chalicelib.engine.mail import NewAddress
 from chalicelib.engine.render import render_message, render_question
 from chalicelib.engine.request import Interface, Request
 from chalicelib.engine.screen import MessagePriority, Outcome, OutcomeKind, ScreenView
@@ -84,6 +85,7 @@ class Evaluation:
         self._rounds = 0
         self._seeking: list[str] = []
         self.outbox: list[NewTask] = []  # background_action() calls of this turn
+        self.new_addresses: list[NewAddress] = []  # interview_email() addresses made this turn
         self.documents: list[DocumentValue] = []  # attachments assembled this turn (files to store)
         self.error_action: tuple[str, dict[str, Any]] | None = None  # background_error_action()
         # The names being sought when it stopped on a question or an error, newest first (a failed

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chalicelib.engine.mail import MailPort
 from chalicelib.engine.screen import ScreenView
 from chalicelib.engine.tasks import TaskPort
 from chalicelib.language.blocks import MULTIPLE_CHOICE, YESNO_CHECKBOXES
@@ -57,6 +58,7 @@ class Request:
     interface: str = Interface.WEB
     kv: KeyValuePort | None = None
     tasks: TaskPort | None = None
+    mail: MailPort | None = None  # the session's inbound mail addresses (interview_email, get_emails)
     step: int = 1
     # Signs the action links url_action() makes: (session id, action, arguments) → signature.
     # Set by the runtime; without it links carry no signature, and the web refuses to run them.

@@ -295,6 +295,51 @@ class AuthorFunctions:
         self.ev.outbox.append(task)
         return BackgroundTask(task.task_id, task.action)
 
+    # ------------------------------------------------------------------ inbound mail
+    def interview_email(self, key: Any = None, index: Any = None) -> str:
+        """An e-mail address for this session (and `key`, `index`): mail sent to it is recorded on
+        the session (see get_emails) and runs the `incoming_email` event, in the background. The
+        same arguments give the same address; it exists once this turn's answers are saved.
+        Needs `multi_user = True`: mail to an encrypted session is dropped.
+
+        Example: ``Send your documents to ${ interview_email() }``
+        """
+        from chalicelib.engine.mail import NewAddress
+
+        if index is not None and key is None:
+            raise ValueError("interview_email() got an index without a key; give a key too, e.g. "
+                             "interview_email(key='case', index=1)")
+        port = self._mail_port("interview_email")
+        wanted = (_mail_text(key), _mail_text(index))
+        for made in [*self.ev.new_addresses, *port.addresses()]:
+            if (made.key, made.index) == wanted:
+                return f"{made.short}@{port.domain}"
+        address = NewAddress(_short_code(), *wanted)
+        self.ev.new_addresses.append(address)
+        return f"{address.short}@{port.domain}"
+
+    def get_emails(self, key: Any = None, index: Any = None) -> list[Any]:
+        """The session's addresses, oldest first (only those of `key`/`index` when given), each with
+        `address` (the part before the @), `key`, `index` and `emails`, the mails received on it.
+
+        Example: ``% for item in get_emails():`` … ``${ len(item.emails) }`` … ``% endfor``
+        """
+        from chalicelib.library.mail import DAEmail, EmailAddressItem
+
+        port = self._mail_port("get_emails")
+        wanted_key, wanted_index = _mail_text(key), _mail_text(index)
+        items = [EmailAddressItem(a.short, a.key, a.index, a.owner, [DAEmail.from_summary(m) for m in a.mails])
+                 for a in port.addresses()]
+        items += [EmailAddressItem(a.short, a.key, a.index, None, []) for a in self.ev.new_addresses]
+        return [item for item in items if (key is None or item.key == wanted_key)
+                and (index is None or item.index == wanted_index)]
+
+    def _mail_port(self, function: str) -> Any:
+        port = self.ev.request.mail
+        if port is None:
+            raise RuntimeError(f"{function}() is not available here: this turn has no mail service")
+        return port
+
     def background_error_action(self, action: str, **kwargs: Any) -> None:
         """In background code: if it fails, run `action` with these arguments plus error_type,
         error_message, error_trace and variables.
@@ -427,3 +472,17 @@ class AuthorFunctions:
     def bound(self) -> dict[str, Any]:
         names = [n for n in dir(self) if not n.startswith("_") and n not in ("ev", "bound")]
         return {n: getattr(self, n) for n in names}
+
+
+_SHORT_CODE_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_SHORT_CODE_LENGTH = 10  # 26**10 codes: a short code cannot be guessed, and a clash (retried) is rare
+
+
+def _short_code() -> str:
+    import secrets
+
+    return "".join(secrets.choice(_SHORT_CODE_LETTERS) for _ in range(_SHORT_CODE_LENGTH))
+
+
+def _mail_text(value: Any) -> str | None:
+    return None if value is None else str(value)

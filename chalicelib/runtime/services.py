@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.language.loader import InterviewLoader
+from chalicelib.runtime.mail_bucket import MailBucket, MemoryMailBucket, S3MailBucket
 from chalicelib.runtime.queue import MemoryTaskQueue, SqsTaskQueue, TaskQueue
 from chalicelib.runtime.server_key import with_server_key
 from chalicelib.settings import ENV_SERVER_KEY, ENV_SERVER_KEY_PARAMETER, Settings, SettingsError
@@ -32,6 +33,7 @@ class Services:
     accounts: AccountStore
     loader: InterviewLoader
     queue: TaskQueue
+    mail: MailBucket = field(default_factory=MemoryMailBucket)  # raw inbound mail (runtime.mail_in)
     keys: ServerKeys = field(init=False, repr=False)  # the sub-keys of settings.server_key
     sealer: Sealer = field(init=False, repr=False)
 
@@ -60,6 +62,7 @@ class Services:
             accounts=DynamoAccountStore(settings.table_name, client=dynamodb),
             loader=InterviewLoader(settings.interview_path),
             queue=SqsTaskQueue(settings.task_queue, client=sqs),
+            mail=S3MailBucket(settings.mail_bucket, client=s3),
         )
 
     @classmethod

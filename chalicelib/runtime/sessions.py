@@ -16,6 +16,7 @@ retried the same way, with the same backoff and time budget.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import logging
@@ -32,23 +33,26 @@ from chalicelib.engine.answers import Answer, apply_answer
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import EngineError, InterviewCodeError, UndefinedVariableError
 from chalicelib.engine.evaluator import Evaluation
+from chalicelib.engine.mail import NewAddress
 from chalicelib.engine.request import FormAnswer, Interface, Request, UserInfo
 from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.state import SessionState
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
 from chalicelib.language.blocks import Interview, Screen
 from chalicelib.library import namespace
-from chalicelib.runtime import links
+from chalicelib.runtime import links, mail_port
 from chalicelib.runtime.checkin import checkin_arguments, checkin_commands, follow_replaced_choices
 from chalicelib.runtime.clock import Clock, SystemClock
 from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
+from chalicelib.runtime.mail_port import SessionMailPort
 from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.tasks import TaskService
 from chalicelib.runtime.variables import check_writable, from_sent
 from chalicelib.storage import crypto
 from chalicelib.storage.errors import VersionConflictError, WrongSecretError
+from chalicelib.storage.mail import MailAddress
 from chalicelib.storage.records import BlobKind, Sealed, SessionHead, StepRecord
 from chalicelib.storage.sealing import Place
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
@@ -210,6 +214,16 @@ class Sessions:
     def task_port(self, session_id: str, key: bytes | None) -> SessionTaskPort:
         return SessionTaskPort(self.tasks, session_id, key, self.clock)
 
+    def mail_port(self, session_id: str) -> SessionMailPort:
+        return SessionMailPort(self.services.store, self.services.sealer, session_id,
+                               self.services.settings.incoming_mail_domain)
+
+    @staticmethod
+    def _addresses(head: SessionHead, user: UserInfo, result: Sessions._Evaluated) -> list[MailAddress]:
+        """The records of the mail addresses the turn made (interview_email), written with its commit."""
+        return mail_port.new_records(result.addresses, head.session_id, head.interview, dataclasses.asdict(user),
+                                     time.time())
+
     def _pause(self, attempt: int) -> None:
         """The pause before a turn (or read) that raced another writer runs again."""
         self.clock.sleep(TURN_BACKOFF.pause(attempt, self.jitter))
@@ -238,20 +252,22 @@ class Sessions:
         head, sealed = self._seal(head, first.answers, state, key, step=1)
         store_documents(self.services, session_id, key if head.encrypted else None, first.documents)
         self.services.store.create(head, StepRecord(1, sealed.blob, sealed.kind))
-        if first.kv or first.outbox:
+        if first.kv or first.outbox or first.addresses:
             tasks = self.tasks.new_records(head, key, request.user, first.outbox)
-            head = self._commit_extras(head, first.kv, key, tasks)
+            head = self._commit_extras(head, first.kv, key, tasks, self._addresses(head, request.user, first))
         return SessionRef(interview_name, session_id, secret), TurnResult(first.outcome, head)
 
     def _first_run(self, interview: Interview, answers: dict[str, Any], state: SessionState, request: Request,
                    key: bytes) -> Sessions._Evaluated:
-        request = replace(request, tasks=self.task_port(request.session_id, key))
+        request = replace(request, tasks=self.task_port(request.session_id, key),
+                          mail=self.mail_port(request.session_id))
         ev = Evaluation(interview, answers, request, namespace.build, state)
         try:
             outcome: Outcome | None = ev.run()
         except UndefinedVariableError:
             outcome = None  # as docassemble: the first pass may stop on a missing name; the session still starts
-        return Sessions._Evaluated(outcome, ev.answers(), kv=ev.kv_writes, outbox=ev.outbox, documents=ev.documents)
+        return Sessions._Evaluated(outcome, ev.answers(), kv=ev.kv_writes, outbox=ev.outbox, documents=ev.documents,
+                                   addresses=ev.new_addresses)
 
     def view(self, ref: SessionRef, request: Request) -> TurnResult:
         """Evaluate and save over the current step (a page view, GET /api/session/question)."""
@@ -401,7 +417,8 @@ class Sessions:
         head, step = self._load(ref)
         key = self._key(head, ref)
         answers, state = self._open(head, step, ref)
-        request = replace(request, tasks=self.task_port(ref.session_id, key), sign_link=self.link_signer)
+        request = replace(request, tasks=self.task_port(ref.session_id, key), sign_link=self.link_signer,
+                          mail=self.mail_port(ref.session_id))
         ev = Evaluation(self.services.loader.load(ref.interview), answers, request, namespace.build, state)
         try:
             outcome = ev.run()
@@ -513,7 +530,7 @@ class Sessions:
                 adjust(result.outcome, state)
             if result.changed.unchanged:
                 return TurnResult(result.outcome, head, unchanged=True)
-            if before is not None and not result.kv and not result.outbox \
+            if before is not None and not result.kv and not result.outbox and not result.addresses \
                     and _fingerprint(result.answers, state) == before:
                 store_documents(self.services, head.session_id, key if head.encrypted else None, result.documents)
                 return TurnResult(result.outcome, head)
@@ -545,7 +562,7 @@ class Sessions:
         task_writes, notes = finalize(result.outcome) if finalize else ([], [])
         self.services.store.commit(head, after, StepRecord(number, sealed.blob, sealed.kind), delete_steps=drop,
                                    extras=self._extras(head, result.kv, key), tasks=new_tasks + task_writes,
-                                   notes=notes)
+                                   notes=notes, addresses=self._addresses(after, user, result))
         self.tasks.enqueue([w.record for w in new_tasks])
         return TurnResult(result.outcome, after, command=result.changed.command)
 
@@ -557,6 +574,7 @@ class Sessions:
         kv: dict[tuple[str, str], Any] = field(default_factory=dict)
         outbox: list[NewTask] = field(default_factory=list)
         documents: list[DocumentValue] = field(default_factory=list)
+        addresses: list[NewAddress] = field(default_factory=list)  # interview_email() made these
 
     def _evaluate(self, interview: Interview, answers: dict[str, Any], state: SessionState, head: SessionHead,
                   key: bytes | None, request: Request, change: _Change | None, evaluate: bool) -> Sessions._Evaluated:
@@ -564,10 +582,12 @@ class Sessions:
         if changed.stale or changed.errors or not evaluate or changed.command is not None:
             return Sessions._Evaluated(None, answers, changed)
         request = replace(request, kv=_Kv(self, head, key), step=head.step,
-                          tasks=self.task_port(head.session_id, key), sign_link=self.link_signer)
+                          tasks=self.task_port(head.session_id, key), sign_link=self.link_signer,
+                          mail=self.mail_port(head.session_id))
         ev = Evaluation(interview, answers, request, namespace.build, state)
         outcome = ev.run()
-        return Sessions._Evaluated(outcome, ev.answers(), changed, ev.kv_writes, ev.outbox, ev.documents)
+        return Sessions._Evaluated(outcome, ev.answers(), changed, ev.kv_writes, ev.outbox, ev.documents,
+                                   ev.new_addresses)
 
     # ------------------------------------------------------------------ sealing
     def _key(self, head: SessionHead, ref: SessionRef) -> bytes | None:
@@ -609,9 +629,10 @@ class Sessions:
                 for (scope, name), value in kv.items()}
 
     def _commit_extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes,
-                       tasks: list[TaskWrite]) -> SessionHead:
+                       tasks: list[TaskWrite], addresses: Sequence[MailAddress] = ()) -> SessionHead:
         after = replace(head, version=head.version + 1, has_tasks=head.has_tasks or bool(tasks))
-        self.services.store.commit(head, after, None, extras=self._extras(head, kv, key), tasks=tasks)
+        self.services.store.commit(head, after, None, extras=self._extras(head, kv, key), tasks=tasks,
+                                   addresses=addresses)
         self.tasks.enqueue([w.record for w in tasks])
         return after
 

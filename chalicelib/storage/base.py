@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 
+from chalicelib.storage.mail import MailAddress, MailRecord
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -74,10 +75,13 @@ class SessionStore(ABC):
         extras: Mapping[str, Sealed] | None = None,
         tasks: Sequence[TaskWrite] = (),
         notes: Sequence[Notification] = (),
+        addresses: Sequence[MailAddress] = (),
     ) -> None:
         """Atomically: write `put` (if any), delete `delete_steps`, write the named
         `extras` (values that outlive the back button, e.g. persistent task counters),
-        the `tasks` (each only if in its expected state) and the `notes`, and replace
+        the `tasks` (each only if in its expected state), the `notes` and the new mail
+        `addresses` (each only if its short code is free: a taken one is a
+        VersionConflictError, so the turn runs again and draws another), and replace
         the head with `after` -- only if the stored head still has `before.version`.
 
         A task in another state than expected raises TaskStateError (nothing written).
@@ -102,6 +106,22 @@ class SessionStore(ABC):
     def take_notifications(self, session_id: str) -> list[Notification]:
         """Remove and return the session's waiting notifications, oldest first. Each one
         is returned to exactly one caller, however many take at the same time."""
+
+    @abstractmethod
+    def find_address(self, short: str) -> MailAddress | None:
+        """The address with this short code (one consistent read), or None."""
+
+    @abstractmethod
+    def list_addresses(self, session_id: str) -> list[MailAddress]:
+        """The session's mail addresses, oldest first."""
+
+    @abstractmethod
+    def put_mail(self, mail: MailRecord) -> None:
+        """Store (or store again: the same id replaces) a mail received on one of the session's addresses."""
+
+    @abstractmethod
+    def list_mail(self, session_id: str) -> list[MailRecord]:
+        """The session's mails, in the order received."""
 
     @abstractmethod
     def put_file(self, session_id: str, name: str, sealed: Sealed) -> None:

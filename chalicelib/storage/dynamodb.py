@@ -35,6 +35,17 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.storage.base import SessionStore, check_commit
+from chalicelib.storage.dynamodb_mail import (
+    ADDRESS_COPY_PREFIX,
+    ADDRESS_SK,
+    MAIL_PREFIX,
+    address_from_item,
+    address_pk,
+    address_puts,
+    mail_from_item,
+    mail_to_item,
+    short_of_copy,
+)
 from chalicelib.storage.dynamodb_tasks import (
     NOTE_PREFIX,
     TASK_PREFIX,
@@ -50,6 +61,7 @@ from chalicelib.storage.errors import (
     TaskStateError,
     VersionConflictError,
 )
+from chalicelib.storage.mail import MailAddress, MailRecord
 from chalicelib.storage.records import BlobKind, CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -468,8 +480,9 @@ class DynamoSessionStore(SessionStore):
         extras: Mapping[str, Sealed] | None = None,
         tasks: Sequence[TaskWrite] = (),
         notes: Sequence[Notification] = (),
+        addresses: Sequence[MailAddress] = (),
     ) -> None:
-        check_commit(before, after, put, delete_steps, extras, len(tasks) + len(notes))
+        check_commit(before, after, put, delete_steps, extras, len(tasks) + len(notes) + 2 * len(addresses))
         actions: list[Item] = []
         s3_key = None
         if put is not None:
@@ -487,6 +500,8 @@ class DynamoSessionStore(SessionStore):
         ]
         task_actions = [task_put(self.table_name, write) for write in tasks]
         actions += task_actions + [note_put(self.table_name, note) for note in notes]
+        for address in addresses:  # a short code taken meanwhile fails the commit as a conflict: evaluated again
+            actions += address_puts(self.table_name, pk["S"], address)
         actions.append({"Put": self._conditional_head(before, after)})
         first_task = len(actions) - 1 - len(notes) - len(task_actions)
         self._transact(actions, s3_key, f"committing session {before.session_id!r}",
@@ -542,6 +557,31 @@ class DynamoSessionStore(SessionStore):
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
 
+    def find_address(self, short: str) -> MailAddress | None:
+        with aws_errors(f"reading mail address {short!r}"):
+            response = self._aws.dynamodb.get_item(
+                TableName=self.table_name, ConsistentRead=True,
+                Key={"pk": {"S": address_pk(short)}, "sk": {"S": ADDRESS_SK}})
+        item = response.get("Item")
+        return address_from_item(item) if item else None
+
+    def list_addresses(self, session_id: str) -> list[MailAddress]:
+        return [address_from_item(item) for item in self._prefixed(session_id, ADDRESS_COPY_PREFIX, "mail addresses")]
+
+    def put_mail(self, mail: MailRecord) -> None:
+        with aws_errors(f"storing a mail of session {mail.session_id!r}"):
+            self._aws.dynamodb.put_item(TableName=self.table_name, Item=mail_to_item(session_pk(mail.session_id), mail))
+
+    def list_mail(self, session_id: str) -> list[MailRecord]:
+        mails = [mail_from_item(session_id, item) for item in self._prefixed(session_id, MAIL_PREFIX, "mails")]
+        return sorted(mails, key=lambda m: (m.received, m.mail_id))
+
+    def _prefixed(self, session_id: str, prefix: str, what: str) -> list[Item]:
+        return list(self._query(
+            f"listing {what} of session {session_id!r}", ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": session_pk(session_id)}, ":prefix": {"S": prefix}}))
+
     def put_file(self, session_id: str, name: str, sealed: Sealed) -> None:
         key = f"files/{session_id}/{name}"
         metadata = {FILE_KIND_METADATA: sealed.kind.value} if sealed.kind else {}
@@ -594,7 +634,11 @@ class DynamoSessionStore(SessionStore):
                 ExpressionAttributeNames={"#pk": "pk", "#sk": "sk"},
                 ExpressionAttributeValues={":pk": {"S": session_pk(session_id)}},
                 ProjectionExpression="#pk, #sk", ConsistentRead=True))
-        self._batch_delete([{"pk": i["pk"], "sk": i["sk"]} for i in items])
+        keys = [{"pk": i["pk"], "sk": i["sk"]} for i in items]
+        # An address's item by short code lives outside the partition: found through its copy.
+        keys += [{"pk": {"S": address_pk(short_of_copy(i["sk"]["S"]))}, "sk": {"S": ADDRESS_SK}}
+                 for i in items if i["sk"]["S"].startswith(ADDRESS_COPY_PREFIX)]
+        self._batch_delete(keys)
         # Items first: if removing the objects fails, a retry still finds them,
         # and no surviving step item points to a missing object.
         self._delete_objects(self._object_keys(f"steps/{session_id}/") + self._object_keys(f"files/{session_id}/"))

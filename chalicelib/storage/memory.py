@@ -20,6 +20,7 @@ from chalicelib.storage.errors import (
     TaskStateError,
     VersionConflictError,
 )
+from chalicelib.storage.mail import MailAddress, MailRecord
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord, User
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -37,6 +38,8 @@ class MemorySessionStore(SessionStore):
         self._tasks: dict[tuple[str, str], TaskRecord] = {}
         self._notes: dict[str, dict[str, Notification]] = {}
         self._files: dict[tuple[str, str], Sealed] = {}
+        self._addresses: dict[str, MailAddress] = {}
+        self._mail: dict[tuple[str, str], MailRecord] = {}
         self._lock = threading.Lock()
 
     def _session(self, interview: str, session_id: str) -> _Session:
@@ -80,8 +83,9 @@ class MemorySessionStore(SessionStore):
         extras: Mapping[str, Sealed] | None = None,
         tasks: Sequence[TaskWrite] = (),
         notes: Sequence[Notification] = (),
+        addresses: Sequence[MailAddress] = (),
     ) -> None:
-        check_commit(before, after, put, delete_steps, extras, len(tasks) + len(notes))
+        check_commit(before, after, put, delete_steps, extras, len(tasks) + len(notes) + 2 * len(addresses))
         with self._lock:
             session = self._session(before.interview, before.session_id)
             if session.head.version != before.version:
@@ -90,7 +94,10 @@ class MemorySessionStore(SessionStore):
                     f" {before.version}; reload it and apply the change again"
                 )
             self._check_tasks(tasks)
+            if any(address.short in self._addresses for address in addresses):
+                raise VersionConflictError("a new mail address's short code is taken; evaluate again to draw another")
             self._apply_tasks(tasks, notes)
+            self._addresses.update({address.short: address for address in addresses})
             if put is not None:
                 session.steps[put.step] = put
             for step in delete_steps:
@@ -134,6 +141,24 @@ class MemorySessionStore(SessionStore):
             taken = self._notes.pop(session_id, {})
         return [taken[k] for k in sorted(taken)]
 
+    def find_address(self, short: str) -> MailAddress | None:
+        with self._lock:
+            return self._addresses.get(short)
+
+    def list_addresses(self, session_id: str) -> list[MailAddress]:
+        with self._lock:
+            found = [a for a in self._addresses.values() if a.session_id == session_id]
+        return sorted(found, key=lambda a: (a.created, a.short))
+
+    def put_mail(self, mail: MailRecord) -> None:
+        with self._lock:
+            self._mail[(mail.session_id, mail.mail_id)] = mail
+
+    def list_mail(self, session_id: str) -> list[MailRecord]:
+        with self._lock:
+            found = [m for (owner, _), m in self._mail.items() if owner == session_id]
+        return sorted(found, key=lambda m: (m.received, m.mail_id))
+
     def put_file(self, session_id: str, name: str, sealed: Sealed) -> None:
         with self._lock:
             self._files[(session_id, name)] = sealed
@@ -160,6 +185,10 @@ class MemorySessionStore(SessionStore):
             del self._files[key]
         for key in [k for k in self._tasks if k[0] == session_id]:
             del self._tasks[key]
+        for short in [s for s, a in self._addresses.items() if a.session_id == session_id]:
+            del self._addresses[short]
+        for mail in [k for k in self._mail if k[0] == session_id]:
+            del self._mail[mail]
 
     def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
         if owner == "":

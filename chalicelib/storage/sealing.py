@@ -58,6 +58,10 @@ class Place:
         return cls(f"{session_id}:note:{note_id}".encode())
 
     @classmethod
+    def mail(cls, session_id: str, mail_id: str) -> Place:
+        return cls(f"{session_id}:mail:{mail_id}".encode())
+
+    @classmethod
     def _task(cls, session_id: str, task_id: str, part: str) -> Place:
         return cls(f"{session_id}:task:{task_id}:{part}".encode())
 
