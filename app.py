@@ -13,9 +13,9 @@ from chalice import Chalice, Cron
 from chalice.app import CloudWatchEvent, SQSEvent
 
 from chalicelib.language.blocks import CONTENT_TYPES
-from chalicelib.runtime import worker
+from chalicelib.runtime import mail_in, worker
 from chalicelib.runtime.cron import Cron as CronPass
-from chalicelib.settings import DEFAULT_TASK_QUEUE
+from chalicelib.settings import DEFAULT_MAIL_QUEUE, DEFAULT_TASK_QUEUE
 from chalicelib.web import context
 from chalicelib.web.api_routes import bp as api_bp
 from chalicelib.web.checkin_routes import bp as checkin_bp
@@ -40,6 +40,12 @@ def run_tasks(event: SQSEvent) -> dict[str, Any]:
 def fail_abandoned_tasks(event: SQSEvent) -> dict[str, Any]:
     """Messages the worker never finished: fail their tasks, so none hangs."""
     return worker.handle_dead_letters(context.worker(), event.to_dict())
+
+
+@app.on_sqs_message(queue=DEFAULT_MAIL_QUEUE, batch_size=10)
+def receive_mail(event: SQSEvent) -> dict[str, Any]:
+    """Inbound mail: S3 notifications of raw mails that SES (or `make run`'s SMTP server) stored."""
+    return mail_in.handle_sqs_event(context.mail_in(), event.to_dict())
 
 
 # Scheduled passes (docassemble's cron): each queues one run per cron-enabled session whose

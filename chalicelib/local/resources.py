@@ -10,7 +10,7 @@ also the defaults of ``chalicelib.settings.Settings`` and of the ``dev`` stage i
 
 Handled resource types: ``AWS::DynamoDB::Table`` (keys, attributes, indexes,
 billing mode, SSE, then TTL), ``AWS::S3::Bucket`` (encryption, public access
-block) and ``AWS::SQS::Queue`` (attributes, redrive policy). Anything else in the
+block, notifications to a queue) and ``AWS::SQS::Queue`` (attributes, redrive policy). Anything else in the
 template (IAM, the Lambda function overrides) has no local counterpart and is
 skipped. Resources are created in dependency order (a dead-letter queue before
 the queue that names it), and creating them again is harmless.
@@ -36,6 +36,9 @@ LOCAL_NAMES: dict[str, str] = {
     "BlobBucket": "interview-blobs",
     "TaskQueue": "interview-tasks",
     "TaskDeadLetterQueue": "interview-tasks-dlq",
+    "MailBucket": "interview-mail",
+    "MailQueue": "interview-mail",
+    "MailDeadLetterQueue": "interview-mail-dlq",
 }
 
 DEFAULT_REGION = "us-east-1"
@@ -291,6 +294,10 @@ class _BucketCreator:
             self.s3.put_public_access_block(
                 Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
             )
+        queues = properties.get("NotificationConfiguration", {}).get("QueueConfigurations")
+        if queues:
+            self.s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={
+                "QueueConfigurations": [{"QueueArn": q["Queue"], "Events": [q["Event"]]} for q in queues]})
         return {"Ref": name, "Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
 
 

@@ -35,6 +35,10 @@ def worker() -> Worker:
     return Worker(sessions())
 
 
+def mail_in() -> MailIn:
+    return MailIn(sessions())
+
+
 def use_services(replacement: Services | None) -> None:
     """Swap the services (tests, the local stack); None means rebuild from the environment."""
     global _services

@@ -35,6 +35,8 @@ FUNCTION_ENVIRONMENT = {
     "TASK_QUEUE": {"Fn::GetAtt": ["TaskQueue", "QueueName"]},
     "TASK_MAX_ATTEMPTS": "3",
     "SERVER_KEY_PARAMETER": {"Ref": "ServerKeyParameter"},
+    "MAIL_BUCKET": {"Ref": "MailBucket"},
+    "INCOMING_MAIL_DOMAIN": {"Ref": "IncomingMailDomain"},
 }
 SERVER_KEY_PARAMETER_ARN = {
     "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ServerKeyParameter}"
@@ -140,7 +142,8 @@ def test_local_names_agree_with_settings_and_chalice_config() -> None:
 def test_create_resources_builds_table_bucket_and_queues(aws: None) -> None:
     created = create_resources()
 
-    assert set(created) == {"InterviewData", "BlobBucket", "TaskQueue", "TaskDeadLetterQueue"}
+    assert set(created) == {"InterviewData", "BlobBucket", "TaskQueue", "TaskDeadLetterQueue", "MailBucket",
+                            "MailQueue", "MailDeadLetterQueue"}
     dynamodb = boto3.client("dynamodb")
     table = dynamodb.describe_table(TableName=created["InterviewData"])["Table"]
     assert table["TableName"] == "InterviewData"
@@ -189,6 +192,12 @@ def test_create_resources_builds_table_bucket_and_queues(aws: None) -> None:
     }
     assert dlq["MessageRetentionPeriod"] == "1209600"
 
+    # Inbound mail: each object stored in the mail bucket is announced on the mail queue
+    mail_queue = sqs.get_queue_attributes(QueueUrl=created["MailQueue"], AttributeNames=["QueueArn"])["Attributes"]
+    notification = s3.get_bucket_notification_configuration(Bucket="interview-mail")
+    assert [(q["QueueArn"], q["Events"]) for q in notification["QueueConfigurations"]] == [
+        (mail_queue["QueueArn"], ["s3:ObjectCreated:*"])]
+
 
 def test_dead_letter_queue_receives_after_five_receives(aws: None) -> None:
     created = create_resources()
@@ -224,10 +233,10 @@ def test_resource_without_a_local_name_is_reported(aws: None, tmp_path: Path) ->
     text = (REPO / "infra" / "resources.yaml").read_text()
     template = tmp_path / "resources.yaml"
     template.write_text(
-        text.replace("\nResources:\n", "\nResources:\n  MailQueue:\n    Type: AWS::SQS::Queue\n", 1)
+        text.replace("\nResources:\n", "\nResources:\n  UnnamedQueue:\n    Type: AWS::SQS::Queue\n", 1)
     )
 
-    with pytest.raises(TemplateError, match="MailQueue"):
+    with pytest.raises(TemplateError, match="UnnamedQueue"):
         create_resources(template_path=template)
 
 

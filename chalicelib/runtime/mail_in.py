@@ -1,0 +1,250 @@
+"""Inbound mail: a raw mail in the mail bucket becomes a mail of the session its address names.
+
+The path (docs/architecture.md, "Inbound mail"): SES's receipt rule (or, locally, the
+SMTP server of `make run`) stores the raw mail in the mail bucket; the bucket's
+notification goes to the mail queue; `MailIn.handle` gets each notification:
+
+1. It reads the raw mail (at most MAIL_MAX_BYTES; a larger one is refused) and parses
+   it (runtime.mail_parse: header section at most MAIL_MAX_HEADER_BYTES, attachments
+   past MAIL_MAX_ATTACHMENTS dropped). A mail that cannot be read is dropped, logged.
+2. Its recipients on INCOMING_MAIL_DOMAIN (the receiving server's `Received: ... for`
+   first, then To and Cc) are looked up by short code, one GetItem each. An unknown
+   or deleted address, or the address of an encrypted session (not `multi_user`),
+   gets nothing; the drop is logged.
+3. For each session reached: the attachments are stored as sealed files of the session,
+   the mail's summary as a mail item (at most MAIL_MAX_PER_SESSION per session), and,
+   if the interview defines `incoming_email`, a background task runs that event with
+   the mail as a DAEmail in `action_argument('email')`, as the user who obtained the
+   address (runtime.worker runs it; only `background_response_action` saves).
+4. The raw mail is then deleted from the bucket.
+
+Exactly once: the mail's id, the task's id and the files' names come from the
+object's key and the address, and the task record is written only if it is new, so
+a redelivered notification stores the same items again and starts no second task.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote_plus
+
+from chalicelib.engine.documents import safe_filename
+from chalicelib.engine.tasks import TaskStatus
+from chalicelib.language.errors import InterviewError
+from chalicelib.library.mail import DAEmail
+from chalicelib.runtime.mail_parse import Limits, MailRejected, ParsedMail, parse_mail
+from chalicelib.runtime.mail_port import owner_email
+from chalicelib.storage.errors import SessionNotFoundError, TaskStateError
+from chalicelib.storage.mail import MailAddress, MailRecord
+from chalicelib.storage.sealing import Place
+from chalicelib.storage.tasks import TaskRecord, TaskWrite
+
+if TYPE_CHECKING:
+    from chalicelib.runtime.sessions import Sessions
+
+log = logging.getLogger(__name__)
+
+INCOMING_EMAIL_EVENT = "incoming_email"
+_SHORT_CODE_MAX = 64
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What became of one raw mail: the sessions it reached, and why it reached no other."""
+
+    sessions: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+
+
+class MailIn:
+    def __init__(self, sessions: Sessions) -> None:
+        self.sessions = sessions
+        self.services = sessions.services
+        self.settings = sessions.services.settings
+        self.store = sessions.services.store
+        self.bucket = sessions.services.mail
+
+    def limits(self) -> Limits:
+        s = self.settings
+        return Limits(s.mail_max_bytes, s.mail_max_header_bytes, s.mail_max_attachments)
+
+    # ------------------------------------------------------------------ the notification
+    def handle(self, body: str) -> None:
+        """One queue message: an S3 notification of one or more stored mails. A fault of storage
+        raises (the message is tried again); anything wrong with the mail itself is logged and dropped."""
+        try:
+            message = json.loads(body)
+            records = message.get("Records") if isinstance(message, dict) else None
+        except ValueError:
+            records = None
+        if not isinstance(records, list):
+            if not (isinstance(message, dict) and message.get("Event") == "s3:TestEvent"):
+                log.error("dropped a mail-queue message that is not an S3 notification: %.200s", body)
+            return
+        for record in records:
+            try:
+                bucket = str(record["s3"]["bucket"]["name"])
+                key = unquote_plus(str(record["s3"]["object"]["key"]))
+                event = str(record.get("eventName", ""))
+            except (KeyError, TypeError):
+                log.error("dropped a mail notification record that names no object: %.200s", record)
+                continue
+            if not event.startswith("ObjectCreated"):
+                continue
+            if bucket != self.bucket.name:
+                log.error("dropped a mail notification for bucket %r; the mail bucket is %r", bucket, self.bucket.name)
+                continue
+            self.deliver(key)
+
+    # ------------------------------------------------------------------ one raw mail
+    def deliver(self, object_key: str) -> Delivered:
+        raw = self.bucket.read(object_key, self.settings.mail_max_bytes + 1)
+        if raw is None:
+            log.info("mail %s is gone from the bucket (already delivered); nothing to do", object_key)
+            return Delivered()
+        try:
+            parsed = parse_mail(raw, self.limits())
+        except MailRejected as err:
+            log.warning("mail %s refused: %s", object_key, err)
+            self.bucket.delete(object_key)
+            return Delivered(dropped=(str(err),))
+        for note in parsed.truncated:
+            log.warning("mail %s: %s", object_key, note)
+        reached: list[str] = []
+        dropped: list[str] = []
+        for short in self._shorts(parsed):
+            reason = self._deliver_to(object_key, parsed, short)
+            if reason is None:
+                reached.append(short)
+            else:
+                dropped.append(reason)
+                log.warning("mail %s to %s@%s dropped: %s", object_key, short, self.settings.incoming_mail_domain,
+                            reason)
+        if not reached and not dropped:
+            dropped.append(f"no recipient on {self.settings.incoming_mail_domain}")
+            log.warning("mail %s dropped: it names no address on %s", object_key, self.settings.incoming_mail_domain)
+        self.bucket.delete(object_key)
+        return Delivered(tuple(reached), tuple(dropped))
+
+    def _shorts(self, parsed: ParsedMail) -> list[str]:
+        domain = self.settings.incoming_mail_domain.lower()
+        shorts: list[str] = []
+        for address in parsed.recipients():
+            local, _, at = address.rpartition("@")
+            if at == domain and local and len(local) <= _SHORT_CODE_MAX and local not in shorts:
+                shorts.append(local)
+        envelope = [a for a in parsed.envelope_to if a.lower().endswith("@" + domain)]
+        if envelope:  # the receiving server said whom it delivered this copy for: only them
+            wanted = {a.lower().rpartition("@")[0] for a in envelope}
+            shorts = [s for s in shorts if s in wanted]
+        return shorts
+
+    def _deliver_to(self, object_key: str, parsed: ParsedMail, short: str) -> str | None:
+        """Record the mail in the session of `short` and start its event; the reason if it was not."""
+        address = self.store.find_address(short)
+        if address is None:
+            return "no such address"
+        try:
+            head, _ = self.store.load(address.interview, address.session_id)
+        except SessionNotFoundError:
+            return f"the session {address.session_id} of the address is gone"
+        if head.encrypted:
+            return (f"session {address.session_id} is encrypted: incoming mail needs multi_user = True in the "
+                    f"interview")
+        session_id = head.session_id
+        mail_id = hashlib.sha256(f"{self.bucket.name}/{object_key}\0{short}".encode()).hexdigest()[:32]
+        known = self.store.list_mail(session_id)
+        if all(m.mail_id != mail_id for m in known) and len(known) >= self.settings.mail_max_per_session:
+            return f"session {session_id} has {len(known)} mails, MAIL_MAX_PER_SESSION"
+        summary = self._summary(parsed, address, mail_id)
+        sealed = self.services.sealer.seal(summary, Place.mail(session_id, mail_id), None)
+        self.store.put_mail(MailRecord(session_id, short, mail_id, time.time(), sealed.blob, sealed.kind))
+        if self._defines_event(address.interview):
+            self._start_event(address, mail_id, summary)
+        log.info("mail %s delivered to session %s (%d attachment(s))", object_key, session_id,
+                 len(parsed.attachments))
+        return None
+
+    def _summary(self, parsed: ParsedMail, address: MailAddress, mail_id: str) -> dict[str, Any]:
+        session_id = address.session_id
+        attachments = []
+        for n, attachment in enumerate(parsed.attachments):
+            stem, dot, ext = attachment.filename.rpartition(".")
+            filename = safe_filename(stem or ext) + (f".{safe_filename(ext)[:10]}" if dot and stem else "")
+            name = f"m{mail_id[:20]}a{n}/{filename}"
+            self.store.put_file(session_id, name, self.services.sealer.seal(attachment.data,
+                                                                            Place.file(session_id, name), None))
+            url = (f"/api/session/file?i={quote(address.interview)}&session={session_id}"
+                   f"&file={quote(name)}")
+            attachments.append({"filename": filename, "mimetype": attachment.mimetype, "size": len(attachment.data),
+                                "file": name, "url": url})
+        return {
+            "short": address.short, "key": address.key, "index": address.index,
+            "address_owner": owner_email(address), "to": parsed.to, "cc": parsed.cc, "from": parsed.sender,
+            "reply_to": parsed.reply_to, "return_path": parsed.return_path, "subject": parsed.subject,
+            "datetime_message": parsed.date,
+            "datetime_received": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "body_text": parsed.body_text, "body_html": parsed.body_html, "attachments": attachments,
+            "headers": [list(pair) for pair in parsed.headers],
+        }
+
+    def _defines_event(self, interview: str) -> bool:
+        try:
+            return INCOMING_EMAIL_EVENT in self.services.loader.load(interview).definers
+        except InterviewError as err:
+            log.warning("incoming mail: the interview %s cannot be loaded: %s", interview, err)
+            return False
+
+    def _start_event(self, address: MailAddress, mail_id: str, summary: dict[str, Any]) -> None:
+        """Queue the session's incoming_email event as a background task, once per mail."""
+        tasks = self.sessions.tasks
+        session_id = address.session_id
+        task_id = f"mail{mail_id[:28]}"
+        try:
+            user = json.loads(address.user or "{}")
+        except ValueError:
+            user = {}
+        payload = self.services.sealer.seal({"arguments": {"email": DAEmail.from_summary(summary)}, "user": user},
+                                            Place.task_payload(session_id, task_id), None)
+        now = time.time()
+        record = TaskRecord(session_id, task_id, address.interview, INCOMING_EMAIL_EVENT, TaskStatus.QUEUED, now,
+                            payload=payload.blob, kind=payload.kind, expires_at=tasks.expires(now, finished=False))
+        try:
+            self.store.write_tasks([TaskWrite(record)])
+        except TaskStateError:
+            log.info("the incoming_email task of mail %s in session %s exists already; not started again", mail_id,
+                     session_id)
+            return
+        tasks.enqueue([record])
+
+
+def handle_sqs_event(mail_in: MailIn, event: dict[str, Any]) -> dict[str, Any]:
+    """A Lambda SQS batch of mail notifications; a message whose storage failed is reported, to come back."""
+    failures: list[dict[str, str]] = []
+    for record in event.get("Records", []):
+        try:
+            mail_in.handle(record.get("body", ""))
+        except Exception:
+            log.exception("mail notification %s failed; it comes back after the visibility timeout",
+                          record.get("messageId", ""))
+            failures.append({"itemIdentifier": record.get("messageId", "")})
+    return {"batchItemFailures": failures}
+
+
+def refused_reason(mail_in: MailIn, recipient: str) -> str | None:
+    """Why the local SMTP server refuses a recipient (None: accepted): another domain, or no such address."""
+    local, _, domain = recipient.strip().lower().rpartition("@")
+    if domain != mail_in.settings.incoming_mail_domain.lower():
+        return f"this server takes mail for @{mail_in.settings.incoming_mail_domain} only"
+    address = mail_in.store.find_address(local) if local and len(local) <= _SHORT_CODE_MAX else None
+    if address is None:
+        return "no such address"
+    return None
+
+
