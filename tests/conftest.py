@@ -90,6 +90,7 @@ def settings() -> Any:
 @pytest.fixture
 def services(fresh_aws: dict[str, Any], settings: Any) -> Iterator[Any]:
     from chalicelib.language.loader import InterviewLoader
+    from chalicelib.runtime.mail_bucket import S3MailBucket
     from chalicelib.runtime.queue import SqsTaskQueue
     from chalicelib.runtime.services import Services
     from chalicelib.storage.accounts import DynamoAccountStore
@@ -103,6 +104,7 @@ def services(fresh_aws: dict[str, Any], settings: Any) -> Iterator[Any]:
         accounts=DynamoAccountStore(settings.table_name, client=fresh_aws["dynamodb"]),
         loader=InterviewLoader(settings.interview_path),
         queue=SqsTaskQueue(settings.task_queue, client=fresh_aws["sqs"]),
+        mail=S3MailBucket(settings.mail_bucket, client=fresh_aws["s3"]),
     )
     context.use_services(services)
     api_auth.clear_cache()

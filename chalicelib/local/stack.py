@@ -25,7 +25,10 @@ order and stop in reverse:
    `@app.schedule` handlers (cron_hourly, cron_daily, ...) on the wall clock, as
    EventBridge does.
 
-There is no SMTP server: mail is not built. Used by `python -m chalicelib.local`
+The SMTP server (`smtp.Smtp`, after the web server) listens on SMTP_PORT: mail
+to an existing `*@INCOMING_MAIL_DOMAIN` address is stored in the mail bucket as
+SES stores it, and the bucket's notification brings it to the app's mail handler
+through the mail queue, which the worker drains. Used by `python -m chalicelib.local`
 and by the tests.
 """
 
@@ -53,6 +56,7 @@ from chalice.local import ChaliceRequestHandler, create_local_server
 from chalicelib.local.moto_server import MotoServer, in_process_client
 from chalicelib.local.moto_speedups import partition_scoped
 from chalicelib.local.resources import DEFAULT_REGION, create_resources
+from chalicelib.local.smtp import Smtp
 from chalicelib.runtime.queue import TaskQueue
 from chalicelib.runtime.services import Services
 from chalicelib.settings import (
@@ -478,7 +482,9 @@ class LocalStack:
         self.web = WebServer(chalice_app, self.settings.port, first_bundled_interview())
         self.worker = Worker(chalice_app, wake)
         self.clock = Clock(chalice_app)
-        self.components: list[Component] = [self.aws, self.app_services, self.web, self.worker, self.clock]
+        self.smtp = Smtp(self.settings, wake)  # each stored mail wakes the worker too
+        self.components: list[Component] = [self.aws, self.app_services, self.web, self.smtp, self.worker,
+                                            self.clock]
         self._started: list[Component] = []
 
     def start(self) -> LocalStack:

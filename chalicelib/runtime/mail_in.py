@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 INCOMING_EMAIL_EVENT = "incoming_email"
 _SHORT_CODE_MAX = 64
+# Mail attachments are files `m<id>a<n>/<filename>` of the session (document ids are hex: no "m")
+MAIL_FILE_PREFIX = "m"
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ class MailIn:
         for n, attachment in enumerate(parsed.attachments):
             stem, dot, ext = attachment.filename.rpartition(".")
             filename = safe_filename(stem or ext) + (f".{safe_filename(ext)[:10]}" if dot and stem else "")
-            name = f"m{mail_id[:20]}a{n}/{filename}"
+            name = f"{MAIL_FILE_PREFIX}{mail_id[:20]}a{n}/{filename}"
             self.store.put_file(session_id, name, self.services.sealer.seal(attachment.data,
                                                                             Place.file(session_id, name), None))
             url = (f"/api/session/file?i={quote(address.interview)}&session={session_id}"

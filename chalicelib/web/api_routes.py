@@ -23,6 +23,7 @@ from chalicelib.engine.screen import OutcomeKind
 from chalicelib.language.blocks import CONTENT_TYPES, DocumentFormat
 from chalicelib.library.serialize import jsonable
 from chalicelib.runtime.cron import Cron, check_event
+from chalicelib.runtime.mail_in import MAIL_FILE_PREFIX
 from chalicelib.runtime.sessions import SESSION_ID_LENGTH, SessionRef, TurnResult, VariableChanges, is_session_id
 from chalicelib.storage.errors import SessionNotFoundError
 from chalicelib.storage.records import User
@@ -264,20 +265,25 @@ def session_back(user: User, query: dict[str, str], body: dict[str, Any]) -> Res
 @bp.route("/api/session/file", methods=["GET"])
 @api
 def session_file(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
-    """An assembled document of the session: `file` is `<file id>/<filename>.<format>`."""
+    """An assembled document of the session: `file` is `<file id>/<filename>.<format>`; or the attachment
+    of a mail it received (`DAEmailAttachment.url`), of any type, sent as application/octet-stream."""
     ref = _ref(query, body)
     name = query.get("file", "")
     file_id, _, filename = name.partition("/")
     fmt = filename.rsplit(".", 1)[-1] if "." in filename else ""
-    if not file_id.isalnum() or fmt not in CONTENT_TYPES or "/" in filename:
+    mail_file = file_id.startswith(MAIL_FILE_PREFIX) and bool(filename)
+    if not file_id.isalnum() or (fmt not in CONTENT_TYPES and not mail_file) or "/" in filename \
+            or '"' in filename:
         formats = " or ".join(f"'.{f.value}'" for f in DocumentFormat)
         raise ApiError(400, f"Parameter file must be '<file id>/<filename>' with {formats}, as in the question's "
                             "attachments.")
     data = context.sessions().document(ref, name)
     if data is None:
         raise ApiError(404, "No such file in this session.")
+    content_type = "application/octet-stream" if mail_file else CONTENT_TYPES[fmt]
     return Response(body=data, status_code=200, headers={
-        "Content-Type": CONTENT_TYPES[fmt], "Content-Disposition": f'attachment; filename="{filename}"'})
+        "Content-Type": content_type, "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Content-Type-Options": "nosniff"})
 
 
 # ---------------------------------------------------------------------------- tasks and check-in

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 
+from chalicelib.runtime.mail_in import MailIn
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.sessions import Sessions
 from chalicelib.runtime.worker import Worker
