@@ -116,14 +116,14 @@ def test_case_example_runs_incoming_email_and_saves_the_mail_through_the_callbac
     assert (task["action"], task["status"], task["attempts"]) == ("incoming_email", "done", 1)
 
     # And: the attachment downloads through the API
-    name = attachment_name(session, address.split("@")[0])
-    download = session.api.get(f"/api/session/file?{session.query()}&file={quote(name)}")
+    url = attachment_url(session, address.split("@")[0])
+    download = session.api.get(url)
     assert download.status == 200, download.body
     assert download.body == b"The lease text."
 
 
-def attachment_name(session: TaskSession, short: str) -> str:
-    """The stored name of the one attachment of the one mail on `short` (what DAEmailAttachment.url names)."""
+def attachment_url(session: TaskSession, short: str) -> str:
+    """The download address of the one attachment of the one mail on `short` (DAEmailAttachment.url)."""
     from chalicelib.web import context
 
     port = context.sessions().mail_port(session.session)
@@ -131,7 +131,7 @@ def attachment_name(session: TaskSession, short: str) -> str:
     (mail_summary,) = address.mails
     (attachment,) = mail_summary["attachments"]
     assert attachment["url"].endswith(f"&file={quote(attachment['file'])}")
-    return str(attachment["file"])
+    return str(attachment["url"])
 
 
 def test_a_redelivered_notification_delivers_the_mail_once(
