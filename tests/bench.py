@@ -17,6 +17,7 @@ import contextlib
 import copy
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -205,6 +206,51 @@ def task_latency_bench() -> tuple[float, float]:
                 time.sleep(0.005)
             noted.append(time.perf_counter() - start)
     return _median_ms(done), _median_ms(noted)
+
+
+MAIL_COUNT = int(os.environ.get("BENCH_MAILS", "50"))
+
+
+def mail_in_bench() -> float:
+    """Inbound mails per second on the local stack, end to end: smtplib → the SMTP server → the mail
+    bucket → its notification → the mail queue → the handler → the session (email-to-case-simple.yml,
+    multi-user), counted once every mail is listed by get_emails()."""
+    import smtplib
+    from email.message import EmailMessage
+
+    from chalicelib.local.stack import LocalStack
+    from chalicelib.settings import Settings
+    from chalicelib.web import context
+
+    key = "BenchKey0123456789abcdefghijklmn"
+    settings = Settings.from_env({"PORT": str(_free_port()), "MOTO_PORT": str(_free_port()),
+                                  "SMTP_PORT": str(_free_port()), "API_KEY": key, "SERVER_KEY": BENCH_SERVER_KEY,
+                                  "INTERVIEW_PATH": str(EXAMPLES), "ADMIN_PASSWORD": "bench-password"})
+    with LocalStack(settings) as stack:
+        api = f"{stack.web.url}/api"
+        new = _http("GET", f"{api}/session/new?i=email-to-case-simple.yml", key=key)
+        ids = {"i": "email-to-case-simple.yml", "session": new["session"], "secret": new["secret"]}
+        _http("POST", f"{api}/session", {**ids, "variables": {"multi_user": True}}, key)
+        del ids["secret"]
+        screen = _http("POST", f"{api}/session", {**ids, "variables": {"intro_seen": True}}, key)
+        found = re.search(r"[a-z]{10}@mail\.localhost", screen["subquestionText"])
+        assert found, screen
+        address = found.group(0)
+        port = context.sessions().mail_port(new["session"])
+        start = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", settings.smtp_port) as smtp:
+            for n in range(MAIL_COUNT):
+                message = EmailMessage()
+                message["From"], message["To"], message["Subject"] = "bench@example.com", address, f"mail {n}"
+                message.set_content("A short body.")
+                smtp.send_message(message)
+        deadline = start + 300
+        while sum(len(a.mails) for a in port.addresses()) < MAIL_COUNT:
+            if time.perf_counter() > deadline:
+                raise RuntimeError("bench: the mails did not all arrive within 300 s")
+            time.sleep(0.01)
+            port = context.sessions().mail_port(new["session"])
+        return MAIL_COUNT / (time.perf_counter() - start)
 
 
 WALK_RUNS = int(os.environ.get("BENCH_WALK_RUNS", "5"))
@@ -746,6 +792,8 @@ def main() -> None:
     done, noted = task_latency_bench()
     print(f"background task on the local stack ({TASK_RUNS} runs, median): committing turn -> done "
           f"{done:.0f} ms; -> notification at check-in {noted:.0f} ms")
+    print(f"inbound mail on the local stack: {mail_in_bench():.1f} mails/s through SMTP -> mail bucket -> "
+          f"mail queue -> session ({MAIL_COUNT} mails, one SMTP connection)")
     for name, (ms, reads, writes) in checkin_bench().items():
         kind = "with a check in action" if name == "check-in.yml" else "without (plain screen)"
         print(f"check-in {kind}, {name}: median {ms:.2f} ms; DynamoDB per check-in: {reads:g} reads, "
