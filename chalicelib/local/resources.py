@@ -139,7 +139,7 @@ def create_resources(
 
     creators: dict[str, Callable[[str, dict[str, Any]], dict[str, str]]] = {
         TABLE: _TableCreator(client("dynamodb")),
-        BUCKET: _BucketCreator(client("s3"), region),
+        BUCKET: _BucketCreator(client("s3"), region, client("sqs")),
         QUEUE: _QueueCreator(client("sqs")),
     }
     resources = local_resources(load_template(template_path))
@@ -269,9 +269,10 @@ class _TableCreator:
 
 
 class _BucketCreator:
-    def __init__(self, s3: Any, region: str) -> None:
+    def __init__(self, s3: Any, region: str, sqs: Any = None) -> None:
         self.s3 = s3
         self.region = region
+        self.sqs = sqs
 
     def __call__(self, name: str, properties: dict[str, Any]) -> dict[str, str]:
         request: dict[str, Any] = {"Bucket": name}
@@ -296,9 +297,27 @@ class _BucketCreator:
             )
         queues = properties.get("NotificationConfiguration", {}).get("QueueConfigurations")
         if queues:
-            self.s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={
-                "QueueConfigurations": [{"QueueArn": q["Queue"], "Events": [q["Event"]]} for q in queues]})
+            self._notify(name, queues)
         return {"Ref": name, "Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+
+    def _notify(self, name: str, queues: list[dict[str, Any]]) -> None:
+        """Announce new objects on the queues; setting it up sends each queue an `s3:TestEvent`
+        (as on AWS), taken off again here so that the queue holds only real notifications."""
+        wanted = [{"QueueArn": q["Queue"], "Events": [q["Event"]]} for q in queues]
+        current = self.s3.get_bucket_notification_configuration(Bucket=name).get("QueueConfigurations", [])
+        if [(c["QueueArn"], c["Events"]) for c in current] == [(w["QueueArn"], w["Events"]) for w in wanted]:
+            return
+        self.s3.put_bucket_notification_configuration(Bucket=name,
+                                                      NotificationConfiguration={"QueueConfigurations": wanted})
+        if self.sqs is None:
+            return
+        for arn in {w["QueueArn"] for w in wanted}:
+            url = self.sqs.get_queue_url(QueueName=str(arn).rsplit(":", 1)[-1])["QueueUrl"]
+            messages = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                                VisibilityTimeout=0).get("Messages", [])
+            for message in messages:
+                if '"s3:TestEvent"' in message["Body"]:
+                    self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
 class _QueueCreator:

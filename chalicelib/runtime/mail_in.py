@@ -80,6 +80,7 @@ class MailIn:
     def handle(self, body: str) -> None:
         """One queue message: an S3 notification of one or more stored mails. A fault of storage
         raises (the message is tried again); anything wrong with the mail itself is logged and dropped."""
+        message: Any = None
         try:
             message = json.loads(body)
             records = message.get("Records") if isinstance(message, dict) else None

@@ -17,7 +17,7 @@ from email.utils import getaddresses
 
 from chalicelib.runtime.errors import RuntimeLayerError
 
-BODY_MAX_CHARS = 50_000  # each of the text and HTML bodies; the summary is one DynamoDB item
+BODY_MAX_CHARS = 30_000  # each of the text and HTML bodies: the summary is one DynamoDB item (400 KB at most)
 FILENAME_MAX_CHARS = 100
 _RECEIVED_FOR = re.compile(r"\bfor\s+<?([^\s<>;]+@[^\s<>;]+)>?", re.IGNORECASE)
 

@@ -199,3 +199,22 @@ def test_a_mail_over_the_size_limit_is_refused(
     assert "more than MAIL_MAX_BYTES=4096" in messages(logged)
     assert mails_of(session) == []
     assert_all_handled(fresh_aws)
+
+
+def test_a_queue_message_that_is_not_a_notification_is_dropped_with_a_log_line(
+    services: Services, caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given: the mail handler, and messages on its queue that are not S3 notifications
+    from chalicelib.runtime.mail_in import MailIn, handle_sqs_event
+
+    event = {"Records": [{"messageId": str(n), "body": body} for n, body in enumerate(
+        ["not json", "[1, 2]", '{"Records": [{"eventName": "ObjectCreated:Put"}]}'])]}
+
+    # When: they are handled
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        result = handle_sqs_event(MailIn(context.sessions()), event)
+
+    # Then: each is dropped (none comes back), saying why
+    assert result == {"batchItemFailures": []}
+    assert messages(caplog).count("not an S3 notification") == 2
+    assert "names no object" in messages(caplog)
