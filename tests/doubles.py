@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.storage.base import SessionStore
+from chalicelib.storage.mail import MailAddress, MailRecord
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -30,8 +31,9 @@ class WrappedStore(SessionStore):
 
     def commit(self, before: SessionHead, after: SessionHead, put: StepRecord | None,
                delete_steps: Sequence[int] = (), extras: Mapping[str, Sealed] | None = None,
-               tasks: Sequence[TaskWrite] = (), notes: Sequence[Notification] = ()) -> None:
-        self.inner.commit(before, after, put, delete_steps, extras, tasks, notes)
+               tasks: Sequence[TaskWrite] = (), notes: Sequence[Notification] = (),
+               addresses: Sequence[MailAddress] = ()) -> None:
+        self.inner.commit(before, after, put, delete_steps, extras, tasks, notes, addresses)
 
     def recorded_commit(self, outcomes: list[str], before: SessionHead, after: SessionHead,
                         put: StepRecord | None, delete_steps: Sequence[int] = (),
@@ -57,6 +59,18 @@ class WrappedStore(SessionStore):
 
     def take_notifications(self, session_id: str) -> list[Notification]:
         return self.inner.take_notifications(session_id)
+
+    def find_address(self, short: str) -> MailAddress | None:
+        return self.inner.find_address(short)
+
+    def list_addresses(self, session_id: str) -> list[MailAddress]:
+        return self.inner.list_addresses(session_id)
+
+    def put_mail(self, mail: MailRecord) -> None:
+        self.inner.put_mail(mail)
+
+    def list_mail(self, session_id: str) -> list[MailRecord]:
+        return self.inner.list_mail(session_id)
 
     def put_file(self, session_id: str, name: str, sealed: Sealed) -> None:
         self.inner.put_file(session_id, name, sealed)

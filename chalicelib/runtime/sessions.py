@@ -562,7 +562,7 @@ class Sessions:
         task_writes, notes = finalize(result.outcome) if finalize else ([], [])
         self.services.store.commit(head, after, StepRecord(number, sealed.blob, sealed.kind), delete_steps=drop,
                                    extras=self._extras(head, result.kv, key), tasks=new_tasks + task_writes,
-                                   notes=notes, addresses=self._addresses(after, user, result))
+                                   notes=notes, **_with_addresses(self._addresses(after, user, result)))
         self.tasks.enqueue([w.record for w in new_tasks])
         return TurnResult(result.outcome, after, command=result.changed.command)
 
@@ -632,9 +632,15 @@ class Sessions:
                        tasks: list[TaskWrite], addresses: Sequence[MailAddress] = ()) -> SessionHead:
         after = replace(head, version=head.version + 1, has_tasks=head.has_tasks or bool(tasks))
         self.services.store.commit(head, after, None, extras=self._extras(head, kv, key), tasks=tasks,
-                                   addresses=addresses)
+                                   **_with_addresses(addresses))
         self.tasks.enqueue([w.record for w in tasks])
         return after
+
+
+def _with_addresses(addresses: Sequence[MailAddress]) -> dict[str, Any]:
+    """The commit's `addresses` argument, only when there are any (a store written before mail
+    addresses existed still takes every other commit)."""
+    return {"addresses": addresses} if addresses else {}
 
 
 def _is_end_screen(view: ScreenView) -> bool:
