@@ -43,6 +43,7 @@ from chalicelib.runtime.checkin import checkin_arguments, checkin_commands, foll
 from chalicelib.runtime.clock import Clock, SystemClock
 from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
+from chalicelib.runtime.purge import expiry
 from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.tasks import TaskService
@@ -231,7 +232,8 @@ class Sessions:
                           base_url=base_url, sign_link=self.link_signer)
         now = time.time()
         head = SessionHead(interview_name, session_id, version=1, step=1, encrypted=True, created=now,
-                           modified=now, owner=(user.id if user else ""), title=interview.title)
+                           modified=now, owner=(user.id if user else ""), title=interview.title,
+                           expires_at=expiry(self.services, interview_name, now))
         key = crypto.session_key(secret, session_id)
         first = self._first_run(interview, answers, state, request, key) if evaluate else Sessions._Evaluated(
             None, answers)
@@ -345,9 +347,9 @@ class Sessions:
                 raise NoPreviousStepError("Cannot go back.")
             previous = steps[-1]
             put = self._with_prior(head, step, previous, ref, key)
-            after = replace(head, version=head.version + 1, step=previous, modified=time.time())
-            if put is not None:
-                after = replace(put[0], version=head.version + 1, modified=time.time())
+            now = time.time()
+            after = replace(put[0] if put is not None else replace(head, step=previous), version=head.version + 1,
+                            modified=now, expires_at=expiry(self.services, head.interview, now))
             try:
                 self.services.store.commit(head, after, put[1] if put else None, delete_steps=[head.step])
                 return after
@@ -536,6 +538,7 @@ class Sessions:
         after = replace(after, version=head.version + 1, step=number, modified=time.time())
         if run_id is not None:
             after = replace(after, modified=head.modified, cron_runs=(*head.cron_runs, run_id)[-_CRON_RUNS_KEPT:])
+        after = replace(after, expires_at=expiry(self.services, head.interview, after.modified))
         kept = self.services.settings.steps_kept
         drop = [number - kept] if new_step and number > kept else []
         store_documents(self.services, head.session_id, key if after.encrypted else None, result.documents)

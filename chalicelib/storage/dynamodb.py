@@ -16,7 +16,10 @@ so a scheduled pass reads exactly the sessions it may run in. Every head carries
 ``age_shard`` (the same value), the hash key of ``by_age`` (range key ``modified``),
 so the daily purge reads exactly the sessions idle for long enough.
 
-Every change is one TransactWriteItems conditioned on the head's version. Step
+Every change is one TransactWriteItems conditioned on the head's version. The head
+and each step carry ``expires_at`` (the table's TTL attribute) when the session's
+interview has a deletion period: a safety net behind the daily purge, renewed with
+the head on every save (see runtime.purge). Step
 blobs over STEP_BLOB_LIMIT bytes go to S3 under ``steps/<session id>/`` and
 the step item holds the object key instead; `delete` removes that prefix.
 
@@ -186,7 +189,13 @@ def head_to_item(head: SessionHead) -> Item:
         item["tags"] = {"L": [{"S": tag} for tag in head.tags]}
     if head.cron_runs:
         item["cron_runs"] = {"L": [{"S": run} for run in head.cron_runs]}
+    item.update(_expiry(head.expires_at))
     return item
+
+
+def _expiry(expires_at: float) -> Item:
+    """The TTL attribute (whole epoch seconds), or nothing for an item that never expires."""
+    return {"expires_at": {"N": str(int(expires_at))}} if expires_at else {}
 
 
 def index_shard(session_id: str) -> str:
@@ -210,6 +219,7 @@ def head_from_item(item: Item) -> SessionHead:
         allow_cron=item.get("allow_cron", {}).get("BOOL", False),
         tags=tuple(t["S"] for t in item.get("tags", {}).get("L", [])),
         cron_runs=tuple(r["S"] for r in item.get("cron_runs", {}).get("L", [])),
+        expires_at=float(item.get("expires_at", {}).get("N", "0")),
         has_tasks=item.get("has_tasks", {}).get("BOOL", False),
     )
 
@@ -409,13 +419,15 @@ class DynamoSessionStore(SessionStore):
 
     # -- writing ---------------------------------------------------------------
 
-    def _step_item(self, session_id: str, step: StepRecord, version: int) -> tuple[Item, str | None]:
+    def _step_item(self, session_id: str, step: StepRecord, version: int,
+                   expires_at: float = 0.0) -> tuple[Item, str | None]:
         """The step's item, and the S3 key its blob was uploaded to (if it was)."""
         item: Item = {
             "pk": {"S": session_pk(session_id)},
             "sk": {"S": step_sk(step.step)},
             "version": {"N": str(version)},
             **_kind_attribute(step.kind),
+            **_expiry(expires_at),
         }
         if len(step.blob) <= STEP_BLOB_LIMIT:
             item["blob"] = {"B": step.blob}
@@ -446,7 +458,7 @@ class DynamoSessionStore(SessionStore):
             pass
 
     def create(self, head: SessionHead, first: StepRecord) -> None:
-        step_item, s3_key = self._step_item(head.session_id, first, head.version)
+        step_item, s3_key = self._step_item(head.session_id, first, head.version, head.expires_at)
         put_head = {
             "TableName": self.table_name,
             "Item": head_to_item(head),
@@ -473,7 +485,7 @@ class DynamoSessionStore(SessionStore):
         actions: list[Item] = []
         s3_key = None
         if put is not None:
-            step_item, s3_key = self._step_item(after.session_id, put, after.version)
+            step_item, s3_key = self._step_item(after.session_id, put, after.version, after.expires_at)
             actions.append({"Put": {"TableName": self.table_name, "Item": step_item}})
         pk = {"S": session_pk(before.session_id)}
         actions += [
