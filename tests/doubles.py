@@ -73,6 +73,15 @@ class WrappedStore(SessionStore):
     def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
         return self.inner.list_heads(interview, owner)
 
+    def put_stash(self, key: str, sealed: Sealed, expires_at: float) -> None:
+        self.inner.put_stash(key, sealed, expires_at)
+
+    def get_stash(self, key: str) -> tuple[Sealed, float] | None:
+        return self.inner.get_stash(key)
+
+    def delete_stash(self, key: str) -> None:
+        self.inner.delete_stash(key)
+
     def cron_targets(self) -> Iterator[CronTarget]:
         return self.inner.cron_targets()
 

@@ -32,6 +32,14 @@ class KeyValuePort(Protocol):
     def get(self, scope: str, key: str) -> Any: ...
 
 
+class StashPort(Protocol):
+    """Data kept outside any session under a key and a secret (stash_data / retrieve_stashed_data)."""
+
+    def put(self, data: Any, expire: Any = None) -> tuple[str, str]: ...
+
+    def get(self, key: str, secret: str, delete: bool = False, refresh: Any = False) -> Any: ...
+
+
 @dataclass(frozen=True)
 class UserInfo:
     id: str = ""
@@ -57,6 +65,7 @@ class Request:
     interface: str = Interface.WEB
     kv: KeyValuePort | None = None
     tasks: TaskPort | None = None
+    stash: StashPort | None = None
     step: int = 1
     # Signs the action links url_action() makes: (session id, action, arguments) → signature.
     # Set by the runtime; without it links carry no signature, and the web refuses to run them.

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from chalicelib.engine import assign
+from chalicelib.engine.request import StashPort
 from chalicelib.engine.screen import MessagePriority
 from chalicelib.engine.signals import (
     UI_NOTIFICATIONS,
@@ -397,6 +398,18 @@ class AuthorFunctions:
         if not persistent:
             return self.ev.state.task_count(task)
         return self._counters(persistent).get(task, 0)
+
+    # ------------------------------------------------------------------ stashed data (runtime.stash)
+    def stash_data(self, data: Any, expire: Any = None) -> tuple[str, str]:
+        return self._stash().put(data, expire)
+
+    def retrieve_stashed_data(self, stash_key: str, secret: str, delete: bool = False, refresh: Any = False) -> Any:
+        return self._stash().get(str(stash_key), str(secret), bool(delete), refresh)
+
+    def _stash(self) -> StashPort:
+        if self.ev.request.stash is None:
+            raise RuntimeError("stashed data is not available here (no stash store was given to this evaluation)")
+        return self.ev.request.stash
 
     # ------------------------------------------------------------------ access times (library.access)
     def last_access_time(self, include_privileges: Any = None, exclude_privileges: Any = None,

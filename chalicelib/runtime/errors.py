@@ -33,3 +33,7 @@ class WeakSecretError(RuntimeLayerError):
 
 class CronEventError(RuntimeLayerError):
     """A scheduled pass was asked for with a name no interview block could define (HTTP 400)."""
+
+
+class StashError(RuntimeLayerError):
+    """Stashed data that cannot be had: no such key, a wrong secret, or expired (HTTP 400)."""

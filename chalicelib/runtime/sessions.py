@@ -46,6 +46,7 @@ from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSe
 from chalicelib.runtime.purge import expiry
 from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
 from chalicelib.runtime.services import Services
+from chalicelib.runtime.stash import Stash, StashForInterview
 from chalicelib.runtime.tasks import TaskService
 from chalicelib.runtime.variables import check_writable, from_sent
 from chalicelib.storage import crypto
@@ -208,6 +209,10 @@ class Sessions:
         self.clock: Clock = clock or SystemClock()
         self.jitter: Jitter = jitter or random.random
 
+    @property
+    def stash_port(self) -> StashForInterview:
+        return StashForInterview(Stash(self.services))
+
     def task_port(self, session_id: str, key: bytes | None) -> SessionTaskPort:
         return SessionTaskPort(self.tasks, session_id, key, self.clock)
 
@@ -247,7 +252,7 @@ class Sessions:
 
     def _first_run(self, interview: Interview, answers: dict[str, Any], state: SessionState, request: Request,
                    key: bytes) -> Sessions._Evaluated:
-        request = replace(request, tasks=self.task_port(request.session_id, key))
+        request = replace(request, tasks=self.task_port(request.session_id, key), stash=self.stash_port)
         ev = Evaluation(interview, answers, request, namespace.build, state)
         try:
             outcome: Outcome | None = ev.run()
@@ -403,7 +408,8 @@ class Sessions:
         head, step = self._load(ref)
         key = self._key(head, ref)
         answers, state = self._open(head, step, ref)
-        request = replace(request, tasks=self.task_port(ref.session_id, key), sign_link=self.link_signer)
+        request = replace(request, tasks=self.task_port(ref.session_id, key), sign_link=self.link_signer,
+                          stash=self.stash_port)
         ev = Evaluation(self.services.loader.load(ref.interview), answers, request, namespace.build, state)
         try:
             outcome = ev.run()
@@ -567,7 +573,8 @@ class Sessions:
         if changed.stale or changed.errors or not evaluate or changed.command is not None:
             return Sessions._Evaluated(None, answers, changed)
         request = replace(request, kv=_Kv(self, head, key), step=head.step,
-                          tasks=self.task_port(head.session_id, key), sign_link=self.link_signer)
+                          tasks=self.task_port(head.session_id, key), sign_link=self.link_signer,
+                          stash=self.stash_port)
         ev = Evaluation(interview, answers, request, namespace.build, state)
         outcome = ev.run()
         return Sessions._Evaluated(outcome, ev.answers(), changed, ev.kv_writes, ev.outbox, ev.documents)

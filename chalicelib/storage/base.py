@@ -125,6 +125,18 @@ class SessionStore(ABC):
         """Every session head, optionally only one interview's or one owner's."""
 
     @abstractmethod
+    def put_stash(self, key: str, sealed: Sealed, expires_at: float) -> None:
+        """Keep a stashed blob until `expires_at` (epoch seconds)."""
+
+    @abstractmethod
+    def get_stash(self, key: str) -> tuple[Sealed, float] | None:
+        """A stashed blob and when it expires, or None (never stored, or deleted)."""
+
+    @abstractmethod
+    def delete_stash(self, key: str) -> None:
+        """Forget a stashed blob; no error if there is none."""
+
+    @abstractmethod
     def cron_targets(self) -> Iterator[CronTarget]:
         """Every session whose head is cron-enabled (SessionHead.cron_enabled), and no other:
         the cost grows with those sessions, not with all of them."""

@@ -62,6 +62,8 @@ ConditionHandler = Callable[[list[Item]], StorageError]
 STEP_BLOB_LIMIT = 300_000
 INDEX_BY_INTERVIEW = "by_interview"
 INDEX_BY_OWNER = "by_owner"
+STASH_PREFIX = "stash#"  # the partition of a stashed value (runtime.stash), outside any session
+STASH_SK = "stash"
 INDEX_BY_CRON = "by_cron"
 INDEX_BY_AGE = "by_age"
 INDEX_SHARDS = 16  # partitions of by_cron and by_age: a pass reads each; writes spread over them
@@ -377,6 +379,32 @@ class DynamoSessionStore(SessionStore):
             "ExpressionAttributeValues": {":head": {"S": HEAD_SK}},
         }
         return self._paginate("scan", "listing all sessions", params)
+
+    # -- stashed data (runtime.stash): one item each, outside any session -------
+
+    def put_stash(self, key: str, sealed: Sealed, expires_at: float) -> None:
+        with aws_errors(f"stashing data in table {self.table_name}"):
+            self._aws.dynamodb.put_item(TableName=self.table_name, Item={
+                "pk": {"S": STASH_PREFIX + key}, "sk": {"S": STASH_SK}, "blob": {"B": sealed.blob},
+                **_kind_attribute(sealed.kind), **_expiry(expires_at), "until": {"N": _number(expires_at)}})
+
+    def get_stash(self, key: str) -> tuple[Sealed, float] | None:
+        item = self._get_item(STASH_PREFIX + key, STASH_SK, f"reading stashed data from table {self.table_name}")
+        if item is None:
+            return None
+        return Sealed(item["blob"]["B"], _kind(item)), float(item["until"]["N"])
+
+    def delete_stash(self, key: str) -> None:
+        with aws_errors(f"deleting stashed data from table {self.table_name}"):
+            self._aws.dynamodb.delete_item(TableName=self.table_name,
+                                           Key={"pk": {"S": STASH_PREFIX + key}, "sk": {"S": STASH_SK}})
+
+    def _get_item(self, pk: str, sk: str, action: str) -> Item | None:
+        with aws_errors(action):
+            response = self._aws.dynamodb.get_item(TableName=self.table_name,
+                                                   Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True)
+        item: Item | None = response.get("Item")
+        return item
 
     def cron_targets(self) -> Iterator[CronTarget]:
         for shard in range(INDEX_SHARDS):

@@ -37,6 +37,7 @@ class MemorySessionStore(SessionStore):
         self._tasks: dict[tuple[str, str], TaskRecord] = {}
         self._notes: dict[str, dict[str, Notification]] = {}
         self._files: dict[tuple[str, str], Sealed] = {}
+        self._stash: dict[str, tuple[Sealed, float]] = {}
         self._lock = threading.Lock()
 
     def _session(self, interview: str, session_id: str) -> _Session:
@@ -171,6 +172,18 @@ class MemorySessionStore(SessionStore):
         if owner is not None:
             heads = [h for h in heads if h.owner == owner]
         return iter(sorted(heads, key=lambda h: h.modified))
+
+    def put_stash(self, key: str, sealed: Sealed, expires_at: float) -> None:
+        with self._lock:
+            self._stash[key] = (sealed, expires_at)
+
+    def get_stash(self, key: str) -> tuple[Sealed, float] | None:
+        with self._lock:
+            return self._stash.get(key)
+
+    def delete_stash(self, key: str) -> None:
+        with self._lock:
+            self._stash.pop(key, None)
 
     def cron_targets(self) -> Iterator[CronTarget]:
         with self._lock:

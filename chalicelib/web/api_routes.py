@@ -23,7 +23,10 @@ from chalicelib.engine.screen import OutcomeKind
 from chalicelib.language.blocks import CONTENT_TYPES, DocumentFormat
 from chalicelib.library.serialize import jsonable
 from chalicelib.runtime.cron import Cron, check_event
+from chalicelib.runtime.errors import StashError
 from chalicelib.runtime.sessions import SESSION_ID_LENGTH, SessionRef, TurnResult, VariableChanges, is_session_id
+from chalicelib.runtime.stash import Stash
+from chalicelib.runtime.variables import from_sent
 from chalicelib.storage.errors import SessionNotFoundError
 from chalicelib.storage.records import User
 from chalicelib.web import context, limits
@@ -335,6 +338,43 @@ def interviews_delete(user: User, query: dict[str, str], body: dict[str, Any]) -
     for item in _interview_items(user, query):
         sessions.delete(SessionRef(item["filename"], item["session"]), verify=False)
     return _no_content()
+
+
+# ---------------------------------------------------------------------------- stashed data
+@bp.route("/api/stash_data", methods=["POST"], content_types=_BODY_TYPES)
+@api
+def stash_data(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    """Keep `data` outside any session (runtime.stash); the key and the secret that open it."""
+    if "data" not in body:
+        raise ApiError(400, "Data must be provided.")
+    limits.check_values({"data": body["data"]}, context.services().settings, "data")  # size and depth bounded
+    data = body["data"] if _flag(body.get("raw")) else _dates_read(body["data"])
+    key, secret = Stash(context.services()).put(data, body.get("expire"))
+    return _json({"stash_key": key, "secret": secret})
+
+
+def _dates_read(value: Any) -> Any:
+    """As `variables` are read: text that begins with an ISO date, at any depth, becomes a date."""
+    if isinstance(value, dict):
+        return {k: _dates_read(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates_read(v) for v in value]
+    return from_sent(value)
+
+
+@bp.route("/api/retrieve_stashed_data", methods=["GET"])
+@api
+def retrieve_stashed_data(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    key, secret = _params(query, body, "stash_key", "secret")
+    if not key or not secret:
+        raise ApiError(400, "The stash key and secret parameters are required.")
+    refresh = query.get("refresh")
+    try:
+        data = Stash(context.services()).get(str(key), str(secret), _flag(query.get("delete")),
+                                             int(refresh) if refresh and refresh.isdigit() else False)
+    except StashError as err:
+        raise ApiError(400, f"The stashed data could not be retrieved: {err}.") from err
+    return _json(jsonable(data))
 
 
 # ---------------------------------------------------------------------------- scheduled passes
