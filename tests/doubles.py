@@ -82,6 +82,15 @@ class WrappedStore(SessionStore):
     def delete_stash(self, key: str) -> None:
         self.inner.delete_stash(key)
 
+    def append_record(self, key: str, sealed: Sealed) -> int:
+        return self.inner.append_record(key, sealed)
+
+    def records(self, key: str) -> list[tuple[int, Sealed]]:
+        return self.inner.records(key)
+
+    def delete_record(self, key: str, record_id: int) -> None:
+        self.inner.delete_record(key, record_id)
+
     def cron_targets(self) -> Iterator[CronTarget]:
         return self.inner.cron_targets()
 

@@ -40,6 +40,16 @@ class StashPort(Protocol):
     def get(self, key: str, secret: str, delete: bool = False, refresh: Any = False) -> Any: ...
 
 
+class RecordsPort(Protocol):
+    """Rows shared by every session, in lists by key (write_record / read_records / delete_record)."""
+
+    def write(self, key: str, data: Any) -> int: ...
+
+    def read(self, key: str) -> dict[int, Any]: ...
+
+    def delete(self, key: str, record_id: int) -> None: ...
+
+
 @dataclass(frozen=True)
 class UserInfo:
     id: str = ""
@@ -66,6 +76,7 @@ class Request:
     kv: KeyValuePort | None = None
     tasks: TaskPort | None = None
     stash: StashPort | None = None
+    records: RecordsPort | None = None
     step: int = 1
     # Signs the action links url_action() makes: (session id, action, arguments) → signature.
     # Set by the runtime; without it links carry no signature, and the web refuses to run them.

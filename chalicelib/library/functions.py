@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from chalicelib.engine import assign
-from chalicelib.engine.request import StashPort
+from chalicelib.engine.request import RecordsPort, StashPort
 from chalicelib.engine.screen import MessagePriority
 from chalicelib.engine.signals import (
     UI_NOTIFICATIONS,
@@ -405,6 +405,21 @@ class AuthorFunctions:
 
     def retrieve_stashed_data(self, stash_key: str, secret: str, delete: bool = False, refresh: Any = False) -> Any:
         return self._stash().get(str(stash_key), str(secret), bool(delete), refresh)
+
+    # ------------------------------------------------------------------ shared records (runtime.records)
+    def write_record(self, key: str, data: Any) -> int:
+        return self._records().write(key, data)
+
+    def read_records(self, key: str) -> dict[int, Any]:
+        return self._records().read(key)
+
+    def delete_record(self, key: str, id: int) -> None:
+        self._records().delete(key, id)
+
+    def _records(self) -> RecordsPort:
+        if self.ev.request.records is None:
+            raise RuntimeError("shared records are not available here (no store was given to this evaluation)")
+        return self.ev.request.records
 
     def _stash(self) -> StashPort:
         if self.ev.request.stash is None:

@@ -44,6 +44,7 @@ from chalicelib.runtime.clock import Clock, SystemClock
 from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
 from chalicelib.runtime.purge import expiry
+from chalicelib.runtime.records import SharedRecords
 from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.stash import Stash, StashForInterview
@@ -209,9 +210,11 @@ class Sessions:
         self.clock: Clock = clock or SystemClock()
         self.jitter: Jitter = jitter or random.random
 
-    @property
-    def stash_port(self) -> StashForInterview:
-        return StashForInterview(Stash(self.services))
+    def _with_ports(self, request: Request, session_id: str, key: bytes | None) -> Request:
+        """`request` with what the interview's functions reach beyond its answers: the session's tasks,
+        the stash, the shared records, and the signer of its action links."""
+        return replace(request, tasks=self.task_port(session_id, key), stash=StashForInterview(Stash(self.services)),
+                       records=SharedRecords(self.services), sign_link=self.link_signer)
 
     def task_port(self, session_id: str, key: bytes | None) -> SessionTaskPort:
         return SessionTaskPort(self.tasks, session_id, key, self.clock)
@@ -252,7 +255,7 @@ class Sessions:
 
     def _first_run(self, interview: Interview, answers: dict[str, Any], state: SessionState, request: Request,
                    key: bytes) -> Sessions._Evaluated:
-        request = replace(request, tasks=self.task_port(request.session_id, key), stash=self.stash_port)
+        request = self._with_ports(request, request.session_id, key)
         ev = Evaluation(interview, answers, request, namespace.build, state)
         try:
             outcome: Outcome | None = ev.run()
@@ -408,8 +411,7 @@ class Sessions:
         head, step = self._load(ref)
         key = self._key(head, ref)
         answers, state = self._open(head, step, ref)
-        request = replace(request, tasks=self.task_port(ref.session_id, key), sign_link=self.link_signer,
-                          stash=self.stash_port)
+        request = self._with_ports(request, ref.session_id, key)
         ev = Evaluation(self.services.loader.load(ref.interview), answers, request, namespace.build, state)
         try:
             outcome = ev.run()
@@ -572,9 +574,7 @@ class Sessions:
         changed = change(answers, state) if change is not None else _Changed()
         if changed.stale or changed.errors or not evaluate or changed.command is not None:
             return Sessions._Evaluated(None, answers, changed)
-        request = replace(request, kv=_Kv(self, head, key), step=head.step,
-                          tasks=self.task_port(head.session_id, key), sign_link=self.link_signer,
-                          stash=self.stash_port)
+        request = replace(self._with_ports(request, head.session_id, key), kv=_Kv(self, head, key), step=head.step)
         ev = Evaluation(interview, answers, request, namespace.build, state)
         outcome = ev.run()
         return Sessions._Evaluated(outcome, ev.answers(), changed, ev.kv_writes, ev.outbox, ev.documents)

@@ -137,6 +137,19 @@ class SessionStore(ABC):
         """Forget a stashed blob; no error if there is none."""
 
     @abstractmethod
+    def append_record(self, key: str, sealed: Sealed) -> int:
+        """Add a row to the list `key`; its id, one more than any id the list ever gave (atomic: two
+        writers never get the same id, and neither row is lost)."""
+
+    @abstractmethod
+    def records(self, key: str) -> list[tuple[int, Sealed]]:
+        """The rows of the list `key`, by id."""
+
+    @abstractmethod
+    def delete_record(self, key: str, record_id: int) -> None:
+        """Remove one row; no error if there is none."""
+
+    @abstractmethod
     def cron_targets(self) -> Iterator[CronTarget]:
         """Every session whose head is cron-enabled (SessionHead.cron_enabled), and no other:
         the cost grows with those sessions, not with all of them."""

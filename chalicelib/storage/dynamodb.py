@@ -64,6 +64,9 @@ INDEX_BY_INTERVIEW = "by_interview"
 INDEX_BY_OWNER = "by_owner"
 STASH_PREFIX = "stash#"  # the partition of a stashed value (runtime.stash), outside any session
 STASH_SK = "stash"
+RECORD_PREFIX = "record#"  # a list of shared records (write_record): its rows and its id counter
+RECORD_ROW = "row#"
+RECORD_COUNTER_SK = "~last"  # sorts after every row
 INDEX_BY_CRON = "by_cron"
 INDEX_BY_AGE = "by_age"
 INDEX_SHARDS = 16  # partitions of by_cron and by_age: a pass reads each; writes spread over them
@@ -193,6 +196,10 @@ def head_to_item(head: SessionHead) -> Item:
         item["cron_runs"] = {"L": [{"S": run} for run in head.cron_runs]}
     item.update(_expiry(head.expires_at))
     return item
+
+
+def _record_sk(record_id: int) -> str:
+    return f"{RECORD_ROW}{record_id:012d}"  # zero-padded: the rows sort by id
 
 
 def _expiry(expires_at: float) -> Item:
@@ -398,6 +405,34 @@ class DynamoSessionStore(SessionStore):
         with aws_errors(f"deleting stashed data from table {self.table_name}"):
             self._aws.dynamodb.delete_item(TableName=self.table_name,
                                            Key={"pk": {"S": STASH_PREFIX + key}, "sk": {"S": STASH_SK}})
+
+    # -- shared records (write_record): a list per key, ids from an atomic counter ---
+
+    def append_record(self, key: str, sealed: Sealed) -> int:
+        pk = {"S": RECORD_PREFIX + key}
+        with aws_errors(f"numbering a record of {key!r} in table {self.table_name}"):
+            counted = self._aws.dynamodb.update_item(
+                TableName=self.table_name, Key={"pk": pk, "sk": {"S": RECORD_COUNTER_SK}},
+                UpdateExpression="ADD #n :one", ExpressionAttributeNames={"#n": "last"},
+                ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="UPDATED_NEW")
+        record_id = int(counted["Attributes"]["last"]["N"])
+        with aws_errors(f"writing record {record_id} of {key!r} to table {self.table_name}"):
+            self._aws.dynamodb.put_item(TableName=self.table_name, Item={
+                "pk": pk, "sk": {"S": _record_sk(record_id)}, "blob": {"B": sealed.blob},
+                **_kind_attribute(sealed.kind)})
+        return record_id
+
+    def records(self, key: str) -> list[tuple[int, Sealed]]:
+        items = self._query(
+            f"reading the records of {key!r}", ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :row)",
+            ExpressionAttributeValues={":pk": {"S": RECORD_PREFIX + key}, ":row": {"S": RECORD_ROW}})
+        return [(int(i["sk"]["S"].removeprefix(RECORD_ROW)), Sealed(i["blob"]["B"], _kind(i))) for i in items]
+
+    def delete_record(self, key: str, record_id: int) -> None:
+        with aws_errors(f"deleting record {record_id} of {key!r} from table {self.table_name}"):
+            self._aws.dynamodb.delete_item(TableName=self.table_name, Key={
+                "pk": {"S": RECORD_PREFIX + key}, "sk": {"S": _record_sk(record_id)}})
 
     def _get_item(self, pk: str, sk: str, action: str) -> Item | None:
         with aws_errors(action):

@@ -38,6 +38,7 @@ class MemorySessionStore(SessionStore):
         self._notes: dict[str, dict[str, Notification]] = {}
         self._files: dict[tuple[str, str], Sealed] = {}
         self._stash: dict[str, tuple[Sealed, float]] = {}
+        self._records: dict[str, tuple[int, dict[int, Sealed]]] = {}
         self._lock = threading.Lock()
 
     def _session(self, interview: str, session_id: str) -> _Session:
@@ -184,6 +185,21 @@ class MemorySessionStore(SessionStore):
     def delete_stash(self, key: str) -> None:
         with self._lock:
             self._stash.pop(key, None)
+
+    def append_record(self, key: str, sealed: Sealed) -> int:
+        with self._lock:
+            last, rows = self._records.get(key, (0, {}))
+            rows[last + 1] = sealed
+            self._records[key] = (last + 1, rows)
+            return last + 1
+
+    def records(self, key: str) -> list[tuple[int, Sealed]]:
+        with self._lock:
+            return sorted(self._records.get(key, (0, {}))[1].items())
+
+    def delete_record(self, key: str, record_id: int) -> None:
+        with self._lock:
+            self._records.get(key, (0, {}))[1].pop(record_id, None)
 
     def cron_targets(self) -> Iterator[CronTarget]:
         with self._lock:
