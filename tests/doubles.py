@@ -91,6 +91,21 @@ class WrappedStore(SessionStore):
     def delete_record(self, key: str, record_id: int) -> None:
         self.inner.delete_record(key, record_id)
 
+    def put_value(self, key: str, value: bytes, expires_at: float) -> None:
+        self.inner.put_value(key, value, expires_at)
+
+    def get_value(self, key: str) -> tuple[bytes, float] | None:
+        return self.inner.get_value(key)
+
+    def add_to_value(self, key: str, amount: int) -> int:
+        return self.inner.add_to_value(key, amount)
+
+    def delete_value(self, key: str) -> bool:
+        return self.inner.delete_value(key)
+
+    def value_keys(self) -> list[str]:
+        return self.inner.value_keys()
+
     def cron_targets(self) -> Iterator[CronTarget]:
         return self.inner.cron_targets()
 

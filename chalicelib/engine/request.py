@@ -50,6 +50,28 @@ class RecordsPort(Protocol):
     def delete(self, key: str, record_id: int) -> None: ...
 
 
+class KeyStorePort(Protocol):
+    """A key-value store shared by every session (DARedis): values are bytes, with an optional expiry."""
+
+    def put(self, key: str, value: bytes, expire: float | None = None) -> None: ...
+
+    def fetch(self, key: str) -> bytes | None: ...
+
+    def add(self, key: str, amount: int) -> int: ...
+
+    def remove(self, key: str) -> bool: ...
+
+    def names(self) -> list[str]: ...
+
+    def expire(self, key: str, seconds: float) -> bool: ...
+
+    def put_data(self, key: str, data: Any, expire: float | None = None) -> None:
+        """Any picklable value, signed so that only what this app wrote is ever unpickled."""
+        ...
+
+    def fetch_data(self, key: str) -> Any: ...
+
+
 @dataclass(frozen=True)
 class UserInfo:
     id: str = ""
@@ -77,6 +99,7 @@ class Request:
     tasks: TaskPort | None = None
     stash: StashPort | None = None
     records: RecordsPort | None = None
+    keystore: KeyStorePort | None = None
     step: int = 1
     # Signs the action links url_action() makes: (session id, action, arguments) → signature.
     # Set by the runtime; without it links carry no signature, and the web refuses to run them.

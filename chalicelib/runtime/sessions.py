@@ -43,6 +43,7 @@ from chalicelib.runtime.checkin import checkin_arguments, checkin_commands, foll
 from chalicelib.runtime.clock import Clock, SystemClock
 from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
+from chalicelib.runtime.keystore import SharedKeyStore
 from chalicelib.runtime.purge import expiry
 from chalicelib.runtime.records import SharedRecords
 from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
@@ -214,7 +215,8 @@ class Sessions:
         """`request` with what the interview's functions reach beyond its answers: the session's tasks,
         the stash, the shared records, and the signer of its action links."""
         return replace(request, tasks=self.task_port(session_id, key), stash=StashForInterview(Stash(self.services)),
-                       records=SharedRecords(self.services), sign_link=self.link_signer)
+                       records=SharedRecords(self.services), keystore=SharedKeyStore(self.services),
+                       sign_link=self.link_signer)
 
     def task_port(self, session_id: str, key: bytes | None) -> SessionTaskPort:
         return SessionTaskPort(self.tasks, session_id, key, self.clock)

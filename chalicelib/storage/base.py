@@ -150,6 +150,26 @@ class SessionStore(ABC):
         """Remove one row; no error if there is none."""
 
     @abstractmethod
+    def put_value(self, key: str, value: bytes, expires_at: float) -> None:
+        """Keep `value` under `key` (shared by every session) until `expires_at` (0: no expiry)."""
+
+    @abstractmethod
+    def get_value(self, key: str) -> tuple[bytes, float] | None:
+        """A value kept by put_value and when it expires (0: never), or None."""
+
+    @abstractmethod
+    def add_to_value(self, key: str, amount: int) -> int:
+        """Add `amount` to the whole number under `key` (0 if there is none), atomically; the new number."""
+
+    @abstractmethod
+    def delete_value(self, key: str) -> bool:
+        """Forget the value under `key`; whether there was one."""
+
+    @abstractmethod
+    def value_keys(self) -> list[str]:
+        """The keys of every value kept (expired ones included until they are removed)."""
+
+    @abstractmethod
     def cron_targets(self) -> Iterator[CronTarget]:
         """Every session whose head is cron-enabled (SessionHead.cron_enabled), and no other:
         the cost grows with those sessions, not with all of them."""

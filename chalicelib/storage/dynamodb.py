@@ -29,6 +29,7 @@ boto3 is imported on first use, not at import time, to keep cold starts short.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 import uuid
@@ -67,6 +68,8 @@ STASH_SK = "stash"
 RECORD_PREFIX = "record#"  # a list of shared records (write_record): its rows and its id counter
 RECORD_ROW = "row#"
 RECORD_COUNTER_SK = "~last"  # sorts after every row
+VALUES_PK = "values"  # the shared key-value store (DARedis): one item per key
+_WHOLE_NUMBER = re.compile(rb"-?[0-9]{1,30}")
 INDEX_BY_CRON = "by_cron"
 INDEX_BY_AGE = "by_age"
 INDEX_SHARDS = 16  # partitions of by_cron and by_age: a pass reads each; writes spread over them
@@ -433,6 +436,42 @@ class DynamoSessionStore(SessionStore):
         with aws_errors(f"deleting record {record_id} of {key!r} from table {self.table_name}"):
             self._aws.dynamodb.delete_item(TableName=self.table_name, Key={
                 "pk": {"S": RECORD_PREFIX + key}, "sk": {"S": _record_sk(record_id)}})
+
+    # -- the shared key-value store (DARedis): one partition, a value per key --------
+
+    def put_value(self, key: str, value: bytes, expires_at: float) -> None:
+        item: Item = {"pk": {"S": VALUES_PK}, "sk": {"S": key}, "value": {"B": value},
+                      "until": {"N": _number(expires_at)}, **_expiry(expires_at)}
+        if _WHOLE_NUMBER.fullmatch(value):  # kept as a number too, so add_to_value adds to it atomically
+            item["number"] = {"N": value.decode()}
+        with aws_errors(f"storing value {key!r} in table {self.table_name}"):
+            self._aws.dynamodb.put_item(TableName=self.table_name, Item=item)
+
+    def get_value(self, key: str) -> tuple[bytes, float] | None:
+        item = self._get_item(VALUES_PK, key, f"reading value {key!r} from table {self.table_name}")
+        if item is None:
+            return None
+        value = item["number"]["N"].encode() if "number" in item else item["value"]["B"]
+        return value, float(item.get("until", {}).get("N", "0"))
+
+    def add_to_value(self, key: str, amount: int) -> int:
+        with aws_errors(f"adding to value {key!r} in table {self.table_name}"):
+            done = self._aws.dynamodb.update_item(
+                TableName=self.table_name, Key={"pk": {"S": VALUES_PK}, "sk": {"S": key}},
+                UpdateExpression="ADD #n :amount", ExpressionAttributeNames={"#n": "number"},
+                ExpressionAttributeValues={":amount": {"N": str(int(amount))}}, ReturnValues="UPDATED_NEW")
+        return int(done["Attributes"]["number"]["N"])
+
+    def delete_value(self, key: str) -> bool:
+        with aws_errors(f"deleting value {key!r} from table {self.table_name}"):
+            done = self._aws.dynamodb.delete_item(TableName=self.table_name, ReturnValues="ALL_OLD",
+                                                  Key={"pk": {"S": VALUES_PK}, "sk": {"S": key}})
+        return "Attributes" in done
+
+    def value_keys(self) -> list[str]:
+        items = self._query("listing the stored values", ConsistentRead=True, ProjectionExpression="sk",
+                            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": VALUES_PK}})
+        return [item["sk"]["S"] for item in items]
 
     def _get_item(self, pk: str, sk: str, action: str) -> Item | None:
         with aws_errors(action):

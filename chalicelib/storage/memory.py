@@ -39,6 +39,7 @@ class MemorySessionStore(SessionStore):
         self._files: dict[tuple[str, str], Sealed] = {}
         self._stash: dict[str, tuple[Sealed, float]] = {}
         self._records: dict[str, tuple[int, dict[int, Sealed]]] = {}
+        self._values: dict[str, tuple[bytes, float]] = {}
         self._lock = threading.Lock()
 
     def _session(self, interview: str, session_id: str) -> _Session:
@@ -200,6 +201,29 @@ class MemorySessionStore(SessionStore):
     def delete_record(self, key: str, record_id: int) -> None:
         with self._lock:
             self._records.get(key, (0, {}))[1].pop(record_id, None)
+
+    def put_value(self, key: str, value: bytes, expires_at: float) -> None:
+        with self._lock:
+            self._values[key] = (value, expires_at)
+
+    def get_value(self, key: str) -> tuple[bytes, float] | None:
+        with self._lock:
+            return self._values.get(key)
+
+    def add_to_value(self, key: str, amount: int) -> int:
+        with self._lock:
+            value, expires_at = self._values.get(key, (b"0", 0.0))
+            number = int(value) + amount
+            self._values[key] = (str(number).encode(), expires_at)
+            return number
+
+    def delete_value(self, key: str) -> bool:
+        with self._lock:
+            return self._values.pop(key, None) is not None
+
+    def value_keys(self) -> list[str]:
+        with self._lock:
+            return sorted(self._values)
 
     def cron_targets(self) -> Iterator[CronTarget]:
         with self._lock:
