@@ -87,7 +87,10 @@ def sms_number(recipient: Any, default_country: str) -> str:
         raw = recipient
     else:
         defined = getattr(recipient, "attribute_defined", None)
-        has = (lambda name: bool(defined(name))) if callable(defined) else (lambda name: hasattr(recipient, name))
+
+        def has(name: str) -> bool:  # without asking for it
+            return bool(defined(name)) if callable(defined) else hasattr(recipient, name)
+
         number = next((getattr(recipient, n) for n in ("mobile_number", "phone_number") if has(n)), None)
         if number is None:  # not set yet: asked for, as docassemble does
             number = recipient.phone_number

@@ -71,4 +71,5 @@ def send_from_item(item: Item) -> SendRecord:
 
 def new_send_put(table: str, record: SendRecord) -> Item:
     """The transaction's Put of a new send record: only if no record has its key (exactly once)."""
-    return {"Put": {"TableName": table, "Item": send_to_item(record), "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {"Put": {"TableName": table, "Item": send_to_item(record),
+                    "ConditionExpression": "attribute_not_exists(pk)"}}
