@@ -63,14 +63,25 @@ def email_address(recipient: Any) -> str:
         name, address = parseaddr(recipient)
     elif hasattr(recipient, "email") or hasattr(recipient, "address"):
         address = str(getattr(recipient, "email", None) or getattr(recipient, "address", "") or "")
-        name = str(recipient.name) if getattr(recipient, "name", None) is not None else ""
-        name, address = name.strip(), parseaddr(address)[1]
+        name, address = _display_name(recipient), parseaddr(address)[1]
     else:
         raise MessageError(f"a recipient must be an e-mail address or have an .email, found {type(recipient).__name__}")
     address = address.strip()
     if not _ADDRESS.fullmatch(address) or "\n" in name or "\r" in name:
         raise MessageError(f"{address or recipient!r} is not an e-mail address (expected name@example.com)")
     return formataddr((name, address)) if name else address
+
+
+def _display_name(recipient: Any) -> str:
+    """The recipient's name for the header, if it has one now (a missing name is not asked for:
+    the address alone will do)."""
+    defined = getattr(recipient, "defined", None)
+    if callable(defined):
+        if not any(defined(path) for path in ("name.first", "name.text")):
+            return ""
+    elif getattr(recipient, "name", None) is None:
+        return ""
+    return " ".join(str(recipient.name).split())
 
 
 def email_addresses(value: Any) -> list[str]:
