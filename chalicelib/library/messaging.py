@@ -60,10 +60,12 @@ def email_address(recipient: Any) -> str:
     """One recipient as a header address: a string, or an object with `.email` (an Individual,
     a DAEmail sender...) and maybe `.name`. Raises MessageError for anything else."""
     if isinstance(recipient, str):
+        if any(c in recipient for c in "\r\n\x00"):
+            raise MessageError(f"{recipient!r} is not an e-mail address: it has a line break")
         name, address = parseaddr(recipient)
     elif hasattr(recipient, "email") or hasattr(recipient, "address"):
         address = str(getattr(recipient, "email", None) or getattr(recipient, "address", "") or "")
-        name, address = _display_name(recipient), parseaddr(address)[1]
+        name = _display_name(recipient)
     else:
         raise MessageError(f"a recipient must be an e-mail address or have an .email, found {type(recipient).__name__}")
     address = address.strip()
