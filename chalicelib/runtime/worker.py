@@ -250,8 +250,11 @@ class _Run:
         finished = self.tasks.finished(task, status, result, self.key, reason)
         notes = self.tasks.notify(task, notify_value, self.key) if status == TaskStatus.DONE else []
         try:
-            self.worker.store.write_tasks([TaskWrite(finished, TaskStatus.RUNNING, task.attempts)], notes,
-                                          [o.record for o in self.outgoing])
+            writes = [TaskWrite(finished, TaskStatus.RUNNING, task.attempts)]
+            if self.outgoing:
+                self.worker.store.write_tasks(writes, notes, [o.record for o in self.outgoing])
+            else:
+                self.worker.store.write_tasks(writes, notes)
         except TaskStateError:
             log.info("task %s was revoked or finished elsewhere; this attempt's result is dropped", task.task_id)
             return False
