@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.storage.base import SessionStore
+from chalicelib.storage.outbox import SendRecord
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -30,8 +31,9 @@ class WrappedStore(SessionStore):
 
     def commit(self, before: SessionHead, after: SessionHead, put: StepRecord | None,
                delete_steps: Sequence[int] = (), extras: Mapping[str, Sealed] | None = None,
-               tasks: Sequence[TaskWrite] = (), notes: Sequence[Notification] = ()) -> None:
-        self.inner.commit(before, after, put, delete_steps, extras, tasks, notes)
+               tasks: Sequence[TaskWrite] = (), notes: Sequence[Notification] = (),
+               sends: Sequence[SendRecord] = ()) -> None:
+        self.inner.commit(before, after, put, delete_steps, extras, tasks, notes, sends)
 
     def recorded_commit(self, outcomes: list[str], before: SessionHead, after: SessionHead,
                         put: StepRecord | None, delete_steps: Sequence[int] = (),
@@ -46,8 +48,15 @@ class WrappedStore(SessionStore):
             raise
         outcomes.append("committed")
 
-    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = ()) -> None:
-        self.inner.write_tasks(tasks, notes)
+    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = (),
+                    sends: Sequence[SendRecord] = ()) -> None:
+        self.inner.write_tasks(tasks, notes, sends)
+
+    def update_send(self, record: SendRecord) -> bool:
+        return self.inner.update_send(record)
+
+    def list_sends(self, session_id: str) -> list[SendRecord]:
+        return self.inner.list_sends(session_id)
 
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
         return self.inner.load_task(session_id, task_id)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chalicelib.engine.messages import MessagingDefaults
 from chalicelib.engine.screen import ScreenView
 from chalicelib.engine.tasks import TaskPort
 from chalicelib.language.blocks import MULTIPLE_CHOICE, YESNO_CHECKBOXES
@@ -101,6 +102,7 @@ class Request:
     records: RecordsPort | None = None
     keystore: KeyStorePort | None = None
     step: int = 1
+    messaging: MessagingDefaults = field(default_factory=MessagingDefaults)  # DEFAULT_SENDER, DEFAULT_COUNTRY
     # Signs the action links url_action() makes: (session id, action, arguments) → signature.
     # Set by the runtime; without it links carry no signature, and the web refuses to run them.
     sign_link: Callable[[str, str, Mapping[str, Any]], str] | None = field(default=None, repr=False)

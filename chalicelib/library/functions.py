@@ -367,6 +367,49 @@ class AuthorFunctions:
     def user_privileges(self) -> list[str]:
         return list(self.ev.request.user.privileges)
 
+    # ------------------------------------------------------------------ e-mail and SMS (library.messaging)
+    def send_email(self, to: Any = None, sender: Any = None, reply_to: Any = None, cc: Any = None,
+                   bcc: Any = None, body: Any = None, html: Any = None, subject: Any = "", template: Any = None,
+                   task: Any = None, task_persistent: Any = False, attachments: Any = None,
+                   mailgun_variables: Any = None, dry_run: Any = False, config: Any = None) -> bool:
+        """Send an e-mail (SES) once this turn is saved; True when it is recorded for sending.
+
+        `to`, `cc`, `bcc`: addresses, Individuals (`.email`, `.name`) or lists of them; `template`: a
+        template block (its subject, and its content as text and HTML); `attachments`: assembled
+        documents. A bad address or attachment, or `dry_run`, sends nothing and gives False.
+
+        Example: ``email_sent_ok = send_email(to=recipient, template=notification)``
+        """
+        from chalicelib.library import messaging
+
+        defaults = self.ev.request.messaging
+        return messaging.record(self.ev, lambda: messaging.build_email(
+            to=to, sender=sender, reply_to=reply_to, cc=cc, bcc=bcc, body=body, html=html, subject=subject,
+            template=template, attachments=attachments, default_sender=defaults.sender),
+            task, task_persistent, dry_run, "send_email")
+
+    def send_sms(self, to: Any = None, body: Any = None, template: Any = None, task: Any = None,
+                 task_persistent: Any = False, attachments: Any = None, config: Any = "default",
+                 dry_run: Any = False) -> bool:
+        """Send an SMS (SNS) once this turn is saved; True when it is recorded for sending.
+
+        `to`: numbers, or Individuals (`.mobile_number`, else `.phone_number`, read in their `.country`,
+        else DEFAULT_COUNTRY); `template`: its subject and content as plain text. A bad number, or
+        `dry_run`, sends nothing and gives False.
+
+        Example: ``message_sent = send_sms(to=client, template=my_message)``
+        """
+        from chalicelib.library import messaging
+
+        if attachments:
+            _author_log.warning("send_sms() in %s sent nothing: MMS attachments are not supported",
+                                self.ev.request.interview)
+            return False
+        country = self.ev.request.messaging.country
+        return messaging.record(self.ev, lambda: messaging.build_sms(to=to, body=body, template=template,
+                                                                     default_country=country),
+                                task, task_persistent, dry_run, "send_sms")
+
     # ------------------------------------------------------------------ task counters
     def _counters(self, persistent: Any) -> dict[str, int]:
         """The persistent counters of `persistent`'s scope, as this turn will save them."""

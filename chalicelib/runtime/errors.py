@@ -37,3 +37,11 @@ class CronEventError(RuntimeLayerError):
 
 class StashError(RuntimeLayerError):
     """Stashed data that cannot be had: no such key, a wrong secret, or expired (HTTP 400)."""
+
+
+class SendError(RuntimeLayerError):
+    """SES or SNS did not take a message: a fault that may pass (throttling, the network); retried."""
+
+
+class SendRejectedError(SendError):
+    """SES or SNS refused the message for good (an unverified sender, an invalid address); not retried."""

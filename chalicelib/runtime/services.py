@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.language.loader import InterviewLoader
+from chalicelib.runtime.messenger import AwsMessenger, MemoryMessenger, Messenger
 from chalicelib.runtime.queue import MemoryTaskQueue, SqsTaskQueue, TaskQueue
 from chalicelib.runtime.server_key import with_server_key
 from chalicelib.settings import ENV_SERVER_KEY, ENV_SERVER_KEY_PARAMETER, Settings, SettingsError
@@ -32,6 +33,7 @@ class Services:
     accounts: AccountStore
     loader: InterviewLoader
     queue: TaskQueue
+    messenger: Messenger = field(default_factory=AwsMessenger)  # SES and SNS, for send_email/send_sms
     keys: ServerKeys = field(init=False, repr=False)  # the sub-keys of settings.server_key
     sealer: Sealer = field(init=False, repr=False)
 
@@ -47,7 +49,7 @@ class Services:
                       clients: Callable[[str], Any] | None = None) -> Services:
         """The AWS adapters; the server key is read from SSM first if only its parameter is set
         (`ssm`: a boto3 SSM client to use instead of a new one). `clients`, given a service name
-        ("dynamodb", "s3", "sqs"), makes the boto3 client the adapters use (the local stack's
+        ("dynamodb", "s3", "sqs", "ses", "sns"), makes the boto3 client the adapters use (the local stack's
         in-process ones); without it each adapter makes its own on first use."""
         from chalicelib.storage.accounts import DynamoAccountStore
         from chalicelib.storage.dynamodb import DynamoSessionStore
@@ -60,6 +62,7 @@ class Services:
             accounts=DynamoAccountStore(settings.table_name, client=dynamodb),
             loader=InterviewLoader(settings.interview_path),
             queue=SqsTaskQueue(settings.task_queue, client=sqs),
+            messenger=AwsMessenger(*(clients(name) for name in ("ses", "sns"))) if clients else AwsMessenger(),
         )
 
     @classmethod
@@ -67,4 +70,4 @@ class Services:
         from chalicelib.storage.memory import MemoryAccountStore, MemorySessionStore
 
         return cls(settings, MemorySessionStore(), MemoryAccountStore(), InterviewLoader(settings.interview_path),
-                   MemoryTaskQueue())
+                   MemoryTaskQueue(), MemoryMessenger())

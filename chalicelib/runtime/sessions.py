@@ -32,6 +32,7 @@ from chalicelib.engine.answers import Answer, apply_answer
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import EngineError, InterviewCodeError, UndefinedVariableError
 from chalicelib.engine.evaluator import Evaluation
+from chalicelib.engine.messages import OutboundMessage
 from chalicelib.engine.request import FormAnswer, Interface, Request, UserInfo
 from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.state import SessionState
@@ -44,6 +45,7 @@ from chalicelib.runtime.clock import Clock, SystemClock
 from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
 from chalicelib.runtime.keystore import SharedKeyStore
+from chalicelib.runtime.messaging import MessageService, Outgoing, defaults
 from chalicelib.runtime.purge import expiry
 from chalicelib.runtime.records import SharedRecords
 from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
@@ -53,6 +55,7 @@ from chalicelib.runtime.tasks import TaskService
 from chalicelib.runtime.variables import check_writable, from_sent
 from chalicelib.storage import crypto
 from chalicelib.storage.errors import VersionConflictError, WrongSecretError
+from chalicelib.storage.outbox import SendRecord
 from chalicelib.storage.records import BlobKind, Sealed, SessionHead, StepRecord
 from chalicelib.storage.sealing import Place
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
@@ -138,6 +141,7 @@ class BackgroundRun:
     error: EngineError | None = None
     error_action: tuple[str, dict[str, Any]] | None = None  # background_error_action()
     sought: tuple[str, ...] = ()  # the names being sought when it failed or stopped on a question, newest first
+    messages: tuple[OutboundMessage, ...] = ()  # send_email()/send_sms() calls: sent with the task's finishing write
 
 
 @dataclass(frozen=True)
@@ -210,13 +214,15 @@ class Sessions:
         self.link_signer = links.signer(services.keys.links)
         self.clock: Clock = clock or SystemClock()
         self.jitter: Jitter = jitter or random.random
+        self.messages = MessageService(services, self.clock, self.jitter)
 
     def _with_ports(self, request: Request, session_id: str, key: bytes | None) -> Request:
         """`request` with what the interview's functions reach beyond its answers: the session's tasks,
-        the stash, the shared records, and the signer of its action links."""
+        the stash, the shared records and values, the signer of its action links, and the senders'
+        defaults (send_email, send_sms)."""
         return replace(request, tasks=self.task_port(session_id, key), stash=StashForInterview(Stash(self.services)),
                        records=SharedRecords(self.services), keystore=SharedKeyStore(self.services),
-                       sign_link=self.link_signer)
+                       sign_link=self.link_signer, messaging=defaults(self.services.settings))
 
     def task_port(self, session_id: str, key: bytes | None) -> SessionTaskPort:
         return SessionTaskPort(self.tasks, session_id, key, self.clock)
@@ -239,7 +245,8 @@ class Sessions:
         answers: dict[str, Any] = {"url_args": dict(url_args or {})}
         state = SessionState()
         request = Request(interview_name, session_id, user=user or UserInfo(), interface=interface,
-                          base_url=base_url, sign_link=self.link_signer)
+                          base_url=base_url, sign_link=self.link_signer,
+                          messaging=defaults(self.services.settings))
         now = time.time()
         head = SessionHead(interview_name, session_id, version=1, step=1, encrypted=True, created=now,
                            modified=now, owner=(user.id if user else ""), title=interview.title,
@@ -250,9 +257,10 @@ class Sessions:
         head, sealed = self._seal(head, first.answers, state, key, step=1)
         store_documents(self.services, session_id, key if head.encrypted else None, first.documents)
         self.services.store.create(head, StepRecord(1, sealed.blob, sealed.kind))
-        if first.kv or first.outbox:
+        if first.kv or first.outbox or first.messages:
             tasks = self.tasks.new_records(head, key, request.user, first.outbox)
-            head = self._commit_extras(head, first.kv, key, tasks)
+            outgoing = self.messages.prepare(session_id, f"v{head.version}", first.messages)
+            head = self._commit_extras(head, first.kv, key, tasks, outgoing)
         return SessionRef(interview_name, session_id, secret), TurnResult(first.outcome, head)
 
     def _first_run(self, interview: Interview, answers: dict[str, Any], state: SessionState, request: Request,
@@ -263,7 +271,8 @@ class Sessions:
             outcome: Outcome | None = ev.run()
         except UndefinedVariableError:
             outcome = None  # as docassemble: the first pass may stop on a missing name; the session still starts
-        return Sessions._Evaluated(outcome, ev.answers(), kv=ev.kv_writes, outbox=ev.outbox, documents=ev.documents)
+        return Sessions._Evaluated(outcome, ev.answers(), kv=ev.kv_writes, outbox=ev.outbox, documents=ev.documents,
+                                   messages=ev.messages)
 
     def view(self, ref: SessionRef, request: Request) -> TurnResult:
         """Evaluate and save over the current step (a page view, GET /api/session/question)."""
@@ -418,14 +427,16 @@ class Sessions:
         try:
             outcome = ev.run()
         except (InterviewCodeError, EngineError) as err:
-            return BackgroundRun(None, err, ev.error_action, tuple(ev.stopped_seeking))
+            return BackgroundRun(None, err, ev.error_action, tuple(ev.stopped_seeking), tuple(ev.messages))
         store_documents(self.services, ref.session_id, key if head.encrypted else None, ev.documents)
-        return BackgroundRun(outcome, None, ev.error_action, tuple(ev.stopped_seeking))
+        return BackgroundRun(outcome, None, ev.error_action, tuple(ev.stopped_seeking), tuple(ev.messages))
 
-    def callback(self, ref: SessionRef, request: Request, finalize: Finalize) -> TurnResult:
+    def callback(self, ref: SessionRef, request: Request, finalize: Finalize,
+                 carried: Sequence[Outgoing] = ()) -> TurnResult:
         """A background callback: a turn saved over the current step, whose commit also
-        carries `finalize`'s task writes (so a redelivered message cannot apply it twice)."""
-        return self._turn(ref, request, change=None, new_step=False, finalize=finalize)
+        carries `finalize`'s task writes (so a redelivered message cannot apply it twice)
+        and the task's own messages (`carried`), sent after it."""
+        return self._turn(ref, request, change=None, new_step=False, finalize=finalize, carried=carried)
 
     def scheduled(self, ref: SessionRef, request: Request, run_id: str) -> TurnResult | None:
         """A scheduled pass's event in one session (runtime.cron), as `request.user`: a turn saved over
@@ -495,12 +506,13 @@ class Sessions:
               evaluate: bool = True, finalize: Finalize | None = None,
               adjust: Callable[[Outcome | None, SessionState], None] | None = None,
               screens_only: bool = False, first_read: tuple[SessionHead, StepRecord] | None = None,
-              run_id: str | None = None) -> TurnResult:
+              run_id: str | None = None, carried: Sequence[Outgoing] = ()) -> TurnResult:
         """One turn (see the module's docstring). A turn over the current step that changes
         nothing (a page shown again) writes nothing. With `screens_only`, an evaluation that
         ends other than on a screen raises _NotAScreen, with nothing written. `first_read` is
         a read the caller just made, used for the first attempt instead of reading again. With
-        `run_id` the turn is a scheduled run (see `scheduled`)."""
+        `run_id` the turn is a scheduled run (see `scheduled`). `carried` are a background task's
+        messages, recorded by the commit and sent after it with the turn's own."""
         interview = self.services.loader.load(ref.interview)
         may_skip = change is None and not new_step and finalize is None
         for attempt in _attempts(self.services.settings.turn_retry_seconds, self.clock):
@@ -525,12 +537,12 @@ class Sessions:
                 adjust(result.outcome, state)
             if result.changed.unchanged:
                 return TurnResult(result.outcome, head, unchanged=True)
-            if before is not None and not result.kv and not result.outbox \
+            if before is not None and not result.kv and not result.outbox and not result.messages \
                     and _fingerprint(result.answers, state) == before:
                 store_documents(self.services, head.session_id, key if head.encrypted else None, result.documents)
                 return TurnResult(result.outcome, head)
             try:
-                return self._save(head, key, state, result, request.user, new_step, finalize, run_id)
+                return self._save(head, key, state, result, request.user, new_step, finalize, run_id, carried)
             except VersionConflictError:
                 log.info("version conflict on %s (attempt %d); retrying on fresh state", ref.session_id,
                          attempt + 1)
@@ -538,9 +550,11 @@ class Sessions:
         raise ConflictError("the session kept changing under this request; nothing was saved, try again")
 
     def _save(self, head: SessionHead, key: bytes | None, state: SessionState, result: Sessions._Evaluated,
-              user: UserInfo, new_step: bool, finalize: Finalize | None, run_id: str | None = None) -> TurnResult:
+              user: UserInfo, new_step: bool, finalize: Finalize | None, run_id: str | None = None,
+              carried: Sequence[Outgoing] = ()) -> TurnResult:
         """Seal the turn's step and commit it with everything the turn made, conditioned on `head`'s
-        version (VersionConflictError if another writer got there first); then send the new tasks.
+        version (VersionConflictError if another writer got there first); then send the new tasks,
+        e-mails and SMS (runtime.messaging: the turn's id is the version it read).
         A scheduled run (`run_id`) is recorded on the head and does not change `modified`."""
         number = head.step + 1 if new_step else head.step
         state.record_access(user.id, user.privileges if user.logged_in else (), time.time())
@@ -556,10 +570,12 @@ class Sessions:
         if new_tasks:
             after = replace(after, has_tasks=True)
         task_writes, notes = finalize(result.outcome) if finalize else ([], [])
+        outgoing = [*carried, *self.messages.prepare(head.session_id, f"v{head.version}", result.messages)]
         self.services.store.commit(head, after, StepRecord(number, sealed.blob, sealed.kind), delete_steps=drop,
                                    extras=self._extras(head, result.kv, key), tasks=new_tasks + task_writes,
-                                   notes=notes)
+                                   notes=notes, **_sends(outgoing))
         self.tasks.enqueue([w.record for w in new_tasks])
+        self.messages.deliver(outgoing)
         return TurnResult(result.outcome, after, command=result.changed.command)
 
     @dataclass
@@ -570,6 +586,7 @@ class Sessions:
         kv: dict[tuple[str, str], Any] = field(default_factory=dict)
         outbox: list[NewTask] = field(default_factory=list)
         documents: list[DocumentValue] = field(default_factory=list)
+        messages: list[OutboundMessage] = field(default_factory=list)
 
     def _evaluate(self, interview: Interview, answers: dict[str, Any], state: SessionState, head: SessionHead,
                   key: bytes | None, request: Request, change: _Change | None, evaluate: bool) -> Sessions._Evaluated:
@@ -579,7 +596,8 @@ class Sessions:
         request = replace(self._with_ports(request, head.session_id, key), kv=_Kv(self, head, key), step=head.step)
         ev = Evaluation(interview, answers, request, namespace.build, state)
         outcome = ev.run()
-        return Sessions._Evaluated(outcome, ev.answers(), changed, ev.kv_writes, ev.outbox, ev.documents)
+        return Sessions._Evaluated(outcome, ev.answers(), changed, ev.kv_writes, ev.outbox, ev.documents,
+                                   ev.messages)
 
     # ------------------------------------------------------------------ sealing
     def _key(self, head: SessionHead, ref: SessionRef) -> bytes | None:
@@ -621,11 +639,23 @@ class Sessions:
                 for (scope, name), value in kv.items()}
 
     def _commit_extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes,
-                       tasks: list[TaskWrite]) -> SessionHead:
+                       tasks: list[TaskWrite], outgoing: Sequence[Outgoing] = ()) -> SessionHead:
         after = replace(head, version=head.version + 1, has_tasks=head.has_tasks or bool(tasks))
-        self.services.store.commit(head, after, None, extras=self._extras(head, kv, key), tasks=tasks)
+        extras = self._extras(head, kv, key)
+        if outgoing:
+            self.services.store.commit(head, after, None, extras=extras, tasks=tasks,
+                                       sends=[o.record for o in outgoing])
+        else:
+            self.services.store.commit(head, after, None, extras=extras, tasks=tasks)
         self.tasks.enqueue([w.record for w in tasks])
+        self.messages.deliver(outgoing)
         return after
+
+
+def _sends(outgoing: Sequence[Outgoing]) -> dict[str, list[SendRecord]]:
+    """The `sends` argument of a commit, only when there are any (a store written before sends
+    were, such as a test's wrapper, is then called as before)."""
+    return {"sends": [o.record for o in outgoing]} if outgoing else {}
 
 
 def _is_end_screen(view: ScreenView) -> bool:

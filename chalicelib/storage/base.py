@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 
+from chalicelib.storage.outbox import SendRecord
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -74,21 +75,35 @@ class SessionStore(ABC):
         extras: Mapping[str, Sealed] | None = None,
         tasks: Sequence[TaskWrite] = (),
         notes: Sequence[Notification] = (),
+        sends: Sequence[SendRecord] = (),
     ) -> None:
         """Atomically: write `put` (if any), delete `delete_steps`, write the named
         `extras` (values that outlive the back button, e.g. persistent task counters),
-        the `tasks` (each only if in its expected state) and the `notes`, and replace
-        the head with `after` -- only if the stored head still has `before.version`.
+        the `tasks` (each only if in its expected state), the `notes` and the new
+        `sends` (each only if no send has its key yet), and replace the head with
+        `after` -- only if the stored head still has `before.version`.
 
-        A task in another state than expected raises TaskStateError (nothing written).
+        A task in another state than expected raises TaskStateError (nothing written);
+        a send whose key exists already raises VersionConflictError (its turn committed).
 
         `after.version` must be `before.version + 1`. Raises VersionConflictError
         (nothing written) when the version moved, SessionNotFoundError when gone."""
 
     @abstractmethod
-    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = ()) -> None:
-        """Atomically write tasks (each only if in its expected state) and notifications,
-        without touching the session head. Raises TaskStateError (nothing written)."""
+    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = (),
+                    sends: Sequence[SendRecord] = ()) -> None:
+        """Atomically write tasks (each only if in its expected state), notifications and new
+        sends (each only if its key is new), without touching the session head. Raises
+        TaskStateError (nothing written)."""
+
+    @abstractmethod
+    def update_send(self, record: SendRecord) -> bool:
+        """Record how a committed send went (sent or failed), only while it is still pending;
+        False if it is not (already recorded, or its session was deleted)."""
+
+    @abstractmethod
+    def list_sends(self, session_id: str) -> list[SendRecord]:
+        """Every send record of a session, oldest first (consistent read)."""
 
     @abstractmethod
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:

@@ -54,6 +54,7 @@ from chalicelib.storage.errors import (
     TaskStateError,
     VersionConflictError,
 )
+from chalicelib.storage.outbox import SEND_PREFIX, SendRecord, SendStatus, new_send_put, send_from_item, send_to_item
 from chalicelib.storage.records import BlobKind, CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -582,8 +583,9 @@ class DynamoSessionStore(SessionStore):
         extras: Mapping[str, Sealed] | None = None,
         tasks: Sequence[TaskWrite] = (),
         notes: Sequence[Notification] = (),
+        sends: Sequence[SendRecord] = (),
     ) -> None:
-        check_commit(before, after, put, delete_steps, extras, len(tasks) + len(notes))
+        check_commit(before, after, put, delete_steps, extras, len(tasks) + len(notes) + len(sends))
         actions: list[Item] = []
         s3_key = None
         if put is not None:
@@ -599,6 +601,7 @@ class DynamoSessionStore(SessionStore):
                 "pk": pk, "sk": {"S": extra_sk(name)}, "blob": {"B": sealed.blob}, **_kind_attribute(sealed.kind)}}}
             for name, sealed in (extras or {}).items()
         ]
+        actions += [new_send_put(self.table_name, record) for record in sends]  # a taken key: a version conflict
         task_actions = [task_put(self.table_name, write) for write in tasks]
         actions += task_actions + [note_put(self.table_name, note) for note in notes]
         actions.append({"Put": self._conditional_head(before, after)})
@@ -606,15 +609,39 @@ class DynamoSessionStore(SessionStore):
         self._transact(actions, s3_key, f"committing session {before.session_id!r}",
                        _commit_conflict(before, range(first_task, first_task + len(task_actions))))
 
-    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = ()) -> None:
-        if not tasks and not notes:
+    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = (),
+                    sends: Sequence[SendRecord] = ()) -> None:
+        if not tasks and not notes and not sends:
             return
         actions = [task_put(self.table_name, w) for w in tasks] + [note_put(self.table_name, n) for n in notes]
+        actions += [new_send_put(self.table_name, record) for record in sends]
 
         def moved(reasons: list[Item]) -> StorageError:
             return TaskStateError("a task is no longer in the state this write expected; nothing was written")
 
         self._transact(actions, None, "writing tasks", moved)
+
+    def update_send(self, record: SendRecord) -> bool:
+        def moved(reasons: list[Item]) -> StorageError:
+            return TaskStateError(f"send {record.key!r} is no longer pending")
+
+        try:
+            with aws_errors(f"recording send {record.key!r} of session {record.session_id!r}", moved):
+                self._aws.dynamodb.put_item(
+                    TableName=self.table_name, Item=send_to_item(record), ConditionExpression="#s = :pending",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={":pending": {"S": SendStatus.PENDING.value}})
+        except TaskStateError:
+            return False
+        return True
+
+    def list_sends(self, session_id: str) -> list[SendRecord]:
+        items = self._query(
+            f"listing sends of session {session_id!r}", ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": session_pk(session_id)}, ":prefix": {"S": SEND_PREFIX}},
+        )
+        return sorted((send_from_item(i) for i in items), key=lambda r: (r.created, r.key))
 
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
         item = self._get(session_id, TASK_PREFIX + task_id)

@@ -20,6 +20,7 @@ from chalicelib.storage.errors import (
     TaskStateError,
     VersionConflictError,
 )
+from chalicelib.storage.outbox import SendRecord, SendStatus
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord, User
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -40,6 +41,7 @@ class MemorySessionStore(SessionStore):
         self._stash: dict[str, tuple[Sealed, float]] = {}
         self._records: dict[str, tuple[int, dict[int, Sealed]]] = {}
         self._values: dict[str, tuple[bytes, float]] = {}
+        self._sends: dict[tuple[str, str], SendRecord] = {}
         self._lock = threading.Lock()
 
     def _session(self, interview: str, session_id: str) -> _Session:
@@ -83,17 +85,19 @@ class MemorySessionStore(SessionStore):
         extras: Mapping[str, Sealed] | None = None,
         tasks: Sequence[TaskWrite] = (),
         notes: Sequence[Notification] = (),
+        sends: Sequence[SendRecord] = (),
     ) -> None:
-        check_commit(before, after, put, delete_steps, extras, len(tasks) + len(notes))
+        check_commit(before, after, put, delete_steps, extras, len(tasks) + len(notes) + len(sends))
         with self._lock:
             session = self._session(before.interview, before.session_id)
-            if session.head.version != before.version:
+            if session.head.version != before.version or self._sends_taken(sends):
                 raise VersionConflictError(
                     f"session {before.session_id!r} is at version {session.head.version}, not"
                     f" {before.version}; reload it and apply the change again"
                 )
             self._check_tasks(tasks)
             self._apply_tasks(tasks, notes)
+            self._sends.update({(r.session_id, r.key): r for r in sends})
             if put is not None:
                 session.steps[put.step] = put
             for step in delete_steps:
@@ -118,10 +122,30 @@ class MemorySessionStore(SessionStore):
         for note in notes:
             self._notes.setdefault(note.session_id, {})[note.note_id] = note
 
-    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = ()) -> None:
+    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = (),
+                    sends: Sequence[SendRecord] = ()) -> None:
         with self._lock:
             self._check_tasks(tasks)
+            if self._sends_taken(sends):
+                raise TaskStateError("a send of this write is recorded already; nothing was written")
             self._apply_tasks(tasks, notes)
+            self._sends.update({(r.session_id, r.key): r for r in sends})
+
+    def _sends_taken(self, sends: Sequence[SendRecord]) -> bool:
+        return any((r.session_id, r.key) in self._sends for r in sends)
+
+    def update_send(self, record: SendRecord) -> bool:
+        with self._lock:
+            stored = self._sends.get((record.session_id, record.key))
+            if stored is None or stored.status != SendStatus.PENDING:
+                return False
+            self._sends[(record.session_id, record.key)] = record
+            return True
+
+    def list_sends(self, session_id: str) -> list[SendRecord]:
+        with self._lock:
+            found = [r for (sid, _), r in self._sends.items() if sid == session_id]
+        return sorted(found, key=lambda r: (r.created, r.key))
 
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
         with self._lock:
@@ -163,6 +187,8 @@ class MemorySessionStore(SessionStore):
             del self._files[key]
         for key in [k for k in self._tasks if k[0] == session_id]:
             del self._tasks[key]
+        for key in [k for k in self._sends if k[0] == session_id]:
+            del self._sends[key]
 
     def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
         if owner == "":
