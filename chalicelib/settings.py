@@ -38,6 +38,7 @@ ENV_INCOMING_MAIL_DOMAIN = "INCOMING_MAIL_DOMAIN"
 ENV_INTERVIEW_DELETE_DAYS = "INTERVIEW_DELETE_DAYS"
 ENV_CHECKIN_INTERVAL = "CHECKIN_INTERVAL"
 ENV_DEFAULT_SENDER = "DEFAULT_SENDER"
+ENV_DEFAULT_COUNTRY = "DEFAULT_COUNTRY"
 ENV_STEPS_KEPT = "STEPS_KEPT"
 ENV_BASE_URL = "BASE_URL"
 ENV_TASK_MAX_ATTEMPTS = "TASK_MAX_ATTEMPTS"
@@ -105,6 +106,16 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw in _TRUE
 
 
+def _country(env: Mapping[str, str]) -> str:
+    raw = env.get(ENV_DEFAULT_COUNTRY, "").strip().upper()
+    if not raw:
+        return "US"
+    if len(raw) != 2 or not raw.isalpha():
+        raise SettingsError(f"{ENV_DEFAULT_COUNTRY} must be a two-letter country code (ISO 3166), such as US or GB,"
+                            f" found {raw!r}")
+    return raw
+
+
 def decode_server_key(raw: str, source: str) -> bytes:
     """The server key from its base64 text; `source` names where the text came from.
 
@@ -157,6 +168,7 @@ class Settings:
     interview_delete_days: int = 90
     checkin_interval: int = 6000
     default_sender: str = "noreply@mail.localhost"
+    default_country: str = "US"  # ISO 3166 code: how send_sms reads a number without +country code
     steps_kept: int = 50
     base_url: str = ""
     task_max_attempts: int = 3
@@ -205,6 +217,7 @@ class Settings:
             interview_delete_days=_int(env, ENV_INTERVIEW_DELETE_DAYS, 90),
             checkin_interval=interval,
             default_sender=env.get(ENV_DEFAULT_SENDER) or cls.default_sender,
+            default_country=_country(env),
             steps_kept=_int(env, ENV_STEPS_KEPT, 50, minimum=2),
             base_url=env.get(ENV_BASE_URL, "").rstrip("/"),
             task_max_attempts=_int(env, ENV_TASK_MAX_ATTEMPTS, 3, minimum=1),

@@ -415,6 +415,57 @@ def worker_throughput_bench() -> float:
         return handled / elapsed
 
 
+SEND_RUNS = int(os.environ.get("BENCH_SEND_RUNS", "30"))
+
+
+def send_latency_bench() -> tuple[float, float]:
+    """send_both.yml's turn (one e-mail, one SMS) in-process on moto: the median time from the commit's
+    return to (a) SES accepting the e-mail and (b) SNS the SMS, as the turn sends them after its commit."""
+    with _in_process_aws():
+        import dataclasses
+
+        import boto3
+
+        from chalicelib.engine.request import Request
+        from chalicelib.runtime.messenger import AwsMessenger
+        from chalicelib.runtime.services import Services
+        from chalicelib.runtime.sessions import Sessions, VariableChanges
+        from chalicelib.settings import Settings
+        from tests.doubles import WrappedStore
+
+        committed: list[float] = []
+        accepted: dict[str, list[float]] = {"email": [], "sms": []}
+
+        class TimedStore(WrappedStore):
+            def commit(self, *args: Any, **kwargs: Any) -> None:
+                self.inner.commit(*args, **kwargs)
+                committed.append(time.perf_counter())
+
+        class TimedMessenger(AwsMessenger):
+            def send_email(self, sender: str, recipients: Any, raw: bytes) -> str:
+                sent = super().send_email(sender, recipients, raw)
+                accepted["email"].append(time.perf_counter() - committed[-1])
+                return sent
+
+            def send_sms(self, number: str, text: str) -> str:
+                sent = super().send_sms(number, text)
+                accepted["sms"].append(time.perf_counter() - committed[-1])
+                return sent
+
+        boto3.client("ses", region_name="us-east-1").verify_domain_identity(Domain="mail.localhost")
+        os.environ["INTERVIEW_PATH"] = f"{EXAMPLES}:{FIXTURES}"
+        services = Services.from_settings(Settings.from_env())
+        services = dataclasses.replace(services, store=TimedStore(services.store), messenger=TimedMessenger())
+        sessions = Sessions(services)
+        name = "send_both.yml"
+        answers = {"client.name.first": "Ann", "client.email": "ann@example.com",
+                   "client.phone_number": "(650) 253-0000"}
+        for _ in range(SEND_RUNS):
+            ref, _ = sessions.start(name, interface="api")
+            sessions.set_variables(ref, Request(name, ref.session_id, interface="api"), VariableChanges(answers))
+        return _median_ms(accepted["email"]), _median_ms(accepted["sms"])
+
+
 CRON_ENABLED = int(os.environ.get("BENCH_CRON_ENABLED", "2000"))
 CRON_TOTALS = tuple(int(n) for n in os.environ.get("BENCH_CRON_TOTALS", "20000,40000").split(","))
 CRON_RUNS = 20
@@ -801,6 +852,9 @@ def main() -> None:
     print(f"worker throughput in-process, one thread: {worker_throughput_bench():.1f} tasks/s through SQS and "
           f"DynamoDB on moto; {worker_memory_throughput_bench():.0f} tasks/s on the in-memory stores "
           f"(our code alone; {THROUGHPUT_TASKS} tasks)")
+    email_ms, sms_ms = send_latency_bench()
+    print(f"send_email/send_sms in-process on moto ({SEND_RUNS} turns, median): commit -> SES accepted the e-mail "
+          f"{email_ms:.2f} ms; -> SNS accepted the SMS {sms_ms:.2f} ms")
     passes, run_ms = cron_bench()
     print(f"scheduled pass (cron_hourly) over {CRON_ENABLED:,} cron-enabled sessions, in-process moto "
           "(docassemble's cron reads every session):")

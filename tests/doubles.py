@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.storage.base import SessionStore
 from chalicelib.storage.mail import MailAddress, MailRecord
+from chalicelib.storage.outbox import SendRecord
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -32,8 +33,8 @@ class WrappedStore(SessionStore):
     def commit(self, before: SessionHead, after: SessionHead, put: StepRecord | None,
                delete_steps: Sequence[int] = (), extras: Mapping[str, Sealed] | None = None,
                tasks: Sequence[TaskWrite] = (), notes: Sequence[Notification] = (),
-               addresses: Sequence[MailAddress] = ()) -> None:
-        self.inner.commit(before, after, put, delete_steps, extras, tasks, notes, addresses)
+               sends: Sequence[SendRecord] = (), addresses: Sequence[MailAddress] = ()) -> None:
+        self.inner.commit(before, after, put, delete_steps, extras, tasks, notes, sends=sends, addresses=addresses)
 
     def recorded_commit(self, outcomes: list[str], before: SessionHead, after: SessionHead,
                         put: StepRecord | None, delete_steps: Sequence[int] = (),
@@ -48,8 +49,15 @@ class WrappedStore(SessionStore):
             raise
         outcomes.append("committed")
 
-    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = ()) -> None:
-        self.inner.write_tasks(tasks, notes)
+    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = (),
+                    sends: Sequence[SendRecord] = ()) -> None:
+        self.inner.write_tasks(tasks, notes, sends)
+
+    def update_send(self, record: SendRecord) -> bool:
+        return self.inner.update_send(record)
+
+    def list_sends(self, session_id: str) -> list[SendRecord]:
+        return self.inner.list_sends(session_id)
 
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
         return self.inner.load_task(session_id, task_id)
@@ -86,6 +94,39 @@ class WrappedStore(SessionStore):
 
     def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
         return self.inner.list_heads(interview, owner)
+
+    def put_stash(self, key: str, sealed: Sealed, expires_at: float) -> None:
+        self.inner.put_stash(key, sealed, expires_at)
+
+    def get_stash(self, key: str) -> tuple[Sealed, float] | None:
+        return self.inner.get_stash(key)
+
+    def delete_stash(self, key: str) -> None:
+        self.inner.delete_stash(key)
+
+    def append_record(self, key: str, sealed: Sealed) -> int:
+        return self.inner.append_record(key, sealed)
+
+    def records(self, key: str) -> list[tuple[int, Sealed]]:
+        return self.inner.records(key)
+
+    def delete_record(self, key: str, record_id: int) -> None:
+        self.inner.delete_record(key, record_id)
+
+    def put_value(self, key: str, value: bytes, expires_at: float) -> None:
+        self.inner.put_value(key, value, expires_at)
+
+    def get_value(self, key: str) -> tuple[bytes, float] | None:
+        return self.inner.get_value(key)
+
+    def add_to_value(self, key: str, amount: int) -> int:
+        return self.inner.add_to_value(key, amount)
+
+    def delete_value(self, key: str) -> bool:
+        return self.inner.delete_value(key)
+
+    def value_keys(self) -> list[str]:
+        return self.inner.value_keys()
 
     def cron_targets(self) -> Iterator[CronTarget]:
         return self.inner.cron_targets()

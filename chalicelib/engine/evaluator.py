@@ -25,6 +25,7 @@ from chalicelib.engine import active, assign
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import EngineError, InterviewCodeError, LoopError, UndefinedVariableError
 from chalicelib.engine.mail import NewAddress
+from chalicelib.engine.messages import OutboundMessage
 from chalicelib.engine.render import render_message, render_question
 from chalicelib.engine.request import Interface, Request
 from chalicelib.engine.screen import MessagePriority, Outcome, OutcomeKind, ScreenView
@@ -87,6 +88,7 @@ class Evaluation:
         self.outbox: list[NewTask] = []  # background_action() calls of this turn
         self.new_addresses: list[NewAddress] = []  # interview_email() addresses made this turn
         self.documents: list[DocumentValue] = []  # attachments assembled this turn (files to store)
+        self.messages: list[OutboundMessage] = []  # send_email()/send_sms() calls of this turn
         self.error_action: tuple[str, dict[str, Any]] | None = None  # background_error_action()
         # The names being sought when it stopped on a question or an error, newest first (a failed
         # background task reports them as its `variables`).

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from chalicelib.engine.mail import MailPort
+from chalicelib.engine.messages import MessagingDefaults
 from chalicelib.engine.screen import ScreenView
 from chalicelib.engine.tasks import TaskPort
 from chalicelib.language.blocks import MULTIPLE_CHOICE, YESNO_CHECKBOXES
@@ -31,6 +32,46 @@ class KeyValuePort(Protocol):
     """Persistent per-session/user/global values (task counters with persistent=True)."""
 
     def get(self, scope: str, key: str) -> Any: ...
+
+
+class StashPort(Protocol):
+    """Data kept outside any session under a key and a secret (stash_data / retrieve_stashed_data)."""
+
+    def put(self, data: Any, expire: Any = None) -> tuple[str, str]: ...
+
+    def get(self, key: str, secret: str, delete: bool = False, refresh: Any = False) -> Any: ...
+
+
+class RecordsPort(Protocol):
+    """Rows shared by every session, in lists by key (write_record / read_records / delete_record)."""
+
+    def write(self, key: str, data: Any) -> int: ...
+
+    def read(self, key: str) -> dict[int, Any]: ...
+
+    def delete(self, key: str, record_id: int) -> None: ...
+
+
+class KeyStorePort(Protocol):
+    """A key-value store shared by every session (DARedis): values are bytes, with an optional expiry."""
+
+    def put(self, key: str, value: bytes, expire: float | None = None) -> None: ...
+
+    def fetch(self, key: str) -> bytes | None: ...
+
+    def add(self, key: str, amount: int) -> int: ...
+
+    def remove(self, key: str) -> bool: ...
+
+    def names(self) -> list[str]: ...
+
+    def expire(self, key: str, seconds: float) -> bool: ...
+
+    def put_data(self, key: str, data: Any, expire: float | None = None) -> None:
+        """Any picklable value, signed so that only what this app wrote is ever unpickled."""
+        ...
+
+    def fetch_data(self, key: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -59,7 +100,11 @@ class Request:
     kv: KeyValuePort | None = None
     tasks: TaskPort | None = None
     mail: MailPort | None = None  # the session's inbound mail addresses (interview_email, get_emails)
+    stash: StashPort | None = None
+    records: RecordsPort | None = None
+    keystore: KeyStorePort | None = None
     step: int = 1
+    messaging: MessagingDefaults = field(default_factory=MessagingDefaults)  # DEFAULT_SENDER, DEFAULT_COUNTRY
     # Signs the action links url_action() makes: (session id, action, arguments) → signature.
     # Set by the runtime; without it links carry no signature, and the web refuses to run them.
     sign_link: Callable[[str, str, Mapping[str, Any]], str] | None = field(default=None, repr=False)

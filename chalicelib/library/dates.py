@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal, TypeVar, cast, overload
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from chalicelib.library.text import comma_and_list, nice_number, noun_plural
 
@@ -34,6 +34,7 @@ __all__ = [
     "format_datetime",
     "format_time",
     "month_of",
+    "timezone_list",
     "today",
     "year_of",
 ]
@@ -368,6 +369,19 @@ def date_interval(**kwargs: int | float) -> DateInterval:
     return DateInterval(**kwargs)
 
 
+def timezone_list() -> list[str]:
+    """The names of the time zones `timezone=` accepts, sorted (for a choice of time zone).
+
+    Example::
+
+        fields:
+          - Time zone: timezone
+            code: timezone_list()
+    """
+    return sorted(name for name in available_timezones()
+                  if "/" in name and not name.startswith(("Etc/", "SystemV/", "posix/", "right/")) or name == "UTC")
+
+
 def current_datetime(timezone: str | tzinfo | None = None) -> DADateTime:
     """The current date and time in `timezone` (default America/New_York).
 
@@ -402,7 +416,8 @@ def as_datetime(value: Any, timezone: str | tzinfo | None = None) -> DADateTime:
 
     Strings may be ISO 8601 ("2026-01-02", "2026-01-02T10:00:00",
     "2026-01-02T15:00:00Z"), US style ("01/02/2026", "1/2/26", "01/02/2026 3:30 PM")
-    or written out ("January 2, 2026"). A plain date becomes midnight. Naive values
+    or written out ("January 2, 2026"). A plain date becomes midnight; a time alone
+    ("07:30", "7:30 PM") is that time today, in `timezone`. Naive values
     are taken to be in `timezone` (default America/New_York); values that carry a
     zone are converted to it. Anything else raises ValueError.
 
@@ -416,7 +431,13 @@ def as_datetime(value: Any, timezone: str | tzinfo | None = None) -> DADateTime:
     if isinstance(value, str):
         if not value.strip():
             raise ValueError("as_datetime() needs a date, found an empty string")
-        parsed = _parse(value)
+        try:
+            parsed = _parse(value)
+        except ValueError:
+            clock = _clock_time(value)
+            if clock is None:
+                raise
+            parsed = datetime.combine(datetime.now(zone).date(), clock)
     elif isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
@@ -593,6 +614,21 @@ def format_date(date: Any, format: str | None = None, language: str | None = Non
     return babel_dates.format_date(value, format=format or "long", locale=_locale(language))
 
 
+def _clock_time(text: str) -> time | None:
+    """A time of day written alone ("07:30", "7:30 PM", "19:30:05"), or None."""
+    cleaned = " ".join(text.split()).upper()
+    try:
+        return time.fromisoformat(cleaned)
+    except ValueError:
+        pass
+    for pattern in _TIME_FORMATS:
+        try:
+            return datetime.strptime(cleaned, pattern).time()
+        except ValueError:
+            continue
+    return None
+
+
 def _time_value(value: Any) -> time | datetime | None:
     """A time or datetime to format, or None if `value` cannot be read."""
     if isinstance(value, time):
@@ -600,16 +636,9 @@ def _time_value(value: Any) -> time | datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=_zone(None))
     if isinstance(value, str):
-        cleaned = " ".join(value.split()).upper()
-        try:
-            return time.fromisoformat(cleaned)
-        except ValueError:
-            pass
-        for pattern in _TIME_FORMATS:
-            try:
-                return datetime.strptime(cleaned, pattern).time()
-            except ValueError:
-                continue
+        clock = _clock_time(value)
+        if clock is not None:
+            return clock
     try:
         return as_datetime(value)
     except ValueError:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from chalicelib.engine import assign
+from chalicelib.engine.request import RecordsPort, StashPort
 from chalicelib.engine.screen import MessagePriority
 from chalicelib.engine.signals import (
     UI_NOTIFICATIONS,
@@ -411,6 +412,49 @@ class AuthorFunctions:
     def user_privileges(self) -> list[str]:
         return list(self.ev.request.user.privileges)
 
+    # ------------------------------------------------------------------ e-mail and SMS (library.messaging)
+    def send_email(self, to: Any = None, sender: Any = None, reply_to: Any = None, cc: Any = None,
+                   bcc: Any = None, body: Any = None, html: Any = None, subject: Any = "", template: Any = None,
+                   task: Any = None, task_persistent: Any = False, attachments: Any = None,
+                   mailgun_variables: Any = None, dry_run: Any = False, config: Any = None) -> bool:
+        """Send an e-mail (SES) once this turn is saved; True when it is recorded for sending.
+
+        `to`, `cc`, `bcc`: addresses, Individuals (`.email`, `.name`) or lists of them; `template`: a
+        template block (its subject, and its content as text and HTML); `attachments`: assembled
+        documents. A bad address or attachment, or `dry_run`, sends nothing and gives False.
+
+        Example: ``email_sent_ok = send_email(to=recipient, template=notification)``
+        """
+        from chalicelib.library import messaging
+
+        defaults = self.ev.request.messaging
+        return messaging.record(self.ev, lambda: messaging.build_email(
+            to=to, sender=sender, reply_to=reply_to, cc=cc, bcc=bcc, body=body, html=html, subject=subject,
+            template=template, attachments=attachments, default_sender=defaults.sender),
+            task, task_persistent, dry_run, "send_email")
+
+    def send_sms(self, to: Any = None, body: Any = None, template: Any = None, task: Any = None,
+                 task_persistent: Any = False, attachments: Any = None, config: Any = "default",
+                 dry_run: Any = False) -> bool:
+        """Send an SMS (SNS) once this turn is saved; True when it is recorded for sending.
+
+        `to`: numbers, or Individuals (`.mobile_number`, else `.phone_number`, read in their `.country`,
+        else DEFAULT_COUNTRY); `template`: its subject and content as plain text. A bad number, or
+        `dry_run`, sends nothing and gives False.
+
+        Example: ``message_sent = send_sms(to=client, template=my_message)``
+        """
+        from chalicelib.library import messaging
+
+        if attachments:
+            _author_log.warning("send_sms() in %s sent nothing: MMS attachments are not supported",
+                                self.ev.request.interview)
+            return False
+        country = self.ev.request.messaging.country
+        return messaging.record(self.ev, lambda: messaging.build_sms(to=to, body=body, template=template,
+                                                                     default_country=country),
+                                task, task_persistent, dry_run, "send_sms")
+
     # ------------------------------------------------------------------ task counters
     def _counters(self, persistent: Any) -> dict[str, int]:
         """The persistent counters of `persistent`'s scope, as this turn will save them."""
@@ -442,6 +486,33 @@ class AuthorFunctions:
         if not persistent:
             return self.ev.state.task_count(task)
         return self._counters(persistent).get(task, 0)
+
+    # ------------------------------------------------------------------ stashed data (runtime.stash)
+    def stash_data(self, data: Any, expire: Any = None) -> tuple[str, str]:
+        return self._stash().put(data, expire)
+
+    def retrieve_stashed_data(self, stash_key: str, secret: str, delete: bool = False, refresh: Any = False) -> Any:
+        return self._stash().get(str(stash_key), str(secret), bool(delete), refresh)
+
+    # ------------------------------------------------------------------ shared records (runtime.records)
+    def write_record(self, key: str, data: Any) -> int:
+        return self._records().write(key, data)
+
+    def read_records(self, key: str) -> dict[int, Any]:
+        return self._records().read(key)
+
+    def delete_record(self, key: str, id: int) -> None:
+        self._records().delete(key, id)
+
+    def _records(self) -> RecordsPort:
+        if self.ev.request.records is None:
+            raise RuntimeError("shared records are not available here (no store was given to this evaluation)")
+        return self.ev.request.records
+
+    def _stash(self) -> StashPort:
+        if self.ev.request.stash is None:
+            raise RuntimeError("stashed data is not available here (no stash store was given to this evaluation)")
+        return self.ev.request.stash
 
     # ------------------------------------------------------------------ access times (library.access)
     def last_access_time(self, include_privileges: Any = None, exclude_privileges: Any = None,

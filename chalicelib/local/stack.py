@@ -46,6 +46,7 @@ import threading
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -53,8 +54,10 @@ from urllib.parse import parse_qsl, urlencode
 
 from chalice.local import ChaliceRequestHandler, create_local_server
 
+from chalicelib.local import outbox
 from chalicelib.local.moto_server import MotoServer, in_process_client
 from chalicelib.local.moto_speedups import partition_scoped
+from chalicelib.local.outbox import LocalOutbox, RecordingMessenger
 from chalicelib.local.resources import DEFAULT_REGION, create_resources
 from chalicelib.local.smtp import Smtp
 from chalicelib.runtime.queue import TaskQueue
@@ -280,12 +283,21 @@ class AppServices:
         self.wake = wake
         self.services: Services | None = None
         self.admin: AdminCredentials | None = None
+        self.outbox: LocalOutbox | None = None
 
     def start(self) -> None:
         create_resources()
         services = Services.from_settings(self.settings, clients=lambda name: in_process_client(name, DEFAULT_REGION))
         if self.wake is not None:  # a task the app sends wakes the worker at once
             services = dataclasses.replace(services, queue=WakingQueue(services.queue, self.wake))
+        # SES sends only from a verified identity: verify DEFAULT_SENDER's domain in moto, as on AWS
+        # (README, "Sending e-mail and SMS"); every message sent is listed at GET /local/outbox.
+        sender_domain = parseaddr(self.settings.default_sender)[1].rpartition("@")[2]
+        if sender_domain:
+            in_process_client("ses", DEFAULT_REGION).verify_domain_identity(Domain=sender_domain)
+        self.outbox = LocalOutbox()
+        services = dataclasses.replace(services, messenger=RecordingMessenger(services.messenger, self.outbox))
+        outbox.activate(self.outbox)
         self.services = services
         context.use_services(self.services)
         api_auth.clear_cache()
@@ -293,6 +305,7 @@ class AppServices:
         log.info("resources created; admin user %s", self.admin.email)
 
     def stop(self) -> None:
+        outbox.activate(None)
         context.use_services(None)
         api_auth.clear_cache()
         self.services = None
@@ -479,6 +492,7 @@ class LocalStack:
         wake = threading.Event()  # set by each task the app sends; the worker polls at once
         self.app_services = AppServices(self.settings, wake)
         chalice_app = app or _default_app()
+        outbox.install_route(chalice_app)  # GET /local/outbox: 404 unless a stack runs
         self.web = WebServer(chalice_app, self.settings.port, first_bundled_interview())
         self.worker = Worker(chalice_app, wake)
         self.clock = Clock(chalice_app)

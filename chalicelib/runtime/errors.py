@@ -33,3 +33,15 @@ class WeakSecretError(RuntimeLayerError):
 
 class CronEventError(RuntimeLayerError):
     """A scheduled pass was asked for with a name no interview block could define (HTTP 400)."""
+
+
+class StashError(RuntimeLayerError):
+    """Stashed data that cannot be had: no such key, a wrong secret, or expired (HTTP 400)."""
+
+
+class SendError(RuntimeLayerError):
+    """SES or SNS did not take a message: a fault that may pass (throttling, the network); retried."""
+
+
+class SendRejectedError(SendError):
+    """SES or SNS refused the message for good (an unverified sender, an invalid address); not retried."""

@@ -6,6 +6,11 @@ may set its own period in its metadata (`interview delete days: 30`; 0 keeps its
 sessions). Scheduled runs do not count as modifications (runtime.cron), as in
 docassemble, so a session that only cron touches still ages out.
 
+Behind the purge, the head and steps of a session carry the table's TTL attribute:
+GRACE_DAYS after the purge would have deleted them, renewed with every save
+(`expiry`). Other items of a session (persistent extras, task records, which
+have their own) are deleted with it by the purge.
+
 The store lists the idle sessions from an index ordered by last modification
 (`SessionStore.idle_sessions`), so a purge reads the sessions it deletes and
 not the others; each deletion is conditional on the session still being idle,
@@ -16,6 +21,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from chalicelib.language.errors import InterviewError
 from chalicelib.runtime.services import Services
@@ -24,6 +31,32 @@ log = logging.getLogger(__name__)
 
 DAY_SECONDS = 86_400
 METADATA_DAYS = "interview delete days"
+# The safety net: the head and steps carry a DynamoDB TTL this many days after the purge would have
+# deleted them, renewed on every save, so a session is gone even if the purge stops running.
+GRACE_DAYS = 7
+
+
+def own_period(interview: str, metadata: Mapping[str, Any]) -> int | None:
+    """The interview's own `interview delete days`, or None (it uses INTERVIEW_DELETE_DAYS)."""
+    value = metadata.get(METADATA_DAYS)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        log.warning("%s: metadata %r must be a whole number of days; found %r, using the default",
+                    interview, METADATA_DAYS, value)
+        return None
+
+
+def expiry(services: Services, interview: str, modified: float) -> float:
+    """When the table's TTL may delete a session of `interview` last modified at `modified` (0: never)."""
+    try:
+        own = own_period(interview, services.loader.load(interview).metadata)
+    except InterviewError:
+        own = None
+    days = services.settings.interview_delete_days if own is None else own
+    return modified + (days + GRACE_DAYS) * DAY_SECONDS if days > 0 else 0.0
 
 
 class Purge:
@@ -54,14 +87,9 @@ class Purge:
         loader = self.services.loader
         for name in loader.names():
             try:
-                value = loader.load(name).metadata.get(METADATA_DAYS)
+                own = own_period(name, loader.load(name).metadata)
             except InterviewError:
                 continue  # it cannot run, so it is not asked; its sessions get the default period
-            if value is None:
-                continue
-            try:
-                periods[name] = int(value)
-            except (TypeError, ValueError):
-                log.warning("purge: %s: metadata %r must be a whole number of days; found %r, using the default",
-                            name, METADATA_DAYS, value)
+            if own is not None:
+                periods[name] = own
         return periods

@@ -60,3 +60,9 @@ def task_backoff(settings: Settings) -> Backoff:
     """The backoff of a background task's retries: TASK_RETRY_SECONDS first, doubling, capped."""
     return Backoff(float(settings.task_retry_seconds), max(TASK_BACKOFF_CAP_SECONDS,
                                                               float(settings.task_retry_seconds)))
+
+
+# Sending a recorded e-mail or SMS after its commit: SEND_ATTEMPTS tries in all, pausing 0.2 s before
+# the first retry, doubling, at most 2 s; a message SES/SNS refuses for good is not retried.
+SEND_ATTEMPTS = 3
+SEND_BACKOFF = Backoff(0.2, 2.0)

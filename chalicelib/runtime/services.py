@@ -17,6 +17,7 @@ from typing import Any
 
 from chalicelib.language.loader import InterviewLoader
 from chalicelib.runtime.mail_bucket import MailBucket, MemoryMailBucket, S3MailBucket
+from chalicelib.runtime.messenger import AwsMessenger, MemoryMessenger, Messenger
 from chalicelib.runtime.queue import MemoryTaskQueue, SqsTaskQueue, TaskQueue
 from chalicelib.runtime.server_key import with_server_key
 from chalicelib.settings import ENV_SERVER_KEY, ENV_SERVER_KEY_PARAMETER, Settings, SettingsError
@@ -34,6 +35,7 @@ class Services:
     loader: InterviewLoader
     queue: TaskQueue
     mail: MailBucket = field(default_factory=MemoryMailBucket)  # raw inbound mail (runtime.mail_in)
+    messenger: Messenger = field(default_factory=AwsMessenger)  # SES and SNS, for send_email/send_sms
     keys: ServerKeys = field(init=False, repr=False)  # the sub-keys of settings.server_key
     sealer: Sealer = field(init=False, repr=False)
 
@@ -49,7 +51,7 @@ class Services:
                       clients: Callable[[str], Any] | None = None) -> Services:
         """The AWS adapters; the server key is read from SSM first if only its parameter is set
         (`ssm`: a boto3 SSM client to use instead of a new one). `clients`, given a service name
-        ("dynamodb", "s3", "sqs"), makes the boto3 client the adapters use (the local stack's
+        ("dynamodb", "s3", "sqs", "ses", "sns"), makes the boto3 client the adapters use (the local stack's
         in-process ones); without it each adapter makes its own on first use."""
         from chalicelib.storage.accounts import DynamoAccountStore
         from chalicelib.storage.dynamodb import DynamoSessionStore
@@ -63,6 +65,7 @@ class Services:
             loader=InterviewLoader(settings.interview_path),
             queue=SqsTaskQueue(settings.task_queue, client=sqs),
             mail=S3MailBucket(settings.mail_bucket, client=s3),
+            messenger=AwsMessenger(*(clients(name) for name in ("ses", "sns"))) if clients else AwsMessenger(),
         )
 
     @classmethod
@@ -70,4 +73,4 @@ class Services:
         from chalicelib.storage.memory import MemoryAccountStore, MemorySessionStore
 
         return cls(settings, MemorySessionStore(), MemoryAccountStore(), InterviewLoader(settings.interview_path),
-                   MemoryTaskQueue())
+                   MemoryTaskQueue(), messenger=MemoryMessenger())

@@ -34,6 +34,7 @@ from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import EngineError, InterviewCodeError, UndefinedVariableError
 from chalicelib.engine.evaluator import Evaluation
 from chalicelib.engine.mail import NewAddress
+from chalicelib.engine.messages import OutboundMessage
 from chalicelib.engine.request import FormAnswer, Interface, Request, UserInfo
 from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.state import SessionState
@@ -45,9 +46,14 @@ from chalicelib.runtime.checkin import checkin_arguments, checkin_commands, foll
 from chalicelib.runtime.clock import Clock, SystemClock
 from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
+from chalicelib.runtime.keystore import SharedKeyStore
 from chalicelib.runtime.mail_port import SessionMailPort
+from chalicelib.runtime.messaging import MessageService, Outgoing, defaults
+from chalicelib.runtime.purge import expiry
+from chalicelib.runtime.records import SharedRecords
 from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
 from chalicelib.runtime.services import Services
+from chalicelib.runtime.stash import Stash, StashForInterview
 from chalicelib.runtime.tasks import TaskService
 from chalicelib.runtime.variables import check_writable, from_sent
 from chalicelib.storage import crypto
@@ -138,6 +144,7 @@ class BackgroundRun:
     error: EngineError | None = None
     error_action: tuple[str, dict[str, Any]] | None = None  # background_error_action()
     sought: tuple[str, ...] = ()  # the names being sought when it failed or stopped on a question, newest first
+    messages: tuple[OutboundMessage, ...] = ()  # send_email()/send_sms() calls: sent with the task's finishing write
 
 
 @dataclass(frozen=True)
@@ -210,6 +217,16 @@ class Sessions:
         self.link_signer = links.signer(services.keys.links)
         self.clock: Clock = clock or SystemClock()
         self.jitter: Jitter = jitter or random.random
+        self.messages = MessageService(services, self.clock, self.jitter)
+
+    def _with_ports(self, request: Request, session_id: str, key: bytes | None) -> Request:
+        """`request` with what the interview's functions reach beyond its answers: the session's tasks,
+        the stash, the shared records and values, the signer of its action links, and the senders'
+        defaults (send_email, send_sms)."""
+        return replace(request, tasks=self.task_port(session_id, key), stash=StashForInterview(Stash(self.services)),
+                       records=SharedRecords(self.services), keystore=SharedKeyStore(self.services),
+                       sign_link=self.link_signer, messaging=defaults(self.services.settings),
+                       mail=self.mail_port(session_id))
 
     def task_port(self, session_id: str, key: bytes | None) -> SessionTaskPort:
         return SessionTaskPort(self.tasks, session_id, key, self.clock)
@@ -242,32 +259,35 @@ class Sessions:
         answers: dict[str, Any] = {"url_args": dict(url_args or {})}
         state = SessionState()
         request = Request(interview_name, session_id, user=user or UserInfo(), interface=interface,
-                          base_url=base_url, sign_link=self.link_signer)
+                          base_url=base_url, sign_link=self.link_signer,
+                          messaging=defaults(self.services.settings))
         now = time.time()
         head = SessionHead(interview_name, session_id, version=1, step=1, encrypted=True, created=now,
-                           modified=now, owner=(user.id if user else ""), title=interview.title)
+                           modified=now, owner=(user.id if user else ""), title=interview.title,
+                           expires_at=expiry(self.services, interview_name, now))
         key = crypto.session_key(secret, session_id)
         first = self._first_run(interview, answers, state, request, key) if evaluate else Sessions._Evaluated(
             None, answers)
         head, sealed = self._seal(head, first.answers, state, key, step=1)
         store_documents(self.services, session_id, key if head.encrypted else None, first.documents)
         self.services.store.create(head, StepRecord(1, sealed.blob, sealed.kind))
-        if first.kv or first.outbox or first.addresses:
+        if first.kv or first.outbox or first.messages or first.addresses:
             tasks = self.tasks.new_records(head, key, request.user, first.outbox)
-            head = self._commit_extras(head, first.kv, key, tasks, self._addresses(head, request.user, first))
+            outgoing = self.messages.prepare(session_id, f"v{head.version}", first.messages)
+            head = self._commit_extras(head, first.kv, key, tasks, outgoing,
+                                       self._addresses(head, request.user, first))
         return SessionRef(interview_name, session_id, secret), TurnResult(first.outcome, head)
 
     def _first_run(self, interview: Interview, answers: dict[str, Any], state: SessionState, request: Request,
                    key: bytes) -> Sessions._Evaluated:
-        request = replace(request, tasks=self.task_port(request.session_id, key),
-                          mail=self.mail_port(request.session_id))
+        request = self._with_ports(request, request.session_id, key)
         ev = Evaluation(interview, answers, request, namespace.build, state)
         try:
             outcome: Outcome | None = ev.run()
         except UndefinedVariableError:
             outcome = None  # as docassemble: the first pass may stop on a missing name; the session still starts
         return Sessions._Evaluated(outcome, ev.answers(), kv=ev.kv_writes, outbox=ev.outbox, documents=ev.documents,
-                                   addresses=ev.new_addresses)
+                                   messages=ev.messages, addresses=ev.new_addresses)
 
     def view(self, ref: SessionRef, request: Request) -> TurnResult:
         """Evaluate and save over the current step (a page view, GET /api/session/question)."""
@@ -361,9 +381,9 @@ class Sessions:
                 raise NoPreviousStepError("Cannot go back.")
             previous = steps[-1]
             put = self._with_prior(head, step, previous, ref, key)
-            after = replace(head, version=head.version + 1, step=previous, modified=time.time())
-            if put is not None:
-                after = replace(put[0], version=head.version + 1, modified=time.time())
+            now = time.time()
+            after = replace(put[0] if put is not None else replace(head, step=previous), version=head.version + 1,
+                            modified=now, expires_at=expiry(self.services, head.interview, now))
             try:
                 self.services.store.commit(head, after, put[1] if put else None, delete_steps=[head.step])
                 return after
@@ -417,20 +437,21 @@ class Sessions:
         head, step = self._load(ref)
         key = self._key(head, ref)
         answers, state = self._open(head, step, ref)
-        request = replace(request, tasks=self.task_port(ref.session_id, key), sign_link=self.link_signer,
-                          mail=self.mail_port(ref.session_id))
+        request = self._with_ports(request, ref.session_id, key)
         ev = Evaluation(self.services.loader.load(ref.interview), answers, request, namespace.build, state)
         try:
             outcome = ev.run()
         except (InterviewCodeError, EngineError) as err:
-            return BackgroundRun(None, err, ev.error_action, tuple(ev.stopped_seeking))
+            return BackgroundRun(None, err, ev.error_action, tuple(ev.stopped_seeking), tuple(ev.messages))
         store_documents(self.services, ref.session_id, key if head.encrypted else None, ev.documents)
-        return BackgroundRun(outcome, None, ev.error_action, tuple(ev.stopped_seeking))
+        return BackgroundRun(outcome, None, ev.error_action, tuple(ev.stopped_seeking), tuple(ev.messages))
 
-    def callback(self, ref: SessionRef, request: Request, finalize: Finalize) -> TurnResult:
+    def callback(self, ref: SessionRef, request: Request, finalize: Finalize,
+                 carried: Sequence[Outgoing] = ()) -> TurnResult:
         """A background callback: a turn saved over the current step, whose commit also
-        carries `finalize`'s task writes (so a redelivered message cannot apply it twice)."""
-        return self._turn(ref, request, change=None, new_step=False, finalize=finalize)
+        carries `finalize`'s task writes (so a redelivered message cannot apply it twice)
+        and the task's own messages (`carried`), sent after it."""
+        return self._turn(ref, request, change=None, new_step=False, finalize=finalize, carried=carried)
 
     def scheduled(self, ref: SessionRef, request: Request, run_id: str) -> TurnResult | None:
         """A scheduled pass's event in one session (runtime.cron), as `request.user`: a turn saved over
@@ -500,12 +521,13 @@ class Sessions:
               evaluate: bool = True, finalize: Finalize | None = None,
               adjust: Callable[[Outcome | None, SessionState], None] | None = None,
               screens_only: bool = False, first_read: tuple[SessionHead, StepRecord] | None = None,
-              run_id: str | None = None) -> TurnResult:
+              run_id: str | None = None, carried: Sequence[Outgoing] = ()) -> TurnResult:
         """One turn (see the module's docstring). A turn over the current step that changes
         nothing (a page shown again) writes nothing. With `screens_only`, an evaluation that
         ends other than on a screen raises _NotAScreen, with nothing written. `first_read` is
         a read the caller just made, used for the first attempt instead of reading again. With
-        `run_id` the turn is a scheduled run (see `scheduled`)."""
+        `run_id` the turn is a scheduled run (see `scheduled`). `carried` are a background task's
+        messages, recorded by the commit and sent after it with the turn's own."""
         interview = self.services.loader.load(ref.interview)
         may_skip = change is None and not new_step and finalize is None
         for attempt in _attempts(self.services.settings.turn_retry_seconds, self.clock):
@@ -530,12 +552,13 @@ class Sessions:
                 adjust(result.outcome, state)
             if result.changed.unchanged:
                 return TurnResult(result.outcome, head, unchanged=True)
-            if before is not None and not result.kv and not result.outbox and not result.addresses \
+            if before is not None and not result.kv and not result.outbox and not result.messages \
+                    and not result.addresses \
                     and _fingerprint(result.answers, state) == before:
                 store_documents(self.services, head.session_id, key if head.encrypted else None, result.documents)
                 return TurnResult(result.outcome, head)
             try:
-                return self._save(head, key, state, result, request.user, new_step, finalize, run_id)
+                return self._save(head, key, state, result, request.user, new_step, finalize, run_id, carried)
             except VersionConflictError:
                 log.info("version conflict on %s (attempt %d); retrying on fresh state", ref.session_id,
                          attempt + 1)
@@ -543,9 +566,11 @@ class Sessions:
         raise ConflictError("the session kept changing under this request; nothing was saved, try again")
 
     def _save(self, head: SessionHead, key: bytes | None, state: SessionState, result: Sessions._Evaluated,
-              user: UserInfo, new_step: bool, finalize: Finalize | None, run_id: str | None = None) -> TurnResult:
+              user: UserInfo, new_step: bool, finalize: Finalize | None, run_id: str | None = None,
+              carried: Sequence[Outgoing] = ()) -> TurnResult:
         """Seal the turn's step and commit it with everything the turn made, conditioned on `head`'s
-        version (VersionConflictError if another writer got there first); then send the new tasks.
+        version (VersionConflictError if another writer got there first); then send the new tasks,
+        e-mails and SMS (runtime.messaging: the turn's id is the version it read).
         A scheduled run (`run_id`) is recorded on the head and does not change `modified`."""
         number = head.step + 1 if new_step else head.step
         state.record_access(user.id, user.privileges if user.logged_in else (), time.time())
@@ -553,6 +578,7 @@ class Sessions:
         after = replace(after, version=head.version + 1, step=number, modified=time.time())
         if run_id is not None:
             after = replace(after, modified=head.modified, cron_runs=(*head.cron_runs, run_id)[-_CRON_RUNS_KEPT:])
+        after = replace(after, expires_at=expiry(self.services, head.interview, after.modified))
         kept = self.services.settings.steps_kept
         drop = [number - kept] if new_step and number > kept else []
         store_documents(self.services, head.session_id, key if after.encrypted else None, result.documents)
@@ -560,10 +586,13 @@ class Sessions:
         if new_tasks:
             after = replace(after, has_tasks=True)
         task_writes, notes = finalize(result.outcome) if finalize else ([], [])
+        outgoing = [*carried, *self.messages.prepare(head.session_id, f"v{head.version}", result.messages)]
         self.services.store.commit(head, after, StepRecord(number, sealed.blob, sealed.kind), delete_steps=drop,
                                    extras=self._extras(head, result.kv, key), tasks=new_tasks + task_writes,
-                                   notes=notes, **_with_addresses(self._addresses(after, user, result)))
+                                   notes=notes, **_sends(outgoing),
+                                   **_with_addresses(self._addresses(after, user, result)))
         self.tasks.enqueue([w.record for w in new_tasks])
+        self.messages.deliver(outgoing)
         return TurnResult(result.outcome, after, command=result.changed.command)
 
     @dataclass
@@ -574,6 +603,7 @@ class Sessions:
         kv: dict[tuple[str, str], Any] = field(default_factory=dict)
         outbox: list[NewTask] = field(default_factory=list)
         documents: list[DocumentValue] = field(default_factory=list)
+        messages: list[OutboundMessage] = field(default_factory=list)
         addresses: list[NewAddress] = field(default_factory=list)  # interview_email() made these
 
     def _evaluate(self, interview: Interview, answers: dict[str, Any], state: SessionState, head: SessionHead,
@@ -581,13 +611,11 @@ class Sessions:
         changed = change(answers, state) if change is not None else _Changed()
         if changed.stale or changed.errors or not evaluate or changed.command is not None:
             return Sessions._Evaluated(None, answers, changed)
-        request = replace(request, kv=_Kv(self, head, key), step=head.step,
-                          tasks=self.task_port(head.session_id, key), sign_link=self.link_signer,
-                          mail=self.mail_port(head.session_id))
+        request = replace(self._with_ports(request, head.session_id, key), kv=_Kv(self, head, key), step=head.step)
         ev = Evaluation(interview, answers, request, namespace.build, state)
         outcome = ev.run()
         return Sessions._Evaluated(outcome, ev.answers(), changed, ev.kv_writes, ev.outbox, ev.documents,
-                                   ev.new_addresses)
+                                   ev.messages, ev.new_addresses)
 
     # ------------------------------------------------------------------ sealing
     def _key(self, head: SessionHead, ref: SessionRef) -> bytes | None:
@@ -629,11 +657,13 @@ class Sessions:
                 for (scope, name), value in kv.items()}
 
     def _commit_extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes,
-                       tasks: list[TaskWrite], addresses: Sequence[MailAddress] = ()) -> SessionHead:
+                       tasks: list[TaskWrite], outgoing: Sequence[Outgoing] = (),
+                       addresses: Sequence[MailAddress] = ()) -> SessionHead:
         after = replace(head, version=head.version + 1, has_tasks=head.has_tasks or bool(tasks))
         self.services.store.commit(head, after, None, extras=self._extras(head, kv, key), tasks=tasks,
-                                   **_with_addresses(addresses))
+                                   **_sends(outgoing), **_with_addresses(addresses))
         self.tasks.enqueue([w.record for w in tasks])
+        self.messages.deliver(outgoing)
         return after
 
 
@@ -641,6 +671,12 @@ def _with_addresses(addresses: Sequence[MailAddress]) -> dict[str, Any]:
     """The commit's `addresses` argument, only when there are any (a store written before mail
     addresses existed still takes every other commit)."""
     return {"addresses": addresses} if addresses else {}
+
+
+def _sends(outgoing: Sequence[Outgoing]) -> dict[str, Any]:
+    """The `sends` argument of a commit, only when there are any (a store written before sends
+    were, such as a test's wrapper, is then called as before)."""
+    return {"sends": [o.record for o in outgoing]} if outgoing else {}
 
 
 def _is_end_screen(view: ScreenView) -> bool:

@@ -41,10 +41,12 @@ from chalicelib.engine.screen import Outcome, OutcomeKind
 from chalicelib.engine.signals import Command
 from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.runtime.cron import Cron, is_cron_message
+from chalicelib.runtime.messaging import Outgoing
 from chalicelib.runtime.queue import Disposition, Handled
 from chalicelib.runtime.retry import task_backoff
 from chalicelib.runtime.sessions import SessionRef, Sessions
 from chalicelib.storage.errors import SessionNotFoundError, StorageError, TaskStateError
+from chalicelib.storage.outbox import SendRecord, SendStatus
 from chalicelib.storage.sealing import Place
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -134,6 +136,9 @@ class _Run:
         self.arguments: dict[str, Any] = dict(payload.get("arguments") or {})
         self.user = _user(payload.get("user") or {})
         self.ref = SessionRef(task.interview, task.session_id, None, key=self.key)
+        # The e-mails and SMS the action asked for: recorded by the write that finishes the task (their
+        # keys derive from the task's id, so a re-run derives the same ones), sent after it.
+        self.outgoing: list[Outgoing] = []
 
     def run(self) -> Handled:
         """Run the action and finish the task. An error in the interview's code fails it at once;
@@ -153,6 +158,7 @@ class _Run:
         request = Request(task.interview, task.session_id, action=task.action, arguments=self.arguments,
                           persistent_action=False, user=self.user, interface=Interface.BACKGROUND)
         ran = self.worker.sessions.run_background(self.ref, request)
+        self.outgoing = self.worker.sessions.messages.prepare(task.session_id, f"task-{task.task_id}", ran.messages)
         if ran.error is not None:
             return self._failed(ran.error, _variables(ran.error, ran.sought, task.action), ran.error_action)
         assert ran.outcome is not None
@@ -244,11 +250,32 @@ class _Run:
         finished = self.tasks.finished(task, status, result, self.key, reason)
         notes = self.tasks.notify(task, notify_value, self.key) if status == TaskStatus.DONE else []
         try:
-            self.worker.store.write_tasks([TaskWrite(finished, TaskStatus.RUNNING, task.attempts)], notes)
+            writes = [TaskWrite(finished, TaskStatus.RUNNING, task.attempts)]
+            if self.outgoing:
+                self.worker.store.write_tasks(writes, notes, [o.record for o in self.outgoing])
+            else:
+                self.worker.store.write_tasks(writes, notes)
         except TaskStateError:
             log.info("task %s was revoked or finished elsewhere; this attempt's result is dropped", task.task_id)
             return False
+        self._send(finished)
         return True
+
+    def _send(self, finished: TaskRecord) -> None:
+        """Send the task's committed messages; one that could not be sent is told in the task's reason."""
+        outgoing, self.outgoing = self.outgoing, []
+        failed = [r for r in self.worker.sessions.messages.deliver(outgoing) if r.status == SendStatus.FAILED]
+        if failed:
+            self._report_unsent(finished, failed)
+
+    def _report_unsent(self, finished: TaskRecord, failed: Sequence[SendRecord]) -> None:
+        reason = "; ".join(f"{r.kind} {r.key} not sent: {r.reason}" for r in failed)
+        reason = f"{finished.reason}; {reason}" if finished.reason else reason
+        told = dataclasses.replace(finished, reason=reason[:1000])
+        try:
+            self.worker.store.write_tasks([TaskWrite(told, finished.status, finished.attempts)])
+        except StorageError:
+            log.exception("could not record on task %s that its messages were not sent", finished.task_id)
 
     def _callback(self, action: str, arguments: dict[str, Any], status: str, result: dict[str, Any],
                   error_action: tuple[str, dict[str, Any]] | None = None) -> None:
@@ -257,6 +284,8 @@ class _Run:
         task = self.task
         if not self._still_ours():
             return
+
+        written: list[TaskRecord] = []
 
         def finalize(outcome: Outcome | None) -> tuple[list[TaskWrite], list[Notification]]:
             if outcome is not None and outcome.kind is OutcomeKind.BACKGROUND:
@@ -268,12 +297,20 @@ class _Run:
             finished = self.tasks.finished(task, status, {**result, "value": value}, self.key,
                                            result.get("error_type") or "")
             notes = self.tasks.notify(task, value, self.key) if status == TaskStatus.DONE else []
+            written[:] = [finished]
             return [TaskWrite(finished, TaskStatus.RUNNING, task.attempts)], notes
 
         request = Request(task.interview, task.session_id, action=action, arguments=arguments,
                           persistent_action=False, user=self.user, interface=Interface.BACKGROUND)
         try:
-            self.worker.sessions.callback(self.ref, request, finalize)
+            self.worker.sessions.callback(self.ref, request, finalize, self.outgoing)
+            keys = {o.record.key for o in self.outgoing}
+            self.outgoing = []
+            if written and keys:  # the turn sent them; one that failed shows in the task's reason
+                unsent = [r for r in self.worker.store.list_sends(task.session_id)
+                          if r.key in keys and r.status == SendStatus.FAILED]
+                if unsent:
+                    self._report_unsent(written[0], unsent)
         except TaskStateError:
             log.info("task %s was revoked or finished elsewhere; its callback %r was not applied", task.task_id,
                      action)

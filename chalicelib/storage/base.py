@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 
 from chalicelib.storage.mail import MailAddress, MailRecord
+from chalicelib.storage.outbox import SendRecord
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -75,24 +76,38 @@ class SessionStore(ABC):
         extras: Mapping[str, Sealed] | None = None,
         tasks: Sequence[TaskWrite] = (),
         notes: Sequence[Notification] = (),
+        sends: Sequence[SendRecord] = (),
         addresses: Sequence[MailAddress] = (),
     ) -> None:
         """Atomically: write `put` (if any), delete `delete_steps`, write the named
         `extras` (values that outlive the back button, e.g. persistent task counters),
-        the `tasks` (each only if in its expected state), the `notes` and the new mail
-        `addresses` (each only if its short code is free: a taken one is a
-        VersionConflictError, so the turn runs again and draws another), and replace
-        the head with `after` -- only if the stored head still has `before.version`.
+        the `tasks` (each only if in its expected state), the `notes`, the new
+        `sends` (each only if no send has its key yet) and the new mail `addresses`
+        (each only if its short code is free: a taken one is a VersionConflictError,
+        so the turn runs again and draws another), and replace the head with
+        `after` -- only if the stored head still has `before.version`.
 
-        A task in another state than expected raises TaskStateError (nothing written).
+        A task in another state than expected raises TaskStateError (nothing written);
+        a send whose key exists already raises VersionConflictError (its turn committed).
 
         `after.version` must be `before.version + 1`. Raises VersionConflictError
         (nothing written) when the version moved, SessionNotFoundError when gone."""
 
     @abstractmethod
-    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = ()) -> None:
-        """Atomically write tasks (each only if in its expected state) and notifications,
-        without touching the session head. Raises TaskStateError (nothing written)."""
+    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = (),
+                    sends: Sequence[SendRecord] = ()) -> None:
+        """Atomically write tasks (each only if in its expected state), notifications and new
+        sends (each only if its key is new), without touching the session head. Raises
+        TaskStateError (nothing written)."""
+
+    @abstractmethod
+    def update_send(self, record: SendRecord) -> bool:
+        """Record how a committed send went (sent or failed), only while it is still pending;
+        False if it is not (already recorded, or its session was deleted)."""
+
+    @abstractmethod
+    def list_sends(self, session_id: str) -> list[SendRecord]:
+        """Every send record of a session, oldest first (consistent read)."""
 
     @abstractmethod
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
@@ -143,6 +158,51 @@ class SessionStore(ABC):
     @abstractmethod
     def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
         """Every session head, optionally only one interview's or one owner's."""
+
+    @abstractmethod
+    def put_stash(self, key: str, sealed: Sealed, expires_at: float) -> None:
+        """Keep a stashed blob until `expires_at` (epoch seconds)."""
+
+    @abstractmethod
+    def get_stash(self, key: str) -> tuple[Sealed, float] | None:
+        """A stashed blob and when it expires, or None (never stored, or deleted)."""
+
+    @abstractmethod
+    def delete_stash(self, key: str) -> None:
+        """Forget a stashed blob; no error if there is none."""
+
+    @abstractmethod
+    def append_record(self, key: str, sealed: Sealed) -> int:
+        """Add a row to the list `key`; its id, one more than any id the list ever gave (atomic: two
+        writers never get the same id, and neither row is lost)."""
+
+    @abstractmethod
+    def records(self, key: str) -> list[tuple[int, Sealed]]:
+        """The rows of the list `key`, by id."""
+
+    @abstractmethod
+    def delete_record(self, key: str, record_id: int) -> None:
+        """Remove one row; no error if there is none."""
+
+    @abstractmethod
+    def put_value(self, key: str, value: bytes, expires_at: float) -> None:
+        """Keep `value` under `key` (shared by every session) until `expires_at` (0: no expiry)."""
+
+    @abstractmethod
+    def get_value(self, key: str) -> tuple[bytes, float] | None:
+        """A value kept by put_value and when it expires (0: never), or None."""
+
+    @abstractmethod
+    def add_to_value(self, key: str, amount: int) -> int:
+        """Add `amount` to the whole number under `key` (0 if there is none), atomically; the new number."""
+
+    @abstractmethod
+    def delete_value(self, key: str) -> bool:
+        """Forget the value under `key`; whether there was one."""
+
+    @abstractmethod
+    def value_keys(self) -> list[str]:
+        """The keys of every value kept (expired ones included until they are removed)."""
 
     @abstractmethod
     def cron_targets(self) -> Iterator[CronTarget]:

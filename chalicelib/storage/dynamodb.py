@@ -16,7 +16,10 @@ so a scheduled pass reads exactly the sessions it may run in. Every head carries
 ``age_shard`` (the same value), the hash key of ``by_age`` (range key ``modified``),
 so the daily purge reads exactly the sessions idle for long enough.
 
-Every change is one TransactWriteItems conditioned on the head's version. Step
+Every change is one TransactWriteItems conditioned on the head's version. The head
+and each step carry ``expires_at`` (the table's TTL attribute) when the session's
+interview has a deletion period: a safety net behind the daily purge, renewed with
+the head on every save (see runtime.purge). Step
 blobs over STEP_BLOB_LIMIT bytes go to S3 under ``steps/<session id>/`` and
 the step item holds the object key instead; `delete` removes that prefix.
 
@@ -26,6 +29,7 @@ boto3 is imported on first use, not at import time, to keep cold starts short.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 import uuid
@@ -62,6 +66,7 @@ from chalicelib.storage.errors import (
     VersionConflictError,
 )
 from chalicelib.storage.mail import MailAddress, MailRecord
+from chalicelib.storage.outbox import SEND_PREFIX, SendRecord, SendStatus, new_send_put, send_from_item, send_to_item
 from chalicelib.storage.records import BlobKind, CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -71,6 +76,13 @@ ConditionHandler = Callable[[list[Item]], StorageError]
 STEP_BLOB_LIMIT = 300_000
 INDEX_BY_INTERVIEW = "by_interview"
 INDEX_BY_OWNER = "by_owner"
+STASH_PREFIX = "stash#"  # the partition of a stashed value (runtime.stash), outside any session
+STASH_SK = "stash"
+RECORD_PREFIX = "record#"  # a list of shared records (write_record): its rows and its id counter
+RECORD_ROW = "row#"
+RECORD_COUNTER_SK = "~last"  # sorts after every row
+VALUES_PK = "values"  # the shared key-value store (DARedis): one item per key
+_WHOLE_NUMBER = re.compile(rb"-?[0-9]{1,30}")
 INDEX_BY_CRON = "by_cron"
 INDEX_BY_AGE = "by_age"
 INDEX_SHARDS = 16  # partitions of by_cron and by_age: a pass reads each; writes spread over them
@@ -198,7 +210,17 @@ def head_to_item(head: SessionHead) -> Item:
         item["tags"] = {"L": [{"S": tag} for tag in head.tags]}
     if head.cron_runs:
         item["cron_runs"] = {"L": [{"S": run} for run in head.cron_runs]}
+    item.update(_expiry(head.expires_at))
     return item
+
+
+def _record_sk(record_id: int) -> str:
+    return f"{RECORD_ROW}{record_id:012d}"  # zero-padded: the rows sort by id
+
+
+def _expiry(expires_at: float) -> Item:
+    """The TTL attribute (whole epoch seconds), or nothing for an item that never expires."""
+    return {"expires_at": {"N": str(int(expires_at))}} if expires_at else {}
 
 
 def index_shard(session_id: str) -> str:
@@ -222,6 +244,7 @@ def head_from_item(item: Item) -> SessionHead:
         allow_cron=item.get("allow_cron", {}).get("BOOL", False),
         tags=tuple(t["S"] for t in item.get("tags", {}).get("L", [])),
         cron_runs=tuple(r["S"] for r in item.get("cron_runs", {}).get("L", [])),
+        expires_at=float(item.get("expires_at", {}).get("N", "0")),
         has_tasks=item.get("has_tasks", {}).get("BOOL", False),
     )
 
@@ -380,6 +403,96 @@ class DynamoSessionStore(SessionStore):
         }
         return self._paginate("scan", "listing all sessions", params)
 
+    # -- stashed data (runtime.stash): one item each, outside any session -------
+
+    def put_stash(self, key: str, sealed: Sealed, expires_at: float) -> None:
+        with aws_errors(f"stashing data in table {self.table_name}"):
+            self._aws.dynamodb.put_item(TableName=self.table_name, Item={
+                "pk": {"S": STASH_PREFIX + key}, "sk": {"S": STASH_SK}, "blob": {"B": sealed.blob},
+                **_kind_attribute(sealed.kind), **_expiry(expires_at), "until": {"N": _number(expires_at)}})
+
+    def get_stash(self, key: str) -> tuple[Sealed, float] | None:
+        item = self._get_item(STASH_PREFIX + key, STASH_SK, f"reading stashed data from table {self.table_name}")
+        if item is None:
+            return None
+        return Sealed(item["blob"]["B"], _kind(item)), float(item["until"]["N"])
+
+    def delete_stash(self, key: str) -> None:
+        with aws_errors(f"deleting stashed data from table {self.table_name}"):
+            self._aws.dynamodb.delete_item(TableName=self.table_name,
+                                           Key={"pk": {"S": STASH_PREFIX + key}, "sk": {"S": STASH_SK}})
+
+    # -- shared records (write_record): a list per key, ids from an atomic counter ---
+
+    def append_record(self, key: str, sealed: Sealed) -> int:
+        pk = {"S": RECORD_PREFIX + key}
+        with aws_errors(f"numbering a record of {key!r} in table {self.table_name}"):
+            counted = self._aws.dynamodb.update_item(
+                TableName=self.table_name, Key={"pk": pk, "sk": {"S": RECORD_COUNTER_SK}},
+                UpdateExpression="ADD #n :one", ExpressionAttributeNames={"#n": "last"},
+                ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="UPDATED_NEW")
+        record_id = int(counted["Attributes"]["last"]["N"])
+        with aws_errors(f"writing record {record_id} of {key!r} to table {self.table_name}"):
+            self._aws.dynamodb.put_item(TableName=self.table_name, Item={
+                "pk": pk, "sk": {"S": _record_sk(record_id)}, "blob": {"B": sealed.blob},
+                **_kind_attribute(sealed.kind)})
+        return record_id
+
+    def records(self, key: str) -> list[tuple[int, Sealed]]:
+        items = self._query(
+            f"reading the records of {key!r}", ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :row)",
+            ExpressionAttributeValues={":pk": {"S": RECORD_PREFIX + key}, ":row": {"S": RECORD_ROW}})
+        return [(int(i["sk"]["S"].removeprefix(RECORD_ROW)), Sealed(i["blob"]["B"], _kind(i))) for i in items]
+
+    def delete_record(self, key: str, record_id: int) -> None:
+        with aws_errors(f"deleting record {record_id} of {key!r} from table {self.table_name}"):
+            self._aws.dynamodb.delete_item(TableName=self.table_name, Key={
+                "pk": {"S": RECORD_PREFIX + key}, "sk": {"S": _record_sk(record_id)}})
+
+    # -- the shared key-value store (DARedis): one partition, a value per key --------
+
+    def put_value(self, key: str, value: bytes, expires_at: float) -> None:
+        item: Item = {"pk": {"S": VALUES_PK}, "sk": {"S": key}, "value": {"B": value},
+                      "until": {"N": _number(expires_at)}, **_expiry(expires_at)}
+        if _WHOLE_NUMBER.fullmatch(value):  # kept as a number too, so add_to_value adds to it atomically
+            item["number"] = {"N": value.decode()}
+        with aws_errors(f"storing value {key!r} in table {self.table_name}"):
+            self._aws.dynamodb.put_item(TableName=self.table_name, Item=item)
+
+    def get_value(self, key: str) -> tuple[bytes, float] | None:
+        item = self._get_item(VALUES_PK, key, f"reading value {key!r} from table {self.table_name}")
+        if item is None:
+            return None
+        value = item["number"]["N"].encode() if "number" in item else item["value"]["B"]
+        return value, float(item.get("until", {}).get("N", "0"))
+
+    def add_to_value(self, key: str, amount: int) -> int:
+        with aws_errors(f"adding to value {key!r} in table {self.table_name}"):
+            done = self._aws.dynamodb.update_item(
+                TableName=self.table_name, Key={"pk": {"S": VALUES_PK}, "sk": {"S": key}},
+                UpdateExpression="ADD #n :amount", ExpressionAttributeNames={"#n": "number"},
+                ExpressionAttributeValues={":amount": {"N": str(int(amount))}}, ReturnValues="UPDATED_NEW")
+        return int(done["Attributes"]["number"]["N"])
+
+    def delete_value(self, key: str) -> bool:
+        with aws_errors(f"deleting value {key!r} from table {self.table_name}"):
+            done = self._aws.dynamodb.delete_item(TableName=self.table_name, ReturnValues="ALL_OLD",
+                                                  Key={"pk": {"S": VALUES_PK}, "sk": {"S": key}})
+        return "Attributes" in done
+
+    def value_keys(self) -> list[str]:
+        items = self._query("listing the stored values", ConsistentRead=True, ProjectionExpression="sk",
+                            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": VALUES_PK}})
+        return [item["sk"]["S"] for item in items]
+
+    def _get_item(self, pk: str, sk: str, action: str) -> Item | None:
+        with aws_errors(action):
+            response = self._aws.dynamodb.get_item(TableName=self.table_name,
+                                                   Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True)
+        item: Item | None = response.get("Item")
+        return item
+
     def cron_targets(self) -> Iterator[CronTarget]:
         for shard in range(INDEX_SHARDS):
             params: Item = {
@@ -421,13 +534,15 @@ class DynamoSessionStore(SessionStore):
 
     # -- writing ---------------------------------------------------------------
 
-    def _step_item(self, session_id: str, step: StepRecord, version: int) -> tuple[Item, str | None]:
+    def _step_item(self, session_id: str, step: StepRecord, version: int,
+                   expires_at: float = 0.0) -> tuple[Item, str | None]:
         """The step's item, and the S3 key its blob was uploaded to (if it was)."""
         item: Item = {
             "pk": {"S": session_pk(session_id)},
             "sk": {"S": step_sk(step.step)},
             "version": {"N": str(version)},
             **_kind_attribute(step.kind),
+            **_expiry(expires_at),
         }
         if len(step.blob) <= STEP_BLOB_LIMIT:
             item["blob"] = {"B": step.blob}
@@ -458,7 +573,7 @@ class DynamoSessionStore(SessionStore):
             pass
 
     def create(self, head: SessionHead, first: StepRecord) -> None:
-        step_item, s3_key = self._step_item(head.session_id, first, head.version)
+        step_item, s3_key = self._step_item(head.session_id, first, head.version, head.expires_at)
         put_head = {
             "TableName": self.table_name,
             "Item": head_to_item(head),
@@ -480,13 +595,15 @@ class DynamoSessionStore(SessionStore):
         extras: Mapping[str, Sealed] | None = None,
         tasks: Sequence[TaskWrite] = (),
         notes: Sequence[Notification] = (),
+        sends: Sequence[SendRecord] = (),
         addresses: Sequence[MailAddress] = (),
     ) -> None:
-        check_commit(before, after, put, delete_steps, extras, len(tasks) + len(notes) + 2 * len(addresses))
+        check_commit(before, after, put, delete_steps, extras,
+                     len(tasks) + len(notes) + len(sends) + 2 * len(addresses))
         actions: list[Item] = []
         s3_key = None
         if put is not None:
-            step_item, s3_key = self._step_item(after.session_id, put, after.version)
+            step_item, s3_key = self._step_item(after.session_id, put, after.version, after.expires_at)
             actions.append({"Put": {"TableName": self.table_name, "Item": step_item}})
         pk = {"S": session_pk(before.session_id)}
         actions += [
@@ -498,24 +615,49 @@ class DynamoSessionStore(SessionStore):
                 "pk": pk, "sk": {"S": extra_sk(name)}, "blob": {"B": sealed.blob}, **_kind_attribute(sealed.kind)}}}
             for name, sealed in (extras or {}).items()
         ]
+        actions += [new_send_put(self.table_name, record) for record in sends]  # a taken key: a version conflict
         task_actions = [task_put(self.table_name, write) for write in tasks]
+        first_task = len(actions)  # where the task writes are, to tell their failed conditions apart
         actions += task_actions + [note_put(self.table_name, note) for note in notes]
         for address in addresses:  # a short code taken meanwhile fails the commit as a conflict: evaluated again
             actions += address_puts(self.table_name, pk["S"], address)
         actions.append({"Put": self._conditional_head(before, after)})
-        first_task = len(actions) - 1 - len(notes) - len(task_actions)
         self._transact(actions, s3_key, f"committing session {before.session_id!r}",
                        _commit_conflict(before, range(first_task, first_task + len(task_actions))))
 
-    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = ()) -> None:
-        if not tasks and not notes:
+    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = (),
+                    sends: Sequence[SendRecord] = ()) -> None:
+        if not tasks and not notes and not sends:
             return
         actions = [task_put(self.table_name, w) for w in tasks] + [note_put(self.table_name, n) for n in notes]
+        actions += [new_send_put(self.table_name, record) for record in sends]
 
         def moved(reasons: list[Item]) -> StorageError:
             return TaskStateError("a task is no longer in the state this write expected; nothing was written")
 
         self._transact(actions, None, "writing tasks", moved)
+
+    def update_send(self, record: SendRecord) -> bool:
+        def moved(reasons: list[Item]) -> StorageError:
+            return TaskStateError(f"send {record.key!r} is no longer pending")
+
+        try:
+            with aws_errors(f"recording send {record.key!r} of session {record.session_id!r}", moved):
+                self._aws.dynamodb.put_item(
+                    TableName=self.table_name, Item=send_to_item(record), ConditionExpression="#s = :pending",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={":pending": {"S": SendStatus.PENDING.value}})
+        except TaskStateError:
+            return False
+        return True
+
+    def list_sends(self, session_id: str) -> list[SendRecord]:
+        items = self._query(
+            f"listing sends of session {session_id!r}", ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": session_pk(session_id)}, ":prefix": {"S": SEND_PREFIX}},
+        )
+        return sorted((send_from_item(i) for i in items), key=lambda r: (r.created, r.key))
 
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
         item = self._get(session_id, TASK_PREFIX + task_id)

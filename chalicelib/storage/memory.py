@@ -21,6 +21,7 @@ from chalicelib.storage.errors import (
     VersionConflictError,
 )
 from chalicelib.storage.mail import MailAddress, MailRecord
+from chalicelib.storage.outbox import SendRecord, SendStatus
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord, User
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -40,6 +41,10 @@ class MemorySessionStore(SessionStore):
         self._files: dict[tuple[str, str], Sealed] = {}
         self._addresses: dict[str, MailAddress] = {}
         self._mail: dict[tuple[str, str], MailRecord] = {}
+        self._stash: dict[str, tuple[Sealed, float]] = {}
+        self._records: dict[str, tuple[int, dict[int, Sealed]]] = {}
+        self._values: dict[str, tuple[bytes, float]] = {}
+        self._sends: dict[tuple[str, str], SendRecord] = {}
         self._lock = threading.Lock()
 
     def _session(self, interview: str, session_id: str) -> _Session:
@@ -83,12 +88,14 @@ class MemorySessionStore(SessionStore):
         extras: Mapping[str, Sealed] | None = None,
         tasks: Sequence[TaskWrite] = (),
         notes: Sequence[Notification] = (),
+        sends: Sequence[SendRecord] = (),
         addresses: Sequence[MailAddress] = (),
     ) -> None:
-        check_commit(before, after, put, delete_steps, extras, len(tasks) + len(notes) + 2 * len(addresses))
+        check_commit(before, after, put, delete_steps, extras,
+                     len(tasks) + len(notes) + len(sends) + 2 * len(addresses))
         with self._lock:
             session = self._session(before.interview, before.session_id)
-            if session.head.version != before.version:
+            if session.head.version != before.version or self._sends_taken(sends):
                 raise VersionConflictError(
                     f"session {before.session_id!r} is at version {session.head.version}, not"
                     f" {before.version}; reload it and apply the change again"
@@ -98,6 +105,7 @@ class MemorySessionStore(SessionStore):
                 raise VersionConflictError("a new mail address's short code is taken; evaluate again to draw another")
             self._apply_tasks(tasks, notes)
             self._addresses.update({address.short: address for address in addresses})
+            self._sends.update({(r.session_id, r.key): r for r in sends})
             if put is not None:
                 session.steps[put.step] = put
             for step in delete_steps:
@@ -122,10 +130,30 @@ class MemorySessionStore(SessionStore):
         for note in notes:
             self._notes.setdefault(note.session_id, {})[note.note_id] = note
 
-    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = ()) -> None:
+    def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = (),
+                    sends: Sequence[SendRecord] = ()) -> None:
         with self._lock:
             self._check_tasks(tasks)
+            if self._sends_taken(sends):
+                raise TaskStateError("a send of this write is recorded already; nothing was written")
             self._apply_tasks(tasks, notes)
+            self._sends.update({(r.session_id, r.key): r for r in sends})
+
+    def _sends_taken(self, sends: Sequence[SendRecord]) -> bool:
+        return any((r.session_id, r.key) in self._sends for r in sends)
+
+    def update_send(self, record: SendRecord) -> bool:
+        with self._lock:
+            stored = self._sends.get((record.session_id, record.key))
+            if stored is None or stored.status != SendStatus.PENDING:
+                return False
+            self._sends[(record.session_id, record.key)] = record
+            return True
+
+    def list_sends(self, session_id: str) -> list[SendRecord]:
+        with self._lock:
+            found = [r for (sid, _), r in self._sends.items() if sid == session_id]
+        return sorted(found, key=lambda r: (r.created, r.key))
 
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
         with self._lock:
@@ -189,6 +217,8 @@ class MemorySessionStore(SessionStore):
             del self._addresses[short]
         for mail in [k for k in self._mail if k[0] == session_id]:
             del self._mail[mail]
+        for key in [k for k in self._sends if k[0] == session_id]:
+            del self._sends[key]
 
     def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
         if owner == "":
@@ -200,6 +230,56 @@ class MemorySessionStore(SessionStore):
         if owner is not None:
             heads = [h for h in heads if h.owner == owner]
         return iter(sorted(heads, key=lambda h: h.modified))
+
+    def put_stash(self, key: str, sealed: Sealed, expires_at: float) -> None:
+        with self._lock:
+            self._stash[key] = (sealed, expires_at)
+
+    def get_stash(self, key: str) -> tuple[Sealed, float] | None:
+        with self._lock:
+            return self._stash.get(key)
+
+    def delete_stash(self, key: str) -> None:
+        with self._lock:
+            self._stash.pop(key, None)
+
+    def append_record(self, key: str, sealed: Sealed) -> int:
+        with self._lock:
+            last, rows = self._records.get(key, (0, {}))
+            rows[last + 1] = sealed
+            self._records[key] = (last + 1, rows)
+            return last + 1
+
+    def records(self, key: str) -> list[tuple[int, Sealed]]:
+        with self._lock:
+            return sorted(self._records.get(key, (0, {}))[1].items())
+
+    def delete_record(self, key: str, record_id: int) -> None:
+        with self._lock:
+            self._records.get(key, (0, {}))[1].pop(record_id, None)
+
+    def put_value(self, key: str, value: bytes, expires_at: float) -> None:
+        with self._lock:
+            self._values[key] = (value, expires_at)
+
+    def get_value(self, key: str) -> tuple[bytes, float] | None:
+        with self._lock:
+            return self._values.get(key)
+
+    def add_to_value(self, key: str, amount: int) -> int:
+        with self._lock:
+            value, expires_at = self._values.get(key, (b"0", 0.0))
+            number = int(value) + amount
+            self._values[key] = (str(number).encode(), expires_at)
+            return number
+
+    def delete_value(self, key: str) -> bool:
+        with self._lock:
+            return self._values.pop(key, None) is not None
+
+    def value_keys(self) -> list[str]:
+        with self._lock:
+            return sorted(self._values)
 
     def cron_targets(self) -> Iterator[CronTarget]:
         with self._lock:

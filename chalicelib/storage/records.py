@@ -50,6 +50,7 @@ class SessionHead:
     tags: tuple[str, ...] = field(default_factory=tuple)
     has_tasks: bool = False  # it started a background task: a check-in reads its tasks and notifications
     cron_runs: tuple[str, ...] = ()  # the latest scheduled runs saved in it (ids): a redelivered one is not run again
+    expires_at: float = 0.0  # when the table's TTL may delete the head and the steps written with it (0: never)
 
     @property
     def cron_enabled(self) -> bool:

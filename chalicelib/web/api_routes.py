@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -23,9 +24,12 @@ from chalicelib.engine.screen import OutcomeKind
 from chalicelib.language.blocks import CONTENT_TYPES, DocumentFormat
 from chalicelib.library.serialize import jsonable
 from chalicelib.runtime.cron import Cron, check_event
+from chalicelib.runtime.errors import StashError
 from chalicelib.runtime.mail_in import MAIL_FILE_PREFIX
 from chalicelib.runtime.sessions import SESSION_ID_LENGTH, SessionRef, TurnResult, VariableChanges, is_session_id
-from chalicelib.storage.errors import SessionNotFoundError
+from chalicelib.runtime.stash import Stash
+from chalicelib.runtime.variables import from_sent
+from chalicelib.storage.errors import AccountError, SessionNotFoundError
 from chalicelib.storage.records import User
 from chalicelib.web import context, limits
 from chalicelib.web.api_auth import ApiError, authenticate, error_response, find_key, require_privilege, user_info
@@ -341,6 +345,78 @@ def interviews_delete(user: User, query: dict[str, str], body: dict[str, Any]) -
     for item in _interview_items(user, query):
         sessions.delete(SessionRef(item["filename"], item["session"]), verify=False)
     return _no_content()
+
+
+# ---------------------------------------------------------------------------- stashed data
+@bp.route("/api/stash_data", methods=["POST"], content_types=_BODY_TYPES)
+@api
+def stash_data(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    """Keep `data` outside any session (runtime.stash); the key and the secret that open it."""
+    if "data" not in body:
+        raise ApiError(400, "Data must be provided.")
+    limits.check_values({"data": body["data"]}, context.services().settings, "data")  # size and depth bounded
+    data = body["data"] if _flag(body.get("raw")) else _dates_read(body["data"])
+    key, secret = Stash(context.services()).put(data, body.get("expire"))
+    return _json({"stash_key": key, "secret": secret})
+
+
+def _dates_read(value: Any) -> Any:
+    """As `variables` are read: text that begins with an ISO date, at any depth, becomes a date."""
+    if isinstance(value, dict):
+        return {k: _dates_read(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates_read(v) for v in value]
+    return from_sent(value)
+
+
+@bp.route("/api/retrieve_stashed_data", methods=["GET"])
+@api
+def retrieve_stashed_data(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    key, secret = _params(query, body, "stash_key", "secret")
+    if not key or not secret:
+        raise ApiError(400, "The stash key and secret parameters are required.")
+    refresh = query.get("refresh")
+    try:
+        data = Stash(context.services()).get(str(key), str(secret), _flag(query.get("delete")),
+                                             int(refresh) if refresh and refresh.isdigit() else False)
+    except StashError as err:
+        raise ApiError(400, f"The stashed data could not be retrieved: {err}.") from err
+    return _json(jsonable(data))
+
+
+# ---------------------------------------------------------------------------- users
+# The privileges an account can be given (docassemble's, but `cron`, which only the cron user holds).
+GRANTABLE_PRIVILEGES = ("user", "admin", "developer", "advocate", "customer", "trainer")
+_GENERATED_PASSWORD_BYTES = 12  # 16 characters
+
+
+@bp.route("/api/user/new", methods=["POST"], content_types=_BODY_TYPES)
+@api
+def user_new(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    """Create an account (admin only): `{"user_id", "password"}`, the password made if none was sent."""
+    require_privilege(user, "admin")
+    email = body.get("username") or body.get("email")
+    if not isinstance(email, str) or not email.strip():
+        raise ApiError(400, "An e-mail address must be supplied as username.")
+    privileges = body.get("privileges", ["user"])
+    if isinstance(privileges, str):
+        privileges = [privileges]
+    if not isinstance(privileges, list) or not all(isinstance(p, str) for p in privileges):
+        raise ApiError(400, "List of privileges must be a string or a list.")
+    unknown = [p for p in privileges if p not in GRANTABLE_PRIVILEGES]
+    if unknown:
+        raise ApiError(400, f"Invalid privilege name {unknown[0]!r}; expected one of "
+                            f"{', '.join(GRANTABLE_PRIVILEGES)}.")
+    password = body.get("password") or secrets.token_urlsafe(_GENERATED_PASSWORD_BYTES)
+    names = [body.get(n) for n in ("first_name", "last_name")]
+    if not isinstance(password, str) or not all(n is None or isinstance(n, str) for n in names):
+        raise ApiError(400, "password, first_name and last_name must be text.")
+    try:
+        made = context.services().accounts.create_user(email, password, privileges or ["user"],
+                                                       first_name=names[0] or "", last_name=names[1] or "")
+    except AccountError as err:
+        raise ApiError(400, f"The user could not be created: {err}.") from err
+    return _json({"user_id": made.id, "password": password})
 
 
 # ---------------------------------------------------------------------------- scheduled passes

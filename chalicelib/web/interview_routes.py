@@ -16,6 +16,7 @@ CSRF token). Failures are answered from the one table in web.errors.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -330,7 +331,7 @@ def _command(ref: SessionRef, outcome: Outcome, base: str, headers: dict[str, An
 def _form() -> dict[str, list[str]]:
     request = bp.current_request
     raw = limits.body_bytes(request.raw_body, context.services().settings)
-    return limits.parse_form(raw, request.headers.get("content-type", ""))
+    return limits.parse_form(raw, request.headers.get("content-type", ""), _FORM_FIELDS)
 
 
 def _submit(name: str) -> Response:
@@ -374,6 +375,11 @@ def _button_command(ref: SessionRef, value: str, base: str) -> Response:
     kind = value if value in BUTTON_COMMANDS else Command.LEAVE
     url = None if kind == value else value
     return _command(ref, Outcome(OutcomeKind.COMMAND, command=kind, url=url), base, {})
+
+
+# What a screen's form posts: its fields by position (_f0, _f1, ...) and the controls this route reads.
+# Anything else is dropped unread (a form post may only set the current screen's variables).
+_FORM_FIELDS = re.compile(r"_f\d{1,6}|_csrf|_screen|_button|_back|_continue|_new_session")
 
 
 def _positions(form: Mapping[str, list[str]]) -> dict[int, list[str]]:

@@ -215,3 +215,51 @@ def test_a_check_in_whose_read_keeps_racing_a_writer_still_counts(endpoint: str)
     # Then: it counted, after the three others
     answers = sessions.read(ref).answers
     assert answers["checkins"] == 4
+
+
+def test_thirty_concurrent_record_writers_each_get_an_id_and_no_row_is_lost(endpoint: str) -> None:
+    from chalicelib.runtime.records import SharedRecords
+
+    # Given the shared records over the serialized moto server, as thirty workers would reach them
+    records = SharedRecords(_services(endpoint))
+    ids: list[int] = []
+    errors: list[BaseException] = []
+
+    def writer(number: int) -> None:
+        try:
+            ids.append(records.write("concurrency:guests", {"writer": number}))
+        except BaseException as err:  # collected and reported below
+            errors.append(err)
+
+    # When 30 threads each write a row at the same time
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    # Then each got its own id, and every row is there under it
+    assert errors == [] and sorted(ids) == list(range(1, WRITERS + 1))
+    rows = records.read("concurrency:guests")
+    assert sorted(row["writer"] for row in rows.values()) == list(range(WRITERS))
+
+
+def test_thirty_concurrent_incr_calls_all_count(endpoint: str) -> None:
+    from chalicelib.runtime.keystore import SharedKeyStore
+
+    # Given the shared key store (DARedis's) over the serialized moto server, and a count of 5
+    store = SharedKeyStore(_services(endpoint))
+    store.put("concurrency:visits", b"5")
+    seen: list[int] = []
+
+    # When 30 threads each add one at the same time
+    threads = [threading.Thread(target=lambda: seen.append(store.add("concurrency:visits", 1)))
+               for _ in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    # Then each saw its own new number, and the count holds every one
+    assert sorted(seen) == list(range(6, 6 + WRITERS))
+    assert store.fetch("concurrency:visits") == str(5 + WRITERS).encode()

@@ -127,6 +127,16 @@ def test_the_functions_read_the_server_key_from_one_ssm_parameter_and_hold_none(
     assert "SERVER_KEY" not in json.dumps(config)
 
 
+def test_the_role_may_send_email_from_verified_identities_and_sms_but_publish_to_no_topic() -> None:
+    role = load_template()["Resources"]["DefaultRole"]
+    statements = {s["Sid"]: s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]}
+    assert statements["SendEmail"]["Action"] == "ses:SendRawEmail"
+    assert statements["SendEmail"]["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"}
+    assert statements["SendSms"]["Action"] == "sns:Publish"
+    assert statements["SendSms"]["NotResource"] == {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}
+
+
 def test_local_names_agree_with_settings_and_chalice_config() -> None:
     config = json.loads((REPO / ".chalice" / "config.json").read_text())
     variables = config["stages"]["dev"]["environment_variables"]
@@ -277,7 +287,8 @@ def _wildcard_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
         for policy in role["Properties"]["Policies"]
         for statement in policy["PolicyDocument"]["Statement"]
     ]
-    return [s for s in statements if s["Resource"] == "*" or "*" in (s["Resource"] or [])]
+    # A NotResource statement (SNS Publish to phone numbers only: not to any topic) names what it excludes.
+    return [s for s in statements if "NotResource" not in s and (s["Resource"] == "*" or "*" in (s["Resource"] or []))]
 
 
 @pytest.mark.slow

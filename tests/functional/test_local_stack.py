@@ -234,6 +234,27 @@ def check_outside_tools_see_the_apps_data(endpoint: str) -> None:
     assert len(heads) == 2  # the browser's session and the API's
 
 
+def check_outbox(web: Browser) -> None:
+    """send-email.yml sends through moto's SES; GET /local/outbox lists the e-mail in CONTRACT §4's shape."""
+    assert json.loads(web.request("/local/outbox").body) == []
+    headers = {"X-API-Key": API_KEY, "Content-Type": "application/json"}
+    session = json.loads(web.request("/api/session/new?i=send-email.yml", headers=headers).body)
+    for variables in ({"intro_provided": True}, {"recipient.name.first": "Ann", "recipient.name.last": "Lee"},
+                      {"recipient.email": "ann@example.com"}):
+        request = urllib.request.Request(urljoin(web.base, "/api/session"), headers=headers, data=json.dumps(
+            {**session, "variables": variables}).encode())
+        with web.opener.open(request, timeout=HTTP_SECONDS) as response:
+            assert response.status == 200
+    outbox = web.request("/local/outbox")
+    assert outbox.status == 200, outbox.body
+    (sent,) = json.loads(outbox.body)
+    assert set(sent) == {"kind", "to", "from", "subject", "body_text", "body_html", "attachments", "time"}, sent
+    assert (sent["kind"], sent["to"], sent["from"]) == ("email", ["ann@example.com"], "noreply@mail.localhost")
+    assert sent["subject"] == "Greetings, Ann Lee!"
+    assert "<strong>docassemble</strong>" in sent["body_html"] and "docassemble" in sent["body_text"]
+    assert sent["attachments"] == []
+
+
 def test_make_run_serves_the_app_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     env = stack_env()
     with make_run(tmp_path, **env) as run:
@@ -249,6 +270,7 @@ def test_make_run_serves_the_app_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
         drive_actions_interview(web)
         check_api(web)
         check_outside_tools_see_the_apps_data(listing["aws"])
+        check_outbox(web)
 
         # SIGTERM to the stack itself: it stops, exits 0, and so does make.
         started = time.monotonic()

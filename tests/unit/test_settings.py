@@ -61,3 +61,10 @@ def test_the_turn_retry_budget_is_a_setting_of_at_least_one_second() -> None:
     assert Settings.from_env({"SERVER_KEY": KEY, "TURN_RETRY_SECONDS": "90"}).turn_retry_seconds == 90
     with pytest.raises(SettingsError, match="TURN_RETRY_SECONDS must be at least 1"):
         Settings.from_env({"SERVER_KEY": KEY, "TURN_RETRY_SECONDS": "0"})
+
+
+def test_default_country_is_us_and_must_be_a_two_letter_code() -> None:
+    assert Settings.from_env({"SERVER_KEY": KEY}).default_country == "US"
+    assert Settings.from_env({"SERVER_KEY": KEY, "DEFAULT_COUNTRY": "gb"}).default_country == "GB"
+    with pytest.raises(SettingsError, match="DEFAULT_COUNTRY must be a two-letter country code"):
+        Settings.from_env({"SERVER_KEY": KEY, "DEFAULT_COUNTRY": "France"})

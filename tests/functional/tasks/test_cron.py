@@ -335,3 +335,30 @@ def test_one_reminder_twenty_days_after_the_date_given_and_then_none(
 
     assert session.answers()["reminders_sent"] == reminders
     assert run_pass(api, "cron_daily") == 1 - reminders
+
+
+def test_alarm_clock_counts_each_hour_and_logs_that_it_is_not_time_yet(
+        api: Api, drainer: QueueDrainer, caplog: Any, examples: Path) -> None:
+    # Given: docassemble's alarm-clock.yml answered up to its "Good night!" screen, waking an hour from now
+    session = started(api, "alarm-clock.yml")
+    wake = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)).strftime("%H:%M")
+    assert question(session) == "What is your e-mail address?"
+    ok_json(session.set({"email": "sleeper@example.com"}))
+    assert question(session) == "When shall I wake you up?"
+    ok_json(session.set({"raw_wakeup_time": wake}))
+    assert question(session) == "What is your time zone?"
+    ok_json(session.set({"timezone": "UTC"}))
+    assert question(session) == "Good night!"
+
+    # When: two hourly passes run before the wake-up time
+    with caplog.at_level(logging.INFO, logger="chalicelib.runtime.cron"):
+        for _ in range(2):
+            assert run_pass(api, "cron_hourly") == 1
+            drainer.drain()
+
+    # Then: each counted, and each said why no e-mail went out (sending it is the mail issue's test).
+    # Each pass adds 2: the event's code meets `now` undefined (reconsider), which is computed, and
+    # the code runs again from its start, as in docassemble.
+    assert session.answers()["counter"] == 4
+    said = [r.getMessage() for r in caplog.records if "Not ready to send wakeup call" in r.getMessage()]
+    assert len(said) == 2 and all(session.session in line for line in said)

@@ -75,24 +75,19 @@ def _signed(data: bytes) -> Any:
 
 
 def test_the_purge_reads_only_what_it_deletes(services: Services, reads: Counter[str]) -> None:
-    # Given: 3 idle sessions among 3 young ones, then among 15 young ones
-    idle = [session(services, "two_questions.yml", 100) for _ in range(3)]
-    for _ in range(3):
-        session(services, "two_questions.yml", 1)
-    reads.clear()
-    assert Purge(services).run(now=NOW) == 3
-    few_young = sum(reads.values())
-
-    idle = [session(services, "two_questions.yml", 100) for _ in range(3)]
-    for _ in range(12):
-        session(services, "two_questions.yml", 1)
-    reads.clear()
-    assert Purge(services).run(now=NOW) == 3
-    many_young = sum(reads.values())
+    # Given: 3 idle sessions among 3 young ones, then (3 more idle) among 15 young ones
+    counts = []
+    for young in (3, 12):
+        idle = [session(services, "two_questions.yml", 100) for _ in range(3)]
+        for _ in range(young):
+            session(services, "two_questions.yml", 1)
+        reads.clear()
+        assert Purge(services).run(now=NOW) == 3
+        counts.append(sum(reads.values()))
+        assert not any(exists(services, ref) for ref in idle)
 
     # Then: one Query per index partition, and one per deleted session (to list its items)
-    assert few_young == many_young == INDEX_SHARDS + 3, reads
-    assert not any(exists(services, ref) for ref in idle)
+    assert counts == [INDEX_SHARDS + 3] * 2, reads
 
 
 def test_an_interview_may_keep_its_sessions_shorter_longer_or_forever(services: Services) -> None:
@@ -138,3 +133,61 @@ def test_the_daily_pass_purges(api: Api, services: Services) -> None:
     hourly = session(services, "two_questions.yml", 100)
     ok_json(api.post("/api/cron", {"type": "cron_hourly"}))
     assert exists(services, hourly)  # only the daily pass purges
+
+
+# ---------------------------------------------------------------------------- the TTL safety net
+def _stored_expiry(services: Services, ref: SessionRef, sk: str) -> int | None:
+    from chalicelib.storage.dynamodb import session_pk
+
+    item = services.store._aws.dynamodb.get_item(  # type: ignore[attr-defined]
+        TableName=services.settings.table_name, Key={"pk": {"S": session_pk(ref.session_id)}, "sk": {"S": sk}},
+        ConsistentRead=True)["Item"]
+    return int(item["expires_at"]["N"]) if "expires_at" in item else None
+
+
+def test_the_head_and_each_step_expire_a_grace_period_after_the_purge_would_delete_them(
+        services: Services) -> None:
+    from chalicelib.engine.request import Request
+    from chalicelib.runtime.purge import GRACE_DAYS
+    from chalicelib.runtime.sessions import VariableChanges
+
+    sessions = Sessions(services)
+    ref, _ = sessions.start("two_questions.yml", interface=Interface.API)
+    first = services.store.load(ref.interview, ref.session_id)[0]
+    days = services.settings.interview_delete_days + GRACE_DAYS
+    assert _stored_expiry(services, ref, "step~head") == int(first.modified + days * DAY_SECONDS)
+    assert _stored_expiry(services, ref, "step#00000001") == int(first.modified + days * DAY_SECONDS)
+
+    # Each save renews the head's, and the new step carries the same
+    sessions.set_variables(ref, Request(ref.interview, ref.session_id, interface=Interface.API),
+                           VariableChanges({"color": "blue"}))
+    head = services.store.load(ref.interview, ref.session_id)[0]
+    assert _stored_expiry(services, ref, "step~head") == _stored_expiry(services, ref, "step#00000002") == int(
+        head.modified + days * DAY_SECONDS)
+
+
+@pytest.mark.parametrize(("interview", "days"), [("purge_soon.yml", 5), ("purge_never.yml", 0)])
+def test_an_interviews_own_period_sets_the_expiry_and_zero_sets_none(services: Services, interview: str,
+                                                                      days: int) -> None:
+    from chalicelib.runtime.purge import GRACE_DAYS
+
+    ref, _ = Sessions(services).start(interview, interface=Interface.API)
+    head = services.store.load(interview, ref.session_id)[0]
+    expected = int(head.modified + (days + GRACE_DAYS) * DAY_SECONDS) if days else None
+    assert _stored_expiry(services, ref, "step~head") == _stored_expiry(services, ref, "step#00000001") == expected
+
+
+def test_back_skips_a_step_the_ttl_already_removed(services: Services, fresh_aws: dict[str, Any]) -> None:
+    from chalicelib.engine.request import Request
+    from chalicelib.runtime.sessions import VariableChanges
+    from chalicelib.storage.dynamodb import session_pk
+
+    sessions = Sessions(services)
+    ref, _ = sessions.start("two_questions.yml", interface=Interface.API)
+    for answer in ({"color": "blue"}, {"fruit": "kiwi"}):
+        sessions.set_variables(ref, Request(ref.interview, ref.session_id, interface=Interface.API),
+                               VariableChanges(answer))
+    fresh_aws["dynamodb"].delete_item(TableName=services.settings.table_name,  # as the TTL would
+                                      Key={"pk": {"S": session_pk(ref.session_id)}, "sk": {"S": "step#00000002"}})
+
+    assert sessions.back(ref).step == 1

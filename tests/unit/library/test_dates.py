@@ -380,3 +380,17 @@ def test_public_names_are_documented() -> None:
             continue
         doc = getattr(dates, name).__doc__
         assert doc and "Example" in doc, name
+
+
+def test_a_time_alone_is_that_time_today_and_the_zone_list_is_sorted_names() -> None:
+    from chalicelib.library.dates import as_datetime, current_datetime, timezone_list
+
+    for text, hour, minute in (("07:30", 7, 30), ("7:30 PM", 19, 30), ("23:05:09", 23, 5)):
+        moment = as_datetime(text, timezone="UTC")
+        assert (moment.hour, moment.minute) == (hour, minute)
+        assert abs((moment.date() - current_datetime("UTC").date()).days) <= 1  # today (as of the call)
+    zones = timezone_list()
+    assert zones == sorted(zones) and "America/New_York" in zones and "UTC" in zones
+    assert not any(z.startswith(("posix/", "right/")) for z in zones)
+    with pytest.raises(ValueError, match="cannot read"):
+        as_datetime("25:99")
