@@ -10,7 +10,7 @@ atomic, as in DynamoDB, while our turns interleave freely between requests.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -58,6 +58,24 @@ def _services(endpoint: str, store_class: type[DynamoSessionStore] = DynamoSessi
                     MemoryTaskQueue())
 
 
+def _at_once(work: Callable[[int], object]) -> list[BaseException]:
+    """Run `work(0)` … `work(WRITERS - 1)` in as many threads at the same time; what they raised."""
+    errors: list[BaseException] = []
+
+    def writer(number: int) -> None:
+        try:
+            work(number)
+        except BaseException as err:  # collected and reported by the caller
+            errors.append(err)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors
+
+
 def _increment(sessions: Sessions, ref: SessionRef, writer: int) -> None:
     request = Request(ref.interview, ref.session_id, action="increment", arguments={"writer": writer},
                       persistent_action=False, interface="api")
@@ -68,20 +86,9 @@ def test_thirty_concurrent_writers_all_land(endpoint: str) -> None:
     # Given a session whose counter is 0
     sessions = Sessions(_services(endpoint))
     ref, started = sessions.start("counter.yml", interface="api")
-    errors: list[BaseException] = []
-
-    def writer(number: int) -> None:
-        try:
-            _increment(sessions, ref, number)
-        except BaseException as err:  # collected and reported below
-            errors.append(err)
 
     # When 30 threads each run the increment action at the same time
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    errors = _at_once(lambda number: _increment(sessions, ref, number))
 
     # Then every increment landed exactly once and nothing failed
     assert errors == []
@@ -223,20 +230,9 @@ def test_thirty_concurrent_record_writers_each_get_an_id_and_no_row_is_lost(endp
     # Given the shared records over the serialized moto server, as thirty workers would reach them
     records = SharedRecords(_services(endpoint))
     ids: list[int] = []
-    errors: list[BaseException] = []
-
-    def writer(number: int) -> None:
-        try:
-            ids.append(records.write("concurrency:guests", {"writer": number}))
-        except BaseException as err:  # collected and reported below
-            errors.append(err)
 
     # When 30 threads each write a row at the same time
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    errors = _at_once(lambda number: ids.append(records.write("concurrency:guests", {"writer": number})))
 
     # Then each got its own id, and every row is there under it
     assert errors == [] and sorted(ids) == list(range(1, WRITERS + 1))
@@ -253,13 +249,8 @@ def test_thirty_concurrent_incr_calls_all_count(endpoint: str) -> None:
     seen: list[int] = []
 
     # When 30 threads each add one at the same time
-    threads = [threading.Thread(target=lambda: seen.append(store.add("concurrency:visits", 1)))
-               for _ in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    errors = _at_once(lambda _: seen.append(store.add("concurrency:visits", 1)))
 
     # Then each saw its own new number, and the count holds every one
-    assert sorted(seen) == list(range(6, 6 + WRITERS))
+    assert errors == [] and sorted(seen) == list(range(6, 6 + WRITERS))
     assert store.fetch("concurrency:visits") == str(5 + WRITERS).encode()
