@@ -362,3 +362,19 @@ def test_alarm_clock_counts_each_hour_and_logs_that_it_is_not_time_yet(
     assert session.answers()["counter"] == 4
     said = [r.getMessage() for r in caplog.records if "Not ready to send wakeup call" in r.getMessage()]
     assert len(said) == 2 and all(session.session in line for line in said)
+
+
+def test_a_run_sends_its_e_mail_once_and_counts_the_task(api: Api, drainer: QueueDrainer,
+                                                          fresh_aws: dict[str, Any]) -> None:
+    import boto3
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    boto3.client("ses", region_name="us-east-1").verify_domain_identity(Domain="mail.localhost")
+    session = started(api, PROBE)
+    for _ in range(2):  # the second pass finds the task performed: nothing more is sent
+        assert run_pass(api, "cron_mail") == 1
+        drainer.drain()
+    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    assert len(sent) == 1 and "Subject: Daily note" in sent[0].raw_data
+    assert session.answers()["sent_note"] is True
