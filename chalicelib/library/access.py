@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from chalicelib.engine.state import ANONYMOUS, Access
-from chalicelib.library.dates import DADateTime, _zone
+from chalicelib.library.dates import DADateTime, as_datetime
 
 CRON = "cron"
 
@@ -60,7 +60,7 @@ def as_time(stamp: float | None, timezone: Any = None) -> DADateTime | None:
     if stamp is None:
         return None
     moment = DADateTime.fromtimestamp(stamp, dt.UTC)
-    return moment if timezone is None else DADateTime.fromtimestamp(stamp, _zone(timezone))
+    return moment if timezone is None else as_datetime(moment, timezone)
 
 
 def delta(stamp: float | None, now: float) -> dt.timedelta:

@@ -140,8 +140,7 @@ class Cron:
             log.exception("scheduled %s in session %s of %s failed", event, ref.session_id, ref.interview)
 
     def _run(self, ref: SessionRef, request: Request, run_id: str) -> None:
-        result = self.sessions.scheduled(ref, request, run_id)
-        outcome = result.outcome if result is not None else None
+        outcome = self.sessions.scheduled(ref, request, run_id).outcome
         if outcome is None:
             return
         if outcome.kind is OutcomeKind.COMMAND and outcome.command in _ENDS_SESSION:

@@ -24,8 +24,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.language.blocks import Interview
 from chalicelib.language.errors import InterviewError
 from chalicelib.runtime.services import Services
+from chalicelib.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +51,11 @@ def own_period(interview: str, metadata: Mapping[str, Any]) -> int | None:
         return None
 
 
-def expiry(services: Services, interview: str, modified: float) -> float:
-    """When the table's TTL may delete a session of `interview` last modified at `modified` (0: never)."""
-    try:
-        own = own_period(interview, services.loader.load(interview).metadata)
-    except InterviewError:
-        own = None
-    days = services.settings.interview_delete_days if own is None else own
+def expiry(settings: Settings, interview: Interview, modified: float) -> float:
+    """When the table's TTL may delete a session of `interview` last modified at `modified` (0: never).
+    Takes the interview the turn has already loaded: a save reads no file for it."""
+    own = own_period(interview.name, interview.metadata)
+    days = settings.interview_delete_days if own is None else own
     return modified + (days + GRACE_DAYS) * DAY_SECONDS if days > 0 else 0.0
 
 

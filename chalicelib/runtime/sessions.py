@@ -264,7 +264,7 @@ class Sessions:
         now = time.time()
         head = SessionHead(interview_name, session_id, version=1, step=1, encrypted=True, created=now,
                            modified=now, owner=(user.id if user else ""), title=interview.title,
-                           expires_at=expiry(self.services, interview_name, now))
+                           expires_at=expiry(self.services.settings, interview, now))
         key = crypto.session_key(secret, session_id)
         first = self._first_run(interview, answers, state, request, key) if evaluate else Sessions._Evaluated(
             None, answers)
@@ -383,7 +383,8 @@ class Sessions:
             put = self._with_prior(head, step, previous, ref, key)
             now = time.time()
             after = replace(put[0] if put is not None else replace(head, step=previous), version=head.version + 1,
-                            modified=now, expires_at=expiry(self.services, head.interview, now))
+                            modified=now, expires_at=expiry(self.services.settings,
+                                                            self.services.loader.load(head.interview), now))
             try:
                 self.services.store.commit(head, after, put[1] if put else None, delete_steps=[head.step])
                 return after
@@ -453,16 +454,14 @@ class Sessions:
         and the task's own messages (`carried`), sent after it."""
         return self._turn(ref, request, change=None, new_step=False, finalize=finalize, carried=carried)
 
-    def scheduled(self, ref: SessionRef, request: Request, run_id: str) -> TurnResult | None:
+    def scheduled(self, ref: SessionRef, request: Request, run_id: str) -> TurnResult:
         """A scheduled pass's event in one session (runtime.cron), as `request.user`: a turn saved over
         the current step, which does not count as activity (the head's `modified` is kept) and records
-        `run_id`, so a redelivered message finds it done and runs nothing. None when the session may not
-        be run (not cron-enabled: an encrypted session is never opened) or already ran `run_id`. A
-        command (exit, leave, ...) and `response(null=True)` save nothing; the caller acts on them."""
-        head, step = self._load(ref)
-        if not head.cron_enabled or run_id in head.cron_runs:
-            return None
-        return self._turn(ref, request, change=None, new_step=False, first_read=(head, step), run_id=run_id)
+        `run_id`, so a redelivered message finds it done and runs nothing. The result has no outcome
+        when the session may not be run (not cron-enabled: an encrypted session is never opened) or
+        already ran `run_id`. A command (exit, leave, ...) and `response(null=True)` save nothing; the
+        caller acts on them."""
+        return self._turn(ref, request, change=None, new_step=False, run_id=run_id)
 
     def checkin(self, ref: SessionRef, parameters: Mapping[str, Any] | None = None, changed: str | None = None,
                 initial: bool = False, user: UserInfo | None = None, base_url: str = "") -> list[dict[str, Any]]:
@@ -558,16 +557,17 @@ class Sessions:
                 store_documents(self.services, head.session_id, key if head.encrypted else None, result.documents)
                 return TurnResult(result.outcome, head)
             try:
-                return self._save(head, key, state, result, request.user, new_step, finalize, run_id, carried)
+                return self._save(interview, head, key, state, result, request.user, new_step, finalize, run_id,
+                                  carried)
             except VersionConflictError:
                 log.info("version conflict on %s (attempt %d); retrying on fresh state", ref.session_id,
                          attempt + 1)
                 self._pause(attempt)
         raise ConflictError("the session kept changing under this request; nothing was saved, try again")
 
-    def _save(self, head: SessionHead, key: bytes | None, state: SessionState, result: Sessions._Evaluated,
-              user: UserInfo, new_step: bool, finalize: Finalize | None, run_id: str | None = None,
-              carried: Sequence[Outgoing] = ()) -> TurnResult:
+    def _save(self, interview: Interview, head: SessionHead, key: bytes | None, state: SessionState,
+              result: Sessions._Evaluated, user: UserInfo, new_step: bool, finalize: Finalize | None,
+              run_id: str | None = None, carried: Sequence[Outgoing] = ()) -> TurnResult:
         """Seal the turn's step and commit it with everything the turn made, conditioned on `head`'s
         version (VersionConflictError if another writer got there first); then send the new tasks,
         e-mails and SMS (runtime.messaging: the turn's id is the version it read).
@@ -578,7 +578,7 @@ class Sessions:
         after = replace(after, version=head.version + 1, step=number, modified=time.time())
         if run_id is not None:
             after = replace(after, modified=head.modified, cron_runs=(*head.cron_runs, run_id)[-_CRON_RUNS_KEPT:])
-        after = replace(after, expires_at=expiry(self.services, head.interview, after.modified))
+        after = replace(after, expires_at=expiry(self.services.settings, interview, after.modified))
         kept = self.services.settings.steps_kept
         drop = [number - kept] if new_step and number > kept else []
         store_documents(self.services, head.session_id, key if after.encrypted else None, result.documents)
