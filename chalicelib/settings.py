@@ -44,6 +44,7 @@ ENV_BASE_URL = "BASE_URL"
 ENV_TASK_MAX_ATTEMPTS = "TASK_MAX_ATTEMPTS"
 ENV_TASK_RETRY_SECONDS = "TASK_RETRY_SECONDS"
 ENV_TASK_LEASE_SECONDS = "TASK_LEASE_SECONDS"
+ENV_SEND_SWEEP_AFTER_SECONDS = "SEND_SWEEP_AFTER_SECONDS"
 ENV_TASK_RECORD_DAYS = "TASK_RECORD_DAYS"
 ENV_TURN_RETRY_SECONDS = "TURN_RETRY_SECONDS"
 ENV_COOKIE_SECURE = "COOKIE_SECURE"
@@ -175,6 +176,7 @@ class Settings:
     task_retry_seconds: int = 2
     task_lease_seconds: int = 120
     task_record_days: int = 7
+    send_sweep_after_seconds: int = 900  # a send still pending this long after its commit is the sweep's to send
     turn_retry_seconds: int = 20  # a turn that keeps losing races to other writers gives up (409) after this
     cookie_secure: bool = True
     max_request_bytes: int = 1024 * 1024  # a whole request body
@@ -224,6 +226,7 @@ class Settings:
             task_retry_seconds=_int(env, ENV_TASK_RETRY_SECONDS, 2),
             task_lease_seconds=_int(env, ENV_TASK_LEASE_SECONDS, 120, minimum=5),
             task_record_days=_int(env, ENV_TASK_RECORD_DAYS, 7, minimum=1),
+            send_sweep_after_seconds=_int(env, ENV_SEND_SWEEP_AFTER_SECONDS, 900, minimum=1),
             turn_retry_seconds=_int(env, ENV_TURN_RETRY_SECONDS, 20, minimum=1),
             cookie_secure=_flag(env, ENV_COOKIE_SECURE, default=not local_stack),
             max_request_bytes=_int(env, ENV_MAX_REQUEST_BYTES, cls.max_request_bytes, minimum=MIN_REQUEST_BYTES),

@@ -35,6 +35,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +50,15 @@ from chalicelib.storage.dynamodb_mail import (
     mail_from_item,
     mail_to_item,
     short_of_copy,
+)
+from chalicelib.storage.dynamodb_outbox import (
+    PAYLOAD_ITEM_LIMIT,
+    claim_update,
+    due_queries,
+    finish_condition,
+    payload_object_key,
+    ref_of,
+    spills,
 )
 from chalicelib.storage.dynamodb_tasks import (
     NOTE_PREFIX,
@@ -66,7 +76,15 @@ from chalicelib.storage.errors import (
     VersionConflictError,
 )
 from chalicelib.storage.mail import MailAddress, MailRecord
-from chalicelib.storage.outbox import SEND_PREFIX, SendRecord, SendStatus, new_send_put, send_from_item, send_to_item
+from chalicelib.storage.outbox import (
+    SEND_PREFIX,
+    SendRecord,
+    SendRef,
+    SendStatus,
+    new_send_put,
+    send_from_item,
+    send_to_item,
+)
 from chalicelib.storage.records import BlobKind, CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -615,7 +633,7 @@ class DynamoSessionStore(SessionStore):
                 "pk": pk, "sk": {"S": extra_sk(name)}, "blob": {"B": sealed.blob}, **_kind_attribute(sealed.kind)}}}
             for name, sealed in (extras or {}).items()
         ]
-        actions += [new_send_put(self.table_name, record) for record in sends]  # a taken key: a version conflict
+        actions += self._send_puts(sends)  # a taken key: a version conflict
         task_actions = [task_put(self.table_name, write) for write in tasks]
         first_task = len(actions)  # where the task writes are, to tell their failed conditions apart
         actions += task_actions + [note_put(self.table_name, note) for note in notes]
@@ -630,12 +648,26 @@ class DynamoSessionStore(SessionStore):
         if not tasks and not notes and not sends:
             return
         actions = [task_put(self.table_name, w) for w in tasks] + [note_put(self.table_name, n) for n in notes]
-        actions += [new_send_put(self.table_name, record) for record in sends]
+        actions += self._send_puts(sends)
 
         def moved(reasons: list[Item]) -> StorageError:
             return TaskStateError("a task is no longer in the state this write expected; nothing was written")
 
         self._transact(actions, None, "writing tasks", moved)
+
+    def _send_puts(self, sends: Sequence[SendRecord]) -> list[Item]:
+        """The Puts of new send items; a payload too big for its item is stored in S3 first."""
+        puts = []
+        for record in sends:
+            put = new_send_put(self.table_name, record)
+            if spills(record):
+                key = payload_object_key(record.session_id, record.key)
+                with aws_errors(f"storing the payload of send {record.key!r} in s3://{self.bucket}/{key}"):
+                    self._aws.s3.put_object(Bucket=self.bucket, Key=key, Body=record.payload)
+                del put["Put"]["Item"]["payload"]
+                put["Put"]["Item"]["payload_s3"] = {"S": key}
+            puts.append(put)
+        return puts
 
     def update_send(self, record: SendRecord) -> bool:
         def moved(reasons: list[Item]) -> StorageError:
@@ -643,13 +675,33 @@ class DynamoSessionStore(SessionStore):
 
         try:
             with aws_errors(f"recording send {record.key!r} of session {record.session_id!r}", moved):
-                self._aws.dynamodb.put_item(
-                    TableName=self.table_name, Item=send_to_item(record), ConditionExpression="#s = :pending",
-                    ExpressionAttributeNames={"#s": "status"},
-                    ExpressionAttributeValues={":pending": {"S": SendStatus.PENDING.value}})
+                self._aws.dynamodb.put_item(TableName=self.table_name, Item=send_to_item(record),
+                                            **finish_condition(record))
         except TaskStateError:
             return False
+        if record.status != SendStatus.PENDING and len(record.payload) > PAYLOAD_ITEM_LIMIT:
+            self._discard_object(payload_object_key(record.session_id, record.key))
         return True
+
+    def due_sends(self, now: float) -> Iterator[SendRef]:
+        for shard, params in due_queries(now):
+            for item in self._paginate("query", f"listing pending sends (shard {shard})", params):
+                yield ref_of(item)
+
+    def claim_send(self, ref: SendRef, now: float, until: float) -> SendRecord | None:
+        try:
+            with aws_errors(f"claiming send {ref.key!r} of session {ref.session_id!r}", _already_taken):
+                reply = self._aws.dynamodb.update_item(**claim_update(self.table_name, ref, now, until))
+        except TaskStateError:
+            return None  # sent, failed, or taken by another sweep meanwhile
+        item = reply["Attributes"]
+        record = send_from_item(item)
+        if "payload_s3" in item:
+            key = item["payload_s3"]["S"]
+            with aws_errors(f"reading the payload of send {ref.key!r} from s3://{self.bucket}/{key}"):
+                body: bytes = self._aws.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            record = replace(record, payload=body)
+        return record
 
     def list_sends(self, session_id: str) -> list[SendRecord]:
         items = self._query(
