@@ -219,3 +219,24 @@ def test_a_background_tasks_send_failed_by_the_sweep_is_told_in_the_task_reason(
     task = session.task()
     assert "not sent" in task["reason"] and "Throttling" in task["reason"]
     assert screen_text(session)  # the session still opens
+
+
+def test_a_payload_too_big_for_its_item_is_kept_in_s3_until_sent(services: Services, fresh_aws: dict[str, Any]) -> None:
+    from chalicelib.storage.dynamodb_outbox import PAYLOAD_ITEM_LIMIT, payload_object_key
+
+    # Given a pending send whose sealed message is larger than an item may hold (big attachments)
+    big = SendRecord("s1", "v1-0", "email", 1, "pending", time.time(), payload=b"x" * (PAYLOAD_ITEM_LIMIT + 1),
+                     due=time.time() - 1)
+    services.store.write_tasks([], [], [big])
+    (item,) = send_items(fresh_aws, "s1")
+    assert "payload" not in item and item["payload_s3"]["S"] == payload_object_key("s1", "v1-0")
+
+    # When the sweep takes it, it gets the whole payload back
+    taken = services.store.claim_send(big_ref := next(iter(services.store.due_sends(time.time()))), time.time(),
+                                      time.time() + 900)
+    assert big_ref.key == "v1-0" and taken is not None and taken.payload == big.payload
+
+    # And once recorded sent, the object is gone
+    assert services.store.update_send(dataclasses.replace(taken, status="sent", provider_id="id-1"))
+    listed = fresh_aws["s3"].list_objects_v2(Bucket=services.settings.blob_bucket, Prefix="steps/s1/")
+    assert listed.get("KeyCount", 0) == 0
