@@ -45,6 +45,7 @@ ENV_TASK_MAX_ATTEMPTS = "TASK_MAX_ATTEMPTS"
 ENV_TASK_RETRY_SECONDS = "TASK_RETRY_SECONDS"
 ENV_TASK_LEASE_SECONDS = "TASK_LEASE_SECONDS"
 ENV_SEND_SWEEP_AFTER_SECONDS = "SEND_SWEEP_AFTER_SECONDS"
+ENV_MAIL_ENCRYPTED_SESSIONS = "MAIL_ENCRYPTED_SESSIONS"
 ENV_TASK_RECORD_DAYS = "TASK_RECORD_DAYS"
 ENV_TURN_RETRY_SECONDS = "TURN_RETRY_SECONDS"
 ENV_COOKIE_SECURE = "COOKIE_SECURE"
@@ -186,6 +187,7 @@ class Settings:
     mail_max_header_bytes: int = 64 * 1024  # a mail whose header section is larger is refused
     mail_max_attachments: int = 20  # further attachments of a mail are dropped (logged)
     mail_max_per_session: int = 200  # further mails to a session are dropped (logged)
+    mail_encrypted_sessions: bool = False  # interview_email() in an encrypted session wraps its key for the server
     port: int = 8000
     moto_port: int = 5001
     smtp_port: int = 2525
@@ -236,6 +238,7 @@ class Settings:
             mail_max_header_bytes=_int(env, ENV_MAIL_MAX_HEADER_BYTES, cls.mail_max_header_bytes, minimum=1024),
             mail_max_attachments=_int(env, ENV_MAIL_MAX_ATTACHMENTS, cls.mail_max_attachments),
             mail_max_per_session=_int(env, ENV_MAIL_MAX_PER_SESSION, cls.mail_max_per_session, minimum=1),
+            mail_encrypted_sessions=_flag(env, ENV_MAIL_ENCRYPTED_SESSIONS, default=False),
             port=_port(env, ENV_PORT, 8000),
             moto_port=_port(env, ENV_MOTO_PORT, 5001),
             smtp_port=_port(env, ENV_SMTP_PORT, 2525),

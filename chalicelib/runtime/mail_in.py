@@ -10,9 +10,12 @@ object and the envelope's recipients (`receipt.recipients`, Bcc included):
    it (runtime.mail_parse: header section at most MAIL_MAX_HEADER_BYTES, attachments
    past MAIL_MAX_ATTACHMENTS dropped). A mail that cannot be read is dropped, logged.
 2. The notification's recipients on INCOMING_MAIL_DOMAIN are looked up by short code,
-   one GetItem each (the mail's own To and Cc say nothing of who it was delivered for). An unknown
+   one GetItem each (the mail's own To and Cc say nothing of who it was delivered for).
+   An encrypted session is reached only through an address that holds its key wrapped
+   under the server's `mail` sub-key (made with MAIL_ENCRYPTED_SESSIONS on); then the
+   mail, its attachments and its task are sealed with that key. An unknown
    or deleted address, or the address of an encrypted session (not `multi_user`),
-   gets nothing; the drop is logged.
+   without a wrapped key (or with the setting off), gets nothing; the drop is logged.
 3. For each session reached: the attachments are stored as sealed files of the session,
    the mail's summary as a mail item (at most MAIL_MAX_PER_SESSION per session), and,
    if the interview defines `incoming_email`, a background task runs that event with
@@ -43,8 +46,10 @@ from chalicelib.language.errors import InterviewError
 from chalicelib.library.mail import DAEmail
 from chalicelib.runtime.mail_parse import Limits, MailRejected, ParsedMail, parse_mail
 from chalicelib.runtime.mail_port import owner_email
-from chalicelib.storage.errors import SessionNotFoundError, TaskStateError
+from chalicelib.storage import crypto
+from chalicelib.storage.errors import SessionNotFoundError, StorageError, TaskStateError
 from chalicelib.storage.mail import MailAddress, MailRecord
+from chalicelib.storage.records import SessionHead
 from chalicelib.storage.sealing import Place
 from chalicelib.storage.tasks import TaskRecord, TaskWrite
 
@@ -145,24 +150,42 @@ class MailIn:
             head, _ = self.store.load(address.interview, address.session_id)
         except SessionNotFoundError:
             return f"the session {address.session_id} of the address is gone"
+        key = None
         if head.encrypted:
-            return (f"session {address.session_id} is encrypted: incoming mail needs multi_user = True in the "
-                    f"interview")
+            key, refused = self._session_key(address, head)
+            if key is None:
+                return refused
         session_id = head.session_id
         mail_id = hashlib.sha256(f"{self.bucket.name}/{object_key}\0{short}".encode()).hexdigest()[:32]
         known = self.store.list_mail(session_id)
         if all(m.mail_id != mail_id for m in known) and len(known) >= self.settings.mail_max_per_session:
             return f"session {session_id} has {len(known)} mails, MAIL_MAX_PER_SESSION"
-        summary = self._summary(parsed, address, mail_id)
-        sealed = self.services.sealer.seal(summary, Place.mail(session_id, mail_id), None)
+        summary = self._summary(parsed, address, mail_id, key)
+        sealed = self.services.sealer.seal(summary, Place.mail(session_id, mail_id), key)
         self.store.put_mail(MailRecord(session_id, short, mail_id, time.time(), sealed.blob, sealed.kind))
         if self._defines_event(address.interview):
-            self._start_event(address, mail_id, summary)
+            self._start_event(address, mail_id, summary, key)
         log.info("mail %s delivered to session %s (%d attachment(s))", object_key, session_id,
                  len(parsed.attachments))
         return None
 
-    def _summary(self, parsed: ParsedMail, address: MailAddress, mail_id: str) -> dict[str, Any]:
+    def _session_key(self, address: MailAddress, head: SessionHead) -> tuple[bytes | None, str]:
+        """The key of an encrypted session, unwrapped from its address's record (MAIL_ENCRYPTED_SESSIONS);
+        else None and why the mail cannot be delivered."""
+        session_id = address.session_id
+        if not self.settings.mail_encrypted_sessions or not address.key_wrap:
+            return None, (f"session {session_id} is encrypted: incoming mail needs multi_user = True in the "
+                          f"interview, or MAIL_ENCRYPTED_SESSIONS=1 on the server when the address is made")
+        try:
+            key = self.services.sealer.unwrap_mail_key(address.key_wrap, session_id, address.short)
+        except StorageError as err:
+            return None, f"the session key held by the address of session {session_id} does not open: {err}"
+        if head.key_check and not crypto.key_check_matches(key, head.key_check):
+            return None, f"the session key held by the address no longer opens session {session_id}"
+        return key, ""
+
+    def _summary(self, parsed: ParsedMail, address: MailAddress, mail_id: str,
+                 key: bytes | None) -> dict[str, Any]:
         session_id = address.session_id
         attachments = []
         for n, attachment in enumerate(parsed.attachments):
@@ -170,7 +193,7 @@ class MailIn:
             filename = safe_filename(stem or ext) + (f".{safe_filename(ext)[:10]}" if dot and stem else "")
             name = f"{MAIL_FILE_PREFIX}{mail_id[:20]}a{n}/{filename}"
             self.store.put_file(session_id, name, self.services.sealer.seal(attachment.data,
-                                                                            Place.file(session_id, name), None))
+                                                                            Place.file(session_id, name), key))
             url = (f"/api/session/file?i={quote(address.interview)}&session={session_id}"
                    f"&file={quote(name)}")
             attachments.append({"filename": filename, "mimetype": attachment.mimetype, "size": len(attachment.data),
@@ -192,7 +215,7 @@ class MailIn:
             log.warning("incoming mail: the interview %s cannot be loaded: %s", interview, err)
             return False
 
-    def _start_event(self, address: MailAddress, mail_id: str, summary: dict[str, Any]) -> None:
+    def _start_event(self, address: MailAddress, mail_id: str, summary: dict[str, Any], key: bytes | None) -> None:
         """Queue the session's incoming_email event as a background task, once per mail."""
         tasks = self.sessions.tasks
         session_id = address.session_id
@@ -201,11 +224,14 @@ class MailIn:
             user = json.loads(address.user or "{}")
         except ValueError:
             user = {}
-        payload = self.services.sealer.seal({"arguments": {"email": DAEmail.from_summary(summary)}, "user": user},
-                                            Place.task_payload(session_id, task_id), None)
+        sealer = self.services.sealer
+        payload = sealer.seal({"arguments": {"email": DAEmail.from_summary(summary)}, "user": user},
+                              Place.task_payload(session_id, task_id), key)
+        wrap = sealer.wrap_key(key, session_id, task_id) if key is not None else b""
         now = time.time()
         record = TaskRecord(session_id, task_id, address.interview, INCOMING_EMAIL_EVENT, TaskStatus.QUEUED, now,
-                            payload=payload.blob, kind=payload.kind, expires_at=tasks.expires(now, finished=False))
+                            payload=payload.blob, key_wrap=wrap, kind=payload.kind,
+                            expires_at=tasks.expires(now, finished=False))
         try:
             self.store.write_tasks([TaskWrite(record)])
         except TaskStateError:

@@ -15,6 +15,9 @@ a blob copied to another place fails its check.
 - A pending e-mail or SMS kept with its send record is encrypted under the
   `outbox` sub-key (`seal_send`), whatever the session's kind: the sweep must
   open it without the session's key. Its record names that seal.
+- With MAIL_ENCRYPTED_SESSIONS, the key of an encrypted session is wrapped
+  under the `mail` sub-key in the record of each address it handed out
+  (`wrap_mail_key`), bound to the session and the address.
 - A session key handed to the background worker is wrapped with AES-GCM under
   the `wrap` sub-key, as raw bytes (nothing is unpickled to unwrap it).
 
@@ -105,6 +108,14 @@ class Sealer:
         if not isinstance(value, dict):
             raise TamperedDataError("a pending message's payload is not a message")
         return value
+
+    def wrap_mail_key(self, key: bytes, session_id: str, short: str) -> bytes:
+        """The session key for the mail handler, encrypted under the `mail` sub-key, bound to the address."""
+        return crypto.wrap_key(key, self._keys.mail, f"{session_id}:mailaddr:{short}:key".encode())
+
+    def unwrap_mail_key(self, blob: bytes, session_id: str, short: str) -> bytes:
+        """The key `wrap_mail_key` wrapped for this address; TamperedDataError when it fails its tag."""
+        return crypto.unwrap_key(blob, self._keys.mail, f"{session_id}:mailaddr:{short}:key".encode())
 
     def wrap_key(self, key: bytes, session_id: str, task_id: str) -> bytes:
         """The session key for a background task, encrypted under the `wrap` sub-key."""
