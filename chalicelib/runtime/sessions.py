@@ -48,7 +48,7 @@ from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
 from chalicelib.runtime.keystore import SharedKeyStore
 from chalicelib.runtime.mail_port import SessionMailPort
-from chalicelib.runtime.messaging import MessageService, Outgoing, defaults
+from chalicelib.runtime.messaging import TASK_SEND_PREFIX, MessageService, Outgoing, defaults
 from chalicelib.runtime.purge import expiry
 from chalicelib.runtime.records import SharedRecords
 from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
@@ -59,6 +59,7 @@ from chalicelib.runtime.variables import check_writable, from_sent
 from chalicelib.storage import crypto
 from chalicelib.storage.errors import VersionConflictError, WrongSecretError
 from chalicelib.storage.mail import MailAddress
+from chalicelib.storage.outbox import SendRecord, SendStatus
 from chalicelib.storage.records import BlobKind, Sealed, SessionHead, StepRecord
 from chalicelib.storage.sealing import Place
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
@@ -494,6 +495,14 @@ class Sessions:
     def task_list(self, ref: SessionRef) -> list[TaskRecord]:
         self.key_for(ref)  # the caller must be able to open the session
         return self.tasks.records(ref.session_id)
+
+    def task_report(self, ref: SessionRef) -> tuple[list[TaskRecord], list[SendRecord]]:
+        """The session's tasks, and the e-mails and SMS of its turns that could not be sent (those of
+        background tasks are told in their task's reason)."""
+        tasks = self.task_list(ref)
+        failed = [r for r in self.services.store.list_sends(ref.session_id)
+                  if r.status == SendStatus.FAILED and not r.key.startswith(TASK_SEND_PREFIX)]
+        return tasks, failed
 
     def key_for(self, ref: SessionRef) -> bytes | None:
         head, _ = self._load(ref)

@@ -178,7 +178,9 @@ def test_the_hourly_pass_runs_the_sweep(start: Start, services: Services, api: A
 def test_a_send_that_keeps_failing_in_the_sweep_is_failed_with_its_reason(
     start: Start, services: Services, dies_on_send: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    session_id = died_after_commit(start)
+    session = start("send_both.yml")
+    assert session.set(ANN).status == 500  # died after the commit
+    session_id = session.session
     throttled = dataclasses.replace(services, messenger=_AlwaysThrottled())
 
     with caplog.at_level(logging.WARNING, logger="chalicelib.runtime.messaging"):
@@ -193,6 +195,13 @@ def test_a_send_that_keeps_failing_in_the_sweep_is_failed_with_its_reason(
     assert sent_emails() == [] and len(sent_sms()) == 1  # the SMS went out on the first sweep
     # A failed send is never tried again
     assert sweep(services, later=10 * LATER) == 0
+    # And the session's task list shows it, with the reason
+    from chalicelib.web import context
+
+    context.use_services(services)
+    (listed,) = session.tasks()
+    assert (listed["action"], listed["status"], listed["attempts"]) == ("send_email", "failed", SWEEP_ATTEMPTS + 1)
+    assert "Throttling" in listed["reason"]
 
 
 def test_a_background_tasks_send_failed_by_the_sweep_is_told_in_the_task_reason(
