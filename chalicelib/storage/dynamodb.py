@@ -14,7 +14,9 @@ So is ``by_cron``: only the head of a cron-enabled session (``allow_cron``, not
 encrypted) carries ``cron_shard``, one of INDEX_SHARDS values spread by session id,
 so a scheduled pass reads exactly the sessions it may run in. Every head carries
 ``age_shard`` (the same value), the hash key of ``by_age`` (range key ``modified``),
-so the daily purge reads exactly the sessions idle for long enough.
+so the daily purge reads exactly the sessions idle for long enough. A pending e-mail or
+SMS send carries the keys of the sparse ``by_send`` (dynamodb_outbox.py), which the send
+sweep reads.
 
 Every change is one TransactWriteItems conditioned on the head's version. The head
 and each step carry ``expires_at`` (the table's TTL attribute) when the session's
