@@ -54,7 +54,6 @@ from chalicelib.storage.dynamodb_mail import (
     short_of_copy,
 )
 from chalicelib.storage.dynamodb_outbox import (
-    PAYLOAD_ITEM_LIMIT,
     claim_update,
     due_queries,
     finish_condition,
@@ -635,41 +634,59 @@ class DynamoSessionStore(SessionStore):
                 "pk": pk, "sk": {"S": extra_sk(name)}, "blob": {"B": sealed.blob}, **_kind_attribute(sealed.kind)}}}
             for name, sealed in (extras or {}).items()
         ]
-        actions += self._send_puts(sends)  # a taken key: a version conflict
+        send_puts, spilled = self._send_puts(sends)
+        actions += send_puts  # a taken key: a version conflict
         task_actions = [task_put(self.table_name, write) for write in tasks]
         first_task = len(actions)  # where the task writes are, to tell their failed conditions apart
         actions += task_actions + [note_put(self.table_name, note) for note in notes]
         for address in addresses:  # a short code taken meanwhile fails the commit as a conflict: evaluated again
             actions += address_puts(self.table_name, pk["S"], address)
         actions.append({"Put": self._conditional_head(before, after)})
-        self._transact(actions, s3_key, f"committing session {before.session_id!r}",
-                       _commit_conflict(before, range(first_task, first_task + len(task_actions))))
+        with self._discarded_on_failure(spilled):
+            self._transact(actions, s3_key, f"committing session {before.session_id!r}",
+                           _commit_conflict(before, range(first_task, first_task + len(task_actions))))
 
     def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = (),
                     sends: Sequence[SendRecord] = ()) -> None:
         if not tasks and not notes and not sends:
             return
         actions = [task_put(self.table_name, w) for w in tasks] + [note_put(self.table_name, n) for n in notes]
-        actions += self._send_puts(sends)
+        send_puts, spilled = self._send_puts(sends)
+        actions += send_puts
 
         def moved(reasons: list[Item]) -> StorageError:
             return TaskStateError("a task is no longer in the state this write expected; nothing was written")
 
-        self._transact(actions, None, "writing tasks", moved)
+        with self._discarded_on_failure(spilled):
+            self._transact(actions, None, "writing tasks", moved)
 
-    def _send_puts(self, sends: Sequence[SendRecord]) -> list[Item]:
-        """The Puts of new send items; a payload too big for its item is stored in S3 first."""
-        puts = []
+    def _send_puts(self, sends: Sequence[SendRecord]) -> tuple[list[Item], list[str]]:
+        """The Puts of new send items, and the S3 objects made for them: a payload too big for its
+        item is stored first, under a key of its own (a failed write's object is never another's)."""
+        puts: list[Item] = []
+        spilled: list[str] = []
         for record in sends:
             put = new_send_put(self.table_name, record)
             if spills(record):
-                key = payload_object_key(record.session_id, record.key)
-                with aws_errors(f"storing the payload of send {record.key!r} in s3://{self.bucket}/{key}"):
+                key = payload_object_key(record.session_id, record.key, uuid.uuid4().hex)
+                with self._discarded_on_failure(spilled), \
+                        aws_errors(f"storing the payload of send {record.key!r} in s3://{self.bucket}/{key}"):
                     self._aws.s3.put_object(Bucket=self.bucket, Key=key, Body=record.payload)
+                spilled.append(key)
                 del put["Put"]["Item"]["payload"]
                 put["Put"]["Item"]["payload_s3"] = {"S": key}
             puts.append(put)
-        return puts
+        return puts, spilled
+
+    @contextmanager
+    def _discarded_on_failure(self, keys: list[str]) -> Iterator[None]:
+        """Remove the S3 objects `keys` (best effort) if the block raises."""
+        try:
+            yield
+        except Exception:
+            for key in keys:
+                self._discard_object(key)
+            raise
 
     def update_send(self, record: SendRecord) -> bool:
         def moved(reasons: list[Item]) -> StorageError:
@@ -677,12 +694,13 @@ class DynamoSessionStore(SessionStore):
 
         try:
             with aws_errors(f"recording send {record.key!r} of session {record.session_id!r}", moved):
-                self._aws.dynamodb.put_item(TableName=self.table_name, Item=send_to_item(record),
-                                            **finish_condition(record))
+                reply = self._aws.dynamodb.put_item(TableName=self.table_name, Item=send_to_item(record),
+                                                    ReturnValues="ALL_OLD", **finish_condition(record))
         except TaskStateError:
             return False
-        if record.status != SendStatus.PENDING and len(record.payload) > PAYLOAD_ITEM_LIMIT:
-            self._discard_object(payload_object_key(record.session_id, record.key))
+        spilled = reply.get("Attributes", {}).get("payload_s3")
+        if spilled and record.status != SendStatus.PENDING:
+            self._discard_object(spilled["S"])  # the message leaves with the pending state
         return True
 
     def due_sends(self, now: float) -> Iterator[SendRef]:

@@ -20,8 +20,8 @@ INDEX_BY_SEND = "by_send"
 PAYLOAD_ITEM_LIMIT = 300_000
 
 
-def payload_object_key(session_id: str, key: str) -> str:
-    return f"steps/{session_id}/send-{key}"
+def payload_object_key(session_id: str, key: str, unique: str) -> str:
+    return f"steps/{session_id}/send-{key}-{unique}"
 
 
 def spills(record: SendRecord) -> bool:

@@ -231,14 +231,14 @@ def test_a_background_tasks_send_failed_by_the_sweep_is_told_in_the_task_reason(
 
 
 def test_a_payload_too_big_for_its_item_is_kept_in_s3_until_sent(services: Services, fresh_aws: dict[str, Any]) -> None:
-    from chalicelib.storage.dynamodb_outbox import PAYLOAD_ITEM_LIMIT, payload_object_key
+    from chalicelib.storage.dynamodb_outbox import PAYLOAD_ITEM_LIMIT
 
     # Given a pending send whose sealed message is larger than an item may hold (big attachments)
     big = SendRecord("s1", "v1-0", "email", 1, "pending", time.time(), payload=b"x" * (PAYLOAD_ITEM_LIMIT + 1),
                      due=time.time() - 1)
     services.store.write_tasks([], [], [big])
     (item,) = send_items(fresh_aws, "s1")
-    assert "payload" not in item and item["payload_s3"]["S"] == payload_object_key("s1", "v1-0")
+    assert "payload" not in item and item["payload_s3"]["S"].startswith("steps/s1/send-v1-0-")
 
     # When the sweep takes it, it gets the whole payload back
     taken = services.store.claim_send(big_ref := next(iter(services.store.due_sends(time.time()))), time.time(),
@@ -249,3 +249,24 @@ def test_a_payload_too_big_for_its_item_is_kept_in_s3_until_sent(services: Servi
     assert services.store.update_send(dataclasses.replace(taken, status="sent", provider_id="id-1"))
     listed = fresh_aws["s3"].list_objects_v2(Bucket=services.settings.blob_bucket, Prefix="steps/s1/")
     assert listed.get("KeyCount", 0) == 0
+
+
+def test_a_big_payload_of_a_write_that_fails_leaves_no_object(services: Services, fresh_aws: dict[str, Any]) -> None:
+    from chalicelib.storage.dynamodb_outbox import PAYLOAD_ITEM_LIMIT
+    from chalicelib.storage.errors import TaskStateError
+
+    # Given a committed big send
+    big = SendRecord("s2", "task-t1-0", "email", 1, "pending", time.time(), payload=b"a" * (PAYLOAD_ITEM_LIMIT + 1),
+                     due=time.time() + 900)
+    services.store.write_tasks([], [], [big])
+    (item,) = send_items(fresh_aws, "s2")
+
+    # When a re-run derives the same send and its write fails (the key is taken)
+    with pytest.raises(TaskStateError):
+        services.store.write_tasks([], [], [dataclasses.replace(big, payload=b"b" * (PAYLOAD_ITEM_LIMIT + 1))])
+
+    # Then the committed send's payload is untouched and the failed write left nothing behind
+    listed = fresh_aws["s3"].list_objects_v2(Bucket=services.settings.blob_bucket, Prefix="steps/s2/")
+    assert [o["Key"] for o in listed.get("Contents", [])] == [item["payload_s3"]["S"]]
+    body = fresh_aws["s3"].get_object(Bucket=services.settings.blob_bucket, Key=item["payload_s3"]["S"])["Body"]
+    assert body.read() == big.payload
