@@ -38,7 +38,7 @@ class MailHandler:
     def __init__(self, settings: Settings, wake: threading.Event | None = None) -> None:
         self.settings = settings
         self.wake = wake
-        self._sns: Any = None  # moto's SNS, in this process: made on the first mail
+        self._receipt: SesReceipt | None = None  # made on the first mail (the app's services exist by then)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -61,9 +61,10 @@ class MailHandler:
             log.warning("smtp: refused a mail whose headers are over MAIL_MAX_HEADER_BYTES=%d",
                         self.settings.mail_max_header_bytes)
             return f"552 5.3.4 headers over {self.settings.mail_max_header_bytes} bytes"
-        if self._sns is None:
-            self._sns = in_process_client("sns", DEFAULT_REGION)
-        receipt = SesReceipt(context.services().mail, self._sns)
+        bucket = context.services().mail
+        if self._receipt is None or self._receipt.bucket is not bucket:
+            self._receipt = SesReceipt(bucket, in_process_client("sns", DEFAULT_REGION))
+        receipt = self._receipt
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
         added = (f"Return-Path: <{envelope.mail_from}>\r\n"
                  f"Received: from {session.host_name or 'unknown'} ({peer}) by {RECEIVED_BY} with SMTP; "
