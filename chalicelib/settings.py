@@ -44,6 +44,8 @@ ENV_BASE_URL = "BASE_URL"
 ENV_TASK_MAX_ATTEMPTS = "TASK_MAX_ATTEMPTS"
 ENV_TASK_RETRY_SECONDS = "TASK_RETRY_SECONDS"
 ENV_TASK_LEASE_SECONDS = "TASK_LEASE_SECONDS"
+ENV_SEND_SWEEP_AFTER_SECONDS = "SEND_SWEEP_AFTER_SECONDS"
+ENV_MAIL_ENCRYPTED_SESSIONS = "MAIL_ENCRYPTED_SESSIONS"
 ENV_TASK_RECORD_DAYS = "TASK_RECORD_DAYS"
 ENV_TURN_RETRY_SECONDS = "TURN_RETRY_SECONDS"
 ENV_COOKIE_SECURE = "COOKIE_SECURE"
@@ -175,6 +177,7 @@ class Settings:
     task_retry_seconds: int = 2
     task_lease_seconds: int = 120
     task_record_days: int = 7
+    send_sweep_after_seconds: int = 900  # a send still pending this long after its commit is the sweep's to send
     turn_retry_seconds: int = 20  # a turn that keeps losing races to other writers gives up (409) after this
     cookie_secure: bool = True
     max_request_bytes: int = 1024 * 1024  # a whole request body
@@ -184,6 +187,7 @@ class Settings:
     mail_max_header_bytes: int = 64 * 1024  # a mail whose header section is larger is refused
     mail_max_attachments: int = 20  # further attachments of a mail are dropped (logged)
     mail_max_per_session: int = 200  # further mails to a session are dropped (logged)
+    mail_encrypted_sessions: bool = False  # interview_email() in an encrypted session wraps its key for the server
     port: int = 8000
     moto_port: int = 5001
     smtp_port: int = 2525
@@ -224,6 +228,7 @@ class Settings:
             task_retry_seconds=_int(env, ENV_TASK_RETRY_SECONDS, 2),
             task_lease_seconds=_int(env, ENV_TASK_LEASE_SECONDS, 120, minimum=5),
             task_record_days=_int(env, ENV_TASK_RECORD_DAYS, 7, minimum=1),
+            send_sweep_after_seconds=_int(env, ENV_SEND_SWEEP_AFTER_SECONDS, 900, minimum=1),
             turn_retry_seconds=_int(env, ENV_TURN_RETRY_SECONDS, 20, minimum=1),
             cookie_secure=_flag(env, ENV_COOKIE_SECURE, default=not local_stack),
             max_request_bytes=_int(env, ENV_MAX_REQUEST_BYTES, cls.max_request_bytes, minimum=MIN_REQUEST_BYTES),
@@ -233,6 +238,7 @@ class Settings:
             mail_max_header_bytes=_int(env, ENV_MAIL_MAX_HEADER_BYTES, cls.mail_max_header_bytes, minimum=1024),
             mail_max_attachments=_int(env, ENV_MAIL_MAX_ATTACHMENTS, cls.mail_max_attachments),
             mail_max_per_session=_int(env, ENV_MAIL_MAX_PER_SESSION, cls.mail_max_per_session, minimum=1),
+            mail_encrypted_sessions=_flag(env, ENV_MAIL_ENCRYPTED_SESSIONS, default=False),
             port=_port(env, ENV_PORT, 8000),
             moto_port=_port(env, ENV_MOTO_PORT, 5001),
             smtp_port=_port(env, ENV_SMTP_PORT, 2525),

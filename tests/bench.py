@@ -215,8 +215,8 @@ MAIL_COUNT = int(os.environ.get("BENCH_MAILS", "50"))
 
 def mail_in_bench() -> float:
     """Inbound mails per second on the local stack, end to end: smtplib → the SMTP server → the mail
-    bucket → its notification → the mail queue → the handler → the session (email-to-case-simple.yml,
-    multi-user), counted once every mail is listed by get_emails()."""
+    bucket and SES's notification → the mail topic → the mail queue → the handler → the session
+    (email-to-case-simple.yml, multi-user), counted once every mail is listed by get_emails()."""
     import smtplib
     from email.message import EmailMessage
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.storage.base import SessionStore
 from chalicelib.storage.mail import MailAddress, MailRecord
-from chalicelib.storage.outbox import SendRecord
+from chalicelib.storage.outbox import SendRecord, SendRef
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -58,6 +58,12 @@ class WrappedStore(SessionStore):
 
     def list_sends(self, session_id: str) -> list[SendRecord]:
         return self.inner.list_sends(session_id)
+
+    def due_sends(self, now: float) -> Iterator[SendRef]:
+        return self.inner.due_sends(now)
+
+    def claim_send(self, ref: SendRef, now: float, until: float) -> SendRecord | None:
+        return self.inner.claim_send(ref, now, until)
 
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
         return self.inner.load_task(session_id, task_id)

@@ -301,7 +301,8 @@ class AuthorFunctions:
         """An e-mail address for this session (and `key`, `index`): mail sent to it is recorded on
         the session (see get_emails) and runs the `incoming_email` event, in the background. The
         same arguments give the same address; it exists once this turn's answers are saved.
-        Needs `multi_user = True`: mail to an encrypted session is dropped.
+        Needs `multi_user = True`: mail to an encrypted session is dropped, unless the server runs
+        with MAIL_ENCRYPTED_SESSIONS=1 (then the address holds the session key, wrapped for the server).
 
         Example: ``Send your documents to ${ interview_email() }``
         """

@@ -10,7 +10,8 @@ also the defaults of ``chalicelib.settings.Settings`` and of the ``dev`` stage i
 
 Handled resource types: ``AWS::DynamoDB::Table`` (keys, attributes, indexes,
 billing mode, SSE, then TTL), ``AWS::S3::Bucket`` (encryption, public access
-block, notifications to a queue) and ``AWS::SQS::Queue`` (attributes, redrive policy). Anything else in the
+block, notifications to a queue), ``AWS::SQS::Queue`` (attributes, redrive policy),
+``AWS::SNS::Topic`` and ``AWS::SNS::Subscription`` (protocol, endpoint, raw delivery). Anything else in the
 template (IAM, the Lambda function overrides) has no local counterpart and is
 skipped. Resources are created in dependency order (a dead-letter queue before
 the queue that names it), and creating them again is harmless.
@@ -39,6 +40,8 @@ LOCAL_NAMES: dict[str, str] = {
     "MailBucket": "interview-mail",
     "MailQueue": "interview-mail",
     "MailDeadLetterQueue": "interview-mail-dlq",
+    "MailTopic": "interview-mail",
+    "MailTopicSubscription": "interview-mail-subscription",
 }
 
 DEFAULT_REGION = "us-east-1"
@@ -46,6 +49,8 @@ DEFAULT_REGION = "us-east-1"
 TABLE = "AWS::DynamoDB::Table"
 BUCKET = "AWS::S3::Bucket"
 QUEUE = "AWS::SQS::Queue"
+TOPIC = "AWS::SNS::Topic"
+SUBSCRIPTION = "AWS::SNS::Subscription"
 
 # CloudFormation AWS::SQS::Queue properties that are SQS queue attributes of the same name.
 _QUEUE_ATTRIBUTES = (
@@ -104,7 +109,7 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
 
 def local_resources(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The resources of ``template`` that the local stack creates, by logical id."""
-    wanted = {TABLE, BUCKET, QUEUE}
+    wanted = {TABLE, BUCKET, QUEUE, TOPIC, SUBSCRIPTION}
     found = {
         logical_id: resource
         for logical_id, resource in template["Resources"].items()
@@ -141,6 +146,8 @@ def create_resources(
         TABLE: _TableCreator(client("dynamodb")),
         BUCKET: _BucketCreator(client("s3"), region, client("sqs")),
         QUEUE: _QueueCreator(client("sqs")),
+        TOPIC: _TopicCreator(client("sns")),
+        SUBSCRIPTION: _SubscriptionCreator(client("sns")),
     }
     resources = local_resources(load_template(template_path))
     attributes = _Attributes()
@@ -352,3 +359,31 @@ def _attribute_value(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
+
+
+class _TopicCreator:
+    def __init__(self, sns: Any) -> None:
+        self.sns = sns
+
+    def __call__(self, name: str, properties: dict[str, Any]) -> dict[str, str]:
+        arn = str(self.sns.create_topic(Name=name)["TopicArn"])  # an existing topic: its ARN
+        return {"Ref": arn, "TopicArn": arn, "TopicName": name}
+
+
+class _SubscriptionCreator:
+    def __init__(self, sns: Any) -> None:
+        self.sns = sns
+
+    def __call__(self, name: str, properties: dict[str, Any]) -> dict[str, str]:
+        topic, protocol, endpoint = properties["TopicArn"], properties["Protocol"], properties["Endpoint"]
+        current = self.sns.list_subscriptions_by_topic(TopicArn=topic).get("Subscriptions", [])
+        found = [s["SubscriptionArn"] for s in current if (s["Protocol"], s["Endpoint"]) == (protocol, endpoint)]
+        attributes = {"RawMessageDelivery": _attribute_value(properties.get("RawMessageDelivery", False))}
+        if found:
+            arn = str(found[0])
+            self.sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="RawMessageDelivery",
+                                                 AttributeValue=attributes["RawMessageDelivery"])
+        else:
+            arn = str(self.sns.subscribe(TopicArn=topic, Protocol=protocol, Endpoint=endpoint,
+                                         Attributes=attributes, ReturnSubscriptionArn=True)["SubscriptionArn"])
+        return {"Ref": arn}

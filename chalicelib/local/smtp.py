@@ -3,10 +3,11 @@
 It accepts mail for `<short code>@INCOMING_MAIL_DOMAIN` addresses that exist, and refuses
 at RCPT time any other domain or an unknown (or deleted) address. A mail over
 MAIL_MAX_BYTES is refused by the server's size limit, one whose headers are over
-MAIL_MAX_HEADER_BYTES at DATA time. Each accepted mail is stored, once per recipient,
-as SES's S3 action does: the raw message with a `Return-Path` and a `Received: ...
-for <recipient>` header added on top, under a random key. The bucket's notification
-then brings it to the app's mail handler through the mail queue, the same path as on AWS.
+MAIL_MAX_HEADER_BYTES at DATA time. Each accepted mail is stored once, as SES's S3
+action does: the raw message with a `Return-Path` and a `Received` header added on
+top, under a random key; and SES's notification, with the envelope's RCPT TO
+recipients (Bcc included), is published to the mail topic (ses_receipt.py). The topic
+brings it to the app's mail handler through the mail queue, the same path as on AWS.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-import uuid
 from email.utils import formatdate
 from typing import Any
 
+from chalicelib.local.moto_server import in_process_client
+from chalicelib.local.resources import DEFAULT_REGION
+from chalicelib.local.ses_receipt import SesReceipt
 from chalicelib.runtime.mail_in import refused_reason
 from chalicelib.runtime.mail_parse import header_section_size
 from chalicelib.settings import Settings
@@ -35,6 +38,7 @@ class MailHandler:
     def __init__(self, settings: Settings, wake: threading.Event | None = None) -> None:
         self.settings = settings
         self.wake = wake
+        self._receipt: SesReceipt | None = None  # made on the first mail (the app's services exist by then)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -58,13 +62,15 @@ class MailHandler:
                         self.settings.mail_max_header_bytes)
             return f"552 5.3.4 headers over {self.settings.mail_max_header_bytes} bytes"
         bucket = context.services().mail
+        if self._receipt is None or self._receipt.bucket is not bucket:
+            self._receipt = SesReceipt(bucket, in_process_client("sns", DEFAULT_REGION))
+        receipt = self._receipt
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+        added = (f"Return-Path: <{envelope.mail_from}>\r\n"
+                 f"Received: from {session.host_name or 'unknown'} ({peer}) by {RECEIVED_BY} with SMTP; "
+                 f"{formatdate(usegmt=True)}\r\n")
         try:
-            for recipient in envelope.rcpt_tos:
-                added = (f"Return-Path: <{envelope.mail_from}>\r\n"
-                         f"Received: from {session.host_name or 'unknown'} ({peer}) by {RECEIVED_BY} with SMTP "
-                         f"for <{recipient}>; {formatdate(usegmt=True)}\r\n")
-                bucket.put(uuid.uuid4().hex, added.encode("utf-8") + raw)
+            receipt.receive(added.encode("utf-8") + raw, list(envelope.rcpt_tos), str(envelope.mail_from or ""))
         except Exception:
             log.exception("smtp: storing a mail in the mail bucket failed")
             return "451 4.3.0 could not store the mail; try again later"

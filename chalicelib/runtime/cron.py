@@ -4,7 +4,8 @@ A pass has two halves, so its cost grows with the sessions that asked for it, no
 with all sessions, and no session's run can hold up another's:
 
 1. `Cron.scheduled_pass(event)` (an EventBridge schedule, the local stack's clock,
-   or `POST /api/cron`; `cron_daily` first runs the inactivity purge) lists the
+   or `POST /api/cron`; `cron_daily` first runs the inactivity purge, `cron_hourly`
+   the sweep of pending e-mails and SMS, runtime.messaging) lists the
    cron-enabled sessions from the store's sparse index (`allow_cron` set, not
    encrypted: `SessionStore.cron_targets`), keeps those whose interview defines
    the event, and sends one queue message per session, in batches of ten. An
@@ -49,6 +50,7 @@ CRON_USER = UserInfo(id="cron", email="cron@admin.com", first_name="Cron", last_
                      privileges=(CRON_PRIVILEGE,), logged_in=True)
 SCHEDULED_EVENTS = ("cron_hourly", "cron_daily", "cron_weekly", "cron_monthly")
 PURGE_EVENT = "cron_daily"  # the pass that also deletes idle sessions
+SEND_SWEEP_EVENT = "cron_hourly"  # the pass that also sends the messages a dead process left pending
 _EVENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 _BATCH = 10  # SQS SendMessageBatch takes at most ten
 _ENDS_SESSION = (Command.EXIT, Command.RESTART, Command.EXIT_LOGOUT)
@@ -74,10 +76,16 @@ class Cron:
     # ------------------------------------------------------------------ the pass
     def scheduled_pass(self, event: str) -> int:
         """What a schedule (or POST /api/cron) runs: for `cron_daily`, the inactivity purge first
-        (runtime.purge); then the pass. How many session runs were queued."""
+        (runtime.purge), for `cron_hourly` the send sweep (runtime.messaging); then the pass. How
+        many session runs were queued."""
         event = check_event(event)
         if event == PURGE_EVENT:
             Purge(self.services).run()
+        if event == SEND_SWEEP_EVENT:
+            try:
+                self.sessions.messages.sweep()
+            except StorageError:  # the next hour's sweep finds them again; the pass goes on
+                log.exception("the send sweep stopped early")
         return self.queue_pass(event)
 
     def queue_pass(self, event: str) -> int:

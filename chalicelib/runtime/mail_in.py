@@ -1,16 +1,21 @@
 """Inbound mail: a raw mail in the mail bucket becomes a mail of the session its address names.
 
 The path (docs/architecture.md, "Inbound mail"): SES's receipt rule (or, locally, the
-SMTP server of `make run`) stores the raw mail in the mail bucket; the bucket's
-notification goes to the mail queue; `MailIn.handle` gets each notification:
+SMTP server of `make run`) stores the raw mail in the mail bucket, once however many
+recipients it has, and its S3 action publishes a notification to the mail topic, which
+the mail queue subscribes to. `MailIn.handle` gets each notification; it names the
+object and the envelope's recipients (`receipt.recipients`, Bcc included):
 
 1. It reads the raw mail (at most MAIL_MAX_BYTES; a larger one is refused) and parses
    it (runtime.mail_parse: header section at most MAIL_MAX_HEADER_BYTES, attachments
    past MAIL_MAX_ATTACHMENTS dropped). A mail that cannot be read is dropped, logged.
-2. Its recipients on INCOMING_MAIL_DOMAIN (the receiving server's `Received: ... for`
-   first, then To and Cc) are looked up by short code, one GetItem each. An unknown
+2. The notification's recipients on INCOMING_MAIL_DOMAIN are looked up by short code,
+   one GetItem each (the mail's own To and Cc say nothing of who it was delivered for).
+   An encrypted session is reached only through an address that holds its key wrapped
+   under the server's `mail` sub-key (made with MAIL_ENCRYPTED_SESSIONS on); then the
+   mail, its attachments and its task are sealed with that key. An unknown
    or deleted address, or the address of an encrypted session (not `multi_user`),
-   gets nothing; the drop is logged.
+   without a wrapped key (or with the setting off), gets nothing; the drop is logged.
 3. For each session reached: the attachments are stored as sealed files of the session,
    the mail's summary as a mail item (at most MAIL_MAX_PER_SESSION per session), and,
    if the interview defines `incoming_email`, a background task runs that event with
@@ -30,9 +35,10 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote_plus
+from urllib.parse import quote
 
 from chalicelib.engine.documents import safe_filename
 from chalicelib.engine.tasks import TaskStatus
@@ -40,8 +46,10 @@ from chalicelib.language.errors import InterviewError
 from chalicelib.library.mail import DAEmail
 from chalicelib.runtime.mail_parse import Limits, MailRejected, ParsedMail, parse_mail
 from chalicelib.runtime.mail_port import owner_email
-from chalicelib.storage.errors import SessionNotFoundError, TaskStateError
+from chalicelib.storage import crypto
+from chalicelib.storage.errors import SessionNotFoundError, StorageError, TaskStateError
 from chalicelib.storage.mail import MailAddress, MailRecord
+from chalicelib.storage.records import SessionHead
 from chalicelib.storage.sealing import Place
 from chalicelib.storage.tasks import TaskRecord, TaskWrite
 
@@ -52,6 +60,7 @@ log = logging.getLogger(__name__)
 
 INCOMING_EMAIL_EVENT = "incoming_email"
 _SHORT_CODE_MAX = 64
+_MAX_RECIPIENTS = 100  # SES takes at most 100 recipients per message
 # Mail attachments are files `m<id>a<n>/<filename>` of the session (document ids are hex: no "m")
 MAIL_FILE_PREFIX = "m"
 
@@ -78,35 +87,23 @@ class MailIn:
 
     # ------------------------------------------------------------------ the notification
     def handle(self, body: str) -> None:
-        """One queue message: an S3 notification of one or more stored mails. A fault of storage
-        raises (the message is tried again); anything wrong with the mail itself is logged and dropped."""
-        message: Any = None
-        try:
-            message = json.loads(body)
-            records = message.get("Records") if isinstance(message, dict) else None
-        except ValueError:
-            records = None
-        if not isinstance(records, list):
-            if not (isinstance(message, dict) and message.get("Event") == "s3:TestEvent"):
-                log.error("dropped a mail-queue message that is not an S3 notification: %.200s", body)
+        """One queue message: SES's notification of one stored mail (its S3 action's, through the mail
+        topic; raw delivery or in SNS's envelope). A fault of storage raises (the message is tried
+        again); anything wrong with the message or the mail itself is logged and dropped."""
+        notice = receipt_notice(body)
+        if isinstance(notice, str):
+            log.error("dropped a mail-queue message: %s: %.200s", notice, body)
             return
-        for record in records:
-            try:
-                bucket = str(record["s3"]["bucket"]["name"])
-                key = unquote_plus(str(record["s3"]["object"]["key"]))
-                event = str(record.get("eventName", ""))
-            except (KeyError, TypeError):
-                log.error("dropped a mail notification record that names no object: %.200s", record)
-                continue
-            if not event.startswith("ObjectCreated"):
-                continue
-            if bucket != self.bucket.name:
-                log.error("dropped a mail notification for bucket %r; the mail bucket is %r", bucket, self.bucket.name)
-                continue
-            self.deliver(key)
+        bucket, key, recipients = notice
+        if bucket != self.bucket.name:
+            log.error("dropped a mail notification for bucket %r; the mail bucket is %r", bucket, self.bucket.name)
+            return
+        self.deliver(key, recipients)
 
     # ------------------------------------------------------------------ one raw mail
-    def deliver(self, object_key: str) -> Delivered:
+    def deliver(self, object_key: str, recipients: Sequence[str]) -> Delivered:
+        """The raw mail under `object_key`, to each of the envelope's `recipients` on our domain (SES's
+        `receipt.recipients`: every address it was delivered for, Bcc included, and no other)."""
         raw = self.bucket.read(object_key, self.settings.mail_max_bytes + 1)
         if raw is None:
             log.info("mail %s is gone from the bucket (already delivered); nothing to do", object_key)
@@ -121,7 +118,7 @@ class MailIn:
             log.warning("mail %s: %s", object_key, note)
         reached: list[str] = []
         dropped: list[str] = []
-        for short in self._shorts(parsed):
+        for short in self._shorts(recipients):
             reason = self._deliver_to(object_key, parsed, short)
             if reason is None:
                 reached.append(short)
@@ -135,17 +132,13 @@ class MailIn:
         self.bucket.delete(object_key)
         return Delivered(tuple(reached), tuple(dropped))
 
-    def _shorts(self, parsed: ParsedMail) -> list[str]:
+    def _shorts(self, recipients: Sequence[str]) -> list[str]:
         domain = self.settings.incoming_mail_domain.lower()
         shorts: list[str] = []
-        for address in parsed.recipients():
-            local, _, at = address.rpartition("@")
+        for address in recipients:
+            local, _, at = address.strip().lower().rpartition("@")
             if at == domain and local and len(local) <= _SHORT_CODE_MAX and local not in shorts:
                 shorts.append(local)
-        envelope = [a for a in parsed.envelope_to if a.lower().endswith("@" + domain)]
-        if envelope:  # the receiving server said whom it delivered this copy for: only them
-            wanted = {a.lower().rpartition("@")[0] for a in envelope}
-            shorts = [s for s in shorts if s in wanted]
         return shorts
 
     def _deliver_to(self, object_key: str, parsed: ParsedMail, short: str) -> str | None:
@@ -157,24 +150,42 @@ class MailIn:
             head, _ = self.store.load(address.interview, address.session_id)
         except SessionNotFoundError:
             return f"the session {address.session_id} of the address is gone"
+        key = None
         if head.encrypted:
-            return (f"session {address.session_id} is encrypted: incoming mail needs multi_user = True in the "
-                    f"interview")
+            key, refused = self._session_key(address, head)
+            if key is None:
+                return refused
         session_id = head.session_id
         mail_id = hashlib.sha256(f"{self.bucket.name}/{object_key}\0{short}".encode()).hexdigest()[:32]
         known = self.store.list_mail(session_id)
         if all(m.mail_id != mail_id for m in known) and len(known) >= self.settings.mail_max_per_session:
             return f"session {session_id} has {len(known)} mails, MAIL_MAX_PER_SESSION"
-        summary = self._summary(parsed, address, mail_id)
-        sealed = self.services.sealer.seal(summary, Place.mail(session_id, mail_id), None)
+        summary = self._summary(parsed, address, mail_id, key)
+        sealed = self.services.sealer.seal(summary, Place.mail(session_id, mail_id), key)
         self.store.put_mail(MailRecord(session_id, short, mail_id, time.time(), sealed.blob, sealed.kind))
         if self._defines_event(address.interview):
-            self._start_event(address, mail_id, summary)
+            self._start_event(address, mail_id, summary, key)
         log.info("mail %s delivered to session %s (%d attachment(s))", object_key, session_id,
                  len(parsed.attachments))
         return None
 
-    def _summary(self, parsed: ParsedMail, address: MailAddress, mail_id: str) -> dict[str, Any]:
+    def _session_key(self, address: MailAddress, head: SessionHead) -> tuple[bytes | None, str]:
+        """The key of an encrypted session, unwrapped from its address's record (MAIL_ENCRYPTED_SESSIONS);
+        else None and why the mail cannot be delivered."""
+        session_id = address.session_id
+        if not self.settings.mail_encrypted_sessions or not address.key_wrap:
+            return None, (f"session {session_id} is encrypted: incoming mail needs multi_user = True in the "
+                          f"interview, or MAIL_ENCRYPTED_SESSIONS=1 on the server when the address is made")
+        try:
+            key = self.services.sealer.unwrap_mail_key(address.key_wrap, session_id, address.short)
+        except StorageError as err:
+            return None, f"the session key held by the address of session {session_id} does not open: {err}"
+        if head.key_check and not crypto.key_check_matches(key, head.key_check):
+            return None, f"the session key held by the address no longer opens session {session_id}"
+        return key, ""
+
+    def _summary(self, parsed: ParsedMail, address: MailAddress, mail_id: str,
+                 key: bytes | None) -> dict[str, Any]:
         session_id = address.session_id
         attachments = []
         for n, attachment in enumerate(parsed.attachments):
@@ -182,7 +193,7 @@ class MailIn:
             filename = safe_filename(stem or ext) + (f".{safe_filename(ext)[:10]}" if dot and stem else "")
             name = f"{MAIL_FILE_PREFIX}{mail_id[:20]}a{n}/{filename}"
             self.store.put_file(session_id, name, self.services.sealer.seal(attachment.data,
-                                                                            Place.file(session_id, name), None))
+                                                                            Place.file(session_id, name), key))
             url = (f"/api/session/file?i={quote(address.interview)}&session={session_id}"
                    f"&file={quote(name)}")
             attachments.append({"filename": filename, "mimetype": attachment.mimetype, "size": len(attachment.data),
@@ -204,7 +215,7 @@ class MailIn:
             log.warning("incoming mail: the interview %s cannot be loaded: %s", interview, err)
             return False
 
-    def _start_event(self, address: MailAddress, mail_id: str, summary: dict[str, Any]) -> None:
+    def _start_event(self, address: MailAddress, mail_id: str, summary: dict[str, Any], key: bytes | None) -> None:
         """Queue the session's incoming_email event as a background task, once per mail."""
         tasks = self.sessions.tasks
         session_id = address.session_id
@@ -213,11 +224,14 @@ class MailIn:
             user = json.loads(address.user or "{}")
         except ValueError:
             user = {}
-        payload = self.services.sealer.seal({"arguments": {"email": DAEmail.from_summary(summary)}, "user": user},
-                                            Place.task_payload(session_id, task_id), None)
+        sealer = self.services.sealer
+        payload = sealer.seal({"arguments": {"email": DAEmail.from_summary(summary)}, "user": user},
+                              Place.task_payload(session_id, task_id), key)
+        wrap = sealer.wrap_key(key, session_id, task_id) if key is not None else b""
         now = time.time()
         record = TaskRecord(session_id, task_id, address.interview, INCOMING_EMAIL_EVENT, TaskStatus.QUEUED, now,
-                            payload=payload.blob, kind=payload.kind, expires_at=tasks.expires(now, finished=False))
+                            payload=payload.blob, key_wrap=wrap, kind=payload.kind,
+                            expires_at=tasks.expires(now, finished=False))
         try:
             self.store.write_tasks([TaskWrite(record)])
         except TaskStateError:
@@ -225,6 +239,29 @@ class MailIn:
                      session_id)
             return
         tasks.enqueue([record])
+
+
+def receipt_notice(body: str) -> tuple[str, str, list[str]] | str:
+    """(bucket, object key, recipients) of SES's receipt notification for an S3 action, from a queue
+    message's body: the notification itself (the topic's raw delivery) or SNS's envelope around it.
+    Anything else: why it is not one."""
+    try:
+        message = json.loads(body)
+        if isinstance(message, dict) and message.get("Type") == "Notification" and "Message" in message:
+            message = json.loads(str(message["Message"]))
+    except ValueError:
+        return "not JSON"
+    if not isinstance(message, dict) or message.get("notificationType") != "Received":
+        return "not an SES receipt notification"
+    receipt = message.get("receipt")
+    if not isinstance(receipt, dict) or not isinstance(receipt.get("action"), dict) \
+            or receipt["action"].get("type") != "S3":
+        return "not the notification of an S3 action"
+    action = receipt["action"]
+    bucket, key, recipients = action.get("bucketName"), action.get("objectKey"), receipt.get("recipients")
+    if not isinstance(bucket, str) or not isinstance(key, str) or not key or not isinstance(recipients, list):
+        return "the notification names no stored mail or no recipients"
+    return bucket, key, [str(r) for r in recipients if isinstance(r, str)][:_MAX_RECIPIENTS]
 
 
 def handle_sqs_event(mail_in: MailIn, event: dict[str, Any]) -> dict[str, Any]:

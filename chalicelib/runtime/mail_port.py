@@ -1,6 +1,7 @@
 """The session's inbound mail for a turn (engine.mail.MailPort): its addresses and the mails on each.
 
 Read once per turn, on first use; mails that cannot be opened are left out, with a log line.
+A mail of an encrypted session (MAIL_ENCRYPTED_SESSIONS) is opened with the session's key.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ def owner_email(address: MailAddress) -> str | None:
 
 
 class SessionMailPort:
-    def __init__(self, store: SessionStore, sealer: Sealer, session_id: str, domain: str) -> None:
+    def __init__(self, store: SessionStore, sealer: Sealer, session_id: str, domain: str,
+                 key: bytes | None = None) -> None:
         self.store = store
+        self.key = key
         self.sealer = sealer
         self.session_id = session_id
         self.domain = domain
@@ -49,7 +52,7 @@ class SessionMailPort:
         for mail in self.store.list_mail(self.session_id):
             try:
                 summary = self.sealer.open(mail.blob, mail.kind or BlobKind.SIGNED,
-                                           Place.mail(self.session_id, mail.mail_id), None)
+                                           Place.mail(self.session_id, mail.mail_id), self.key)
             except StorageError as err:
                 log.warning("a mail of session %s could not be opened and is left out: %s", self.session_id, err)
                 continue
@@ -60,7 +63,9 @@ class SessionMailPort:
 
 
 def new_records(new: Sequence[NewAddress], session_id: str, interview: str, user: dict[str, Any],
-                now: float) -> list[MailAddress]:
-    """The address records of a turn's new addresses, as its commit writes them."""
-    return [MailAddress(a.short, session_id, interview, now + n * 1e-6, a.key, a.index, json.dumps(user))
+                now: float, sealer: Sealer, wrap_key: bytes | None = None) -> list[MailAddress]:
+    """The address records of a turn's new addresses, as its commit writes them; with `wrap_key`
+    (an encrypted session's key, MAIL_ENCRYPTED_SESSIONS), each holds it wrapped for the mail handler."""
+    return [MailAddress(a.short, session_id, interview, now + n * 1e-6, a.key, a.index, json.dumps(user),
+                        key_wrap=sealer.wrap_mail_key(wrap_key, session_id, a.short) if wrap_key else b"")
             for n, a in enumerate(new)]

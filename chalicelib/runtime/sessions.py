@@ -48,7 +48,7 @@ from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
 from chalicelib.runtime.keystore import SharedKeyStore
 from chalicelib.runtime.mail_port import SessionMailPort
-from chalicelib.runtime.messaging import MessageService, Outgoing, defaults
+from chalicelib.runtime.messaging import TASK_SEND_PREFIX, MessageService, Outgoing, defaults
 from chalicelib.runtime.purge import expiry
 from chalicelib.runtime.records import SharedRecords
 from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
@@ -59,6 +59,7 @@ from chalicelib.runtime.variables import check_writable, from_sent
 from chalicelib.storage import crypto
 from chalicelib.storage.errors import VersionConflictError, WrongSecretError
 from chalicelib.storage.mail import MailAddress
+from chalicelib.storage.outbox import SendRecord, SendStatus
 from chalicelib.storage.records import BlobKind, Sealed, SessionHead, StepRecord
 from chalicelib.storage.sealing import Place
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
@@ -226,20 +227,23 @@ class Sessions:
         return replace(request, tasks=self.task_port(session_id, key), stash=StashForInterview(Stash(self.services)),
                        records=SharedRecords(self.services), keystore=SharedKeyStore(self.services),
                        sign_link=self.link_signer, messaging=defaults(self.services.settings),
-                       mail=self.mail_port(session_id))
+                       mail=self.mail_port(session_id, key))
 
     def task_port(self, session_id: str, key: bytes | None) -> SessionTaskPort:
         return SessionTaskPort(self.tasks, session_id, key, self.clock)
 
-    def mail_port(self, session_id: str) -> SessionMailPort:
+    def mail_port(self, session_id: str, key: bytes | None = None) -> SessionMailPort:
+        """The session's addresses and mails; `key` opens the mails of an encrypted session."""
         return SessionMailPort(self.services.store, self.services.sealer, session_id,
-                               self.services.settings.incoming_mail_domain)
+                               self.services.settings.incoming_mail_domain, key)
 
-    @staticmethod
-    def _addresses(head: SessionHead, user: UserInfo, result: Sessions._Evaluated) -> list[MailAddress]:
-        """The records of the mail addresses the turn made (interview_email), written with its commit."""
+    def _addresses(self, head: SessionHead, key: bytes | None, user: UserInfo,
+                   result: Sessions._Evaluated) -> list[MailAddress]:
+        """The records of the mail addresses the turn made (interview_email), written with its commit;
+        in an encrypted session, with MAIL_ENCRYPTED_SESSIONS, each holds the session key wrapped."""
+        wrap_for = key if head.encrypted and self.services.settings.mail_encrypted_sessions else None
         return mail_port.new_records(result.addresses, head.session_id, head.interview, dataclasses.asdict(user),
-                                     time.time())
+                                     time.time(), self.services.sealer, wrap_for)
 
     def _pause(self, attempt: int) -> None:
         """The pause before a turn (or read) that raced another writer runs again."""
@@ -275,7 +279,7 @@ class Sessions:
             tasks = self.tasks.new_records(head, key, request.user, first.outbox)
             outgoing = self.messages.prepare(session_id, f"v{head.version}", first.messages)
             head = self._commit_extras(head, first.kv, key, tasks, outgoing,
-                                       self._addresses(head, request.user, first))
+                                       self._addresses(head, key, request.user, first))
         return SessionRef(interview_name, session_id, secret), TurnResult(first.outcome, head)
 
     def _first_run(self, interview: Interview, answers: dict[str, Any], state: SessionState, request: Request,
@@ -492,6 +496,14 @@ class Sessions:
         self.key_for(ref)  # the caller must be able to open the session
         return self.tasks.records(ref.session_id)
 
+    def task_report(self, ref: SessionRef) -> tuple[list[TaskRecord], list[SendRecord]]:
+        """The session's tasks, and the e-mails and SMS of its turns that could not be sent (those of
+        background tasks are told in their task's reason)."""
+        tasks = self.task_list(ref)
+        failed = [r for r in self.services.store.list_sends(ref.session_id)
+                  if r.status == SendStatus.FAILED and not r.key.startswith(TASK_SEND_PREFIX)]
+        return tasks, failed
+
     def key_for(self, ref: SessionRef) -> bytes | None:
         head, _ = self._load(ref)
         return self._key(head, ref)
@@ -590,7 +602,7 @@ class Sessions:
         self.services.store.commit(head, after, StepRecord(number, sealed.blob, sealed.kind), delete_steps=drop,
                                    extras=self._extras(head, result.kv, key), tasks=new_tasks + task_writes,
                                    notes=notes, **_sends(outgoing),
-                                   **_with_addresses(self._addresses(after, user, result)))
+                                   **_with_addresses(self._addresses(after, key, user, result)))
         self.tasks.enqueue([w.record for w in new_tasks])
         self.messages.deliver(outgoing)
         return TurnResult(result.outcome, after, command=result.changed.command)

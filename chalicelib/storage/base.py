@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 
 from chalicelib.storage.mail import MailAddress, MailRecord
-from chalicelib.storage.outbox import SendRecord
+from chalicelib.storage.outbox import SendRecord, SendRef
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -102,8 +102,19 @@ class SessionStore(ABC):
 
     @abstractmethod
     def update_send(self, record: SendRecord) -> bool:
-        """Record how a committed send went (sent or failed), only while it is still pending;
-        False if it is not (already recorded, or its session was deleted)."""
+        """Record how a committed send went (sent or failed), only while it is still pending and
+        held by the record's attempt (`attempts` unchanged); False if it is not (already recorded,
+        taken over by the sweep, or its session was deleted). A finished record keeps no payload."""
+
+    @abstractmethod
+    def due_sends(self, now: float) -> Iterator[SendRef]:
+        """The pending sends whose `due` time is before `now` (the sparse index; no session is read)."""
+
+    @abstractmethod
+    def claim_send(self, ref: SendRef, now: float, until: float) -> SendRecord | None:
+        """Take a due pending send for one attempt: only if it is still pending and due before `now`,
+        set `due` to `until` and add one to `attempts`; the record as it is now, payload and all.
+        None when it is no longer due (sent, failed, or taken by someone else first)."""
 
     @abstractmethod
     def list_sends(self, session_id: str) -> list[SendRecord]:

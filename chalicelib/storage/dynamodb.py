@@ -14,7 +14,9 @@ So is ``by_cron``: only the head of a cron-enabled session (``allow_cron``, not
 encrypted) carries ``cron_shard``, one of INDEX_SHARDS values spread by session id,
 so a scheduled pass reads exactly the sessions it may run in. Every head carries
 ``age_shard`` (the same value), the hash key of ``by_age`` (range key ``modified``),
-so the daily purge reads exactly the sessions idle for long enough.
+so the daily purge reads exactly the sessions idle for long enough. A pending e-mail or
+SMS send carries the keys of the sparse ``by_send`` (dynamodb_outbox.py), which the send
+sweep reads.
 
 Every change is one TransactWriteItems conditioned on the head's version. The head
 and each step carry ``expires_at`` (the table's TTL attribute) when the session's
@@ -35,6 +37,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +52,14 @@ from chalicelib.storage.dynamodb_mail import (
     mail_from_item,
     mail_to_item,
     short_of_copy,
+)
+from chalicelib.storage.dynamodb_outbox import (
+    claim_update,
+    due_queries,
+    finish_condition,
+    payload_object_key,
+    ref_of,
+    spills,
 )
 from chalicelib.storage.dynamodb_tasks import (
     NOTE_PREFIX,
@@ -66,7 +77,15 @@ from chalicelib.storage.errors import (
     VersionConflictError,
 )
 from chalicelib.storage.mail import MailAddress, MailRecord
-from chalicelib.storage.outbox import SEND_PREFIX, SendRecord, SendStatus, new_send_put, send_from_item, send_to_item
+from chalicelib.storage.outbox import (
+    SEND_PREFIX,
+    SendRecord,
+    SendRef,
+    SendStatus,
+    new_send_put,
+    send_from_item,
+    send_to_item,
+)
 from chalicelib.storage.records import BlobKind, CronTarget, IdleSession, Sealed, SessionHead, StepRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -615,27 +634,59 @@ class DynamoSessionStore(SessionStore):
                 "pk": pk, "sk": {"S": extra_sk(name)}, "blob": {"B": sealed.blob}, **_kind_attribute(sealed.kind)}}}
             for name, sealed in (extras or {}).items()
         ]
-        actions += [new_send_put(self.table_name, record) for record in sends]  # a taken key: a version conflict
+        send_puts, spilled = self._send_puts(sends)
+        actions += send_puts  # a taken key: a version conflict
         task_actions = [task_put(self.table_name, write) for write in tasks]
         first_task = len(actions)  # where the task writes are, to tell their failed conditions apart
         actions += task_actions + [note_put(self.table_name, note) for note in notes]
         for address in addresses:  # a short code taken meanwhile fails the commit as a conflict: evaluated again
             actions += address_puts(self.table_name, pk["S"], address)
         actions.append({"Put": self._conditional_head(before, after)})
-        self._transact(actions, s3_key, f"committing session {before.session_id!r}",
-                       _commit_conflict(before, range(first_task, first_task + len(task_actions))))
+        with self._discarded_on_failure(spilled):
+            self._transact(actions, s3_key, f"committing session {before.session_id!r}",
+                           _commit_conflict(before, range(first_task, first_task + len(task_actions))))
 
     def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = (),
                     sends: Sequence[SendRecord] = ()) -> None:
         if not tasks and not notes and not sends:
             return
         actions = [task_put(self.table_name, w) for w in tasks] + [note_put(self.table_name, n) for n in notes]
-        actions += [new_send_put(self.table_name, record) for record in sends]
+        send_puts, spilled = self._send_puts(sends)
+        actions += send_puts
 
         def moved(reasons: list[Item]) -> StorageError:
             return TaskStateError("a task is no longer in the state this write expected; nothing was written")
 
-        self._transact(actions, None, "writing tasks", moved)
+        with self._discarded_on_failure(spilled):
+            self._transact(actions, None, "writing tasks", moved)
+
+    def _send_puts(self, sends: Sequence[SendRecord]) -> tuple[list[Item], list[str]]:
+        """The Puts of new send items, and the S3 objects made for them: a payload too big for its
+        item is stored first, under a key of its own (a failed write's object is never another's)."""
+        puts: list[Item] = []
+        spilled: list[str] = []
+        for record in sends:
+            put = new_send_put(self.table_name, record)
+            if spills(record):
+                key = payload_object_key(record.session_id, record.key, uuid.uuid4().hex)
+                with self._discarded_on_failure(spilled), \
+                        aws_errors(f"storing the payload of send {record.key!r} in s3://{self.bucket}/{key}"):
+                    self._aws.s3.put_object(Bucket=self.bucket, Key=key, Body=record.payload)
+                spilled.append(key)
+                del put["Put"]["Item"]["payload"]
+                put["Put"]["Item"]["payload_s3"] = {"S": key}
+            puts.append(put)
+        return puts, spilled
+
+    @contextmanager
+    def _discarded_on_failure(self, keys: list[str]) -> Iterator[None]:
+        """Remove the S3 objects `keys` (best effort) if the block raises."""
+        try:
+            yield
+        except Exception:
+            for key in keys:
+                self._discard_object(key)
+            raise
 
     def update_send(self, record: SendRecord) -> bool:
         def moved(reasons: list[Item]) -> StorageError:
@@ -643,13 +694,34 @@ class DynamoSessionStore(SessionStore):
 
         try:
             with aws_errors(f"recording send {record.key!r} of session {record.session_id!r}", moved):
-                self._aws.dynamodb.put_item(
-                    TableName=self.table_name, Item=send_to_item(record), ConditionExpression="#s = :pending",
-                    ExpressionAttributeNames={"#s": "status"},
-                    ExpressionAttributeValues={":pending": {"S": SendStatus.PENDING.value}})
+                reply = self._aws.dynamodb.put_item(TableName=self.table_name, Item=send_to_item(record),
+                                                    ReturnValues="ALL_OLD", **finish_condition(record))
         except TaskStateError:
             return False
+        spilled = reply.get("Attributes", {}).get("payload_s3")
+        if spilled and record.status != SendStatus.PENDING:
+            self._discard_object(spilled["S"])  # the message leaves with the pending state
         return True
+
+    def due_sends(self, now: float) -> Iterator[SendRef]:
+        for shard, params in due_queries(now):
+            for item in self._paginate("query", f"listing pending sends (shard {shard})", params):
+                yield ref_of(item)
+
+    def claim_send(self, ref: SendRef, now: float, until: float) -> SendRecord | None:
+        try:
+            with aws_errors(f"claiming send {ref.key!r} of session {ref.session_id!r}", _already_taken):
+                reply = self._aws.dynamodb.update_item(**claim_update(self.table_name, ref, now, until))
+        except TaskStateError:
+            return None  # sent, failed, or taken by another sweep meanwhile
+        item = reply["Attributes"]
+        record = send_from_item(item)
+        if "payload_s3" in item:
+            key = item["payload_s3"]["S"]
+            with aws_errors(f"reading the payload of send {ref.key!r} from s3://{self.bucket}/{key}"):
+                body: bytes = self._aws.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            record = replace(record, payload=body)
+        return record
 
     def list_sends(self, session_id: str) -> list[SendRecord]:
         items = self._query(

@@ -49,9 +49,10 @@ def address_fields(address: MailAddress) -> Item:
 def address_puts(table: str, session_pk: str, address: MailAddress) -> list[Item]:
     """The two Puts of a new address: by short code (only if free), and its copy in the session."""
     fields = address_fields(address)
+    wrapped: Item = {"key_wrap": {"B": address.key_wrap}} if address.key_wrap else {}
     return [
         {"Put": {"TableName": table, "Item": {"pk": {"S": address_pk(address.short)}, "sk": {"S": ADDRESS_SK},
-                                               **fields},
+                                               **fields, **wrapped},
                  "ConditionExpression": "attribute_not_exists(pk)"}},
         {"Put": {"TableName": table, "Item": {"pk": {"S": session_pk}, "sk": {"S": address_copy_sk(address)},
                                                **fields}}},
@@ -64,7 +65,8 @@ def address_from_item(item: Item) -> MailAddress:
 
     return MailAddress(short=item["short"]["S"], session_id=item["session_id"]["S"],
                        interview=item["interview_name"]["S"], created=float(item["created"]["N"]),
-                       key=text("mail_key"), index=text("mail_index"), user=text("user") or "")
+                       key=text("mail_key"), index=text("mail_index"), user=text("user") or "",
+                       key_wrap=bytes(item["key_wrap"]["B"]) if "key_wrap" in item else b"")
 
 
 def mail_to_item(session_pk: str, mail: MailRecord) -> Item:

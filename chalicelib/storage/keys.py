@@ -8,7 +8,11 @@ says nothing about the others, and no key serves two primitives:
 - `csrf`: HMAC of the browser's CSRF tokens;
 - `sign`: HMAC of the blobs of unencrypted (`multi_user`) sessions;
 - `wrap`: AES-GCM that wraps a session key for the background worker;
-- `links`: HMAC of action links (`url_action`), checked before a GET runs an action.
+- `links`: HMAC of action links (`url_action`), checked before a GET runs an action;
+- `outbox`: AES-GCM of a pending e-mail or SMS kept with its send record, so the
+  sweep can send it if the process that committed it died first;
+- `mail`: AES-GCM that wraps the key of an encrypted session in its mail address's
+  record (only with MAIL_ENCRYPTED_SESSIONS), so the mail handler can open it.
 """
 
 from __future__ import annotations
@@ -35,10 +39,13 @@ class ServerKeys:
     sign: bytes = field(repr=False)
     wrap: bytes = field(repr=False)
     links: bytes = field(repr=False)
+    outbox: bytes = field(repr=False)
+    mail: bytes = field(repr=False)
 
     @classmethod
     def derive(cls, master: bytes) -> ServerKeys:
         if len(master) < MASTER_KEY_BYTES:
             raise ValueError(f"the server key must be at least {MASTER_KEY_BYTES} bytes, found {len(master)}")
         return cls(csrf=_derive(master, "csrf"), sign=_derive(master, "sign"), wrap=_derive(master, "wrap"),
-                   links=_derive(master, "links"))
+                   links=_derive(master, "links"), outbox=_derive(master, "outbox"),
+                   mail=_derive(master, "mail"))

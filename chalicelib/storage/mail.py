@@ -10,7 +10,7 @@ message, so a redelivered notification writes the same item again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalicelib.storage.records import BlobKind
 
@@ -24,6 +24,9 @@ class MailAddress:
     key: str | None = None
     index: str | None = None
     user: str = ""  # JSON of the user who obtained the address (the incoming_email event runs as them)
+    # An encrypted session's key wrapped under the server's `mail` sub-key (MAIL_ENCRYPTED_SESSIONS);
+    # only the item by short code holds it, and it goes with the session.
+    key_wrap: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)

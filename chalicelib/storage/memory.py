@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from chalicelib.storage.accounts import AccountStore, ApiKeyRecord
 from chalicelib.storage.base import SessionStore, check_commit
@@ -21,7 +21,7 @@ from chalicelib.storage.errors import (
     VersionConflictError,
 )
 from chalicelib.storage.mail import MailAddress, MailRecord
-from chalicelib.storage.outbox import SendRecord, SendStatus
+from chalicelib.storage.outbox import SendRecord, SendRef, SendStatus
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord, User
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -145,10 +145,27 @@ class MemorySessionStore(SessionStore):
     def update_send(self, record: SendRecord) -> bool:
         with self._lock:
             stored = self._sends.get((record.session_id, record.key))
-            if stored is None or stored.status != SendStatus.PENDING:
+            if stored is None or stored.status != SendStatus.PENDING or stored.attempts != record.attempts:
                 return False
-            self._sends[(record.session_id, record.key)] = record
+            finished = record.status != SendStatus.PENDING
+            self._sends[(record.session_id, record.key)] = replace(record, payload=b"", due=0.0) \
+                if finished else record
             return True
+
+    def due_sends(self, now: float) -> Iterator[SendRef]:
+        with self._lock:
+            due = [SendRef(r.session_id, r.key) for r in self._sends.values()
+                   if r.status == SendStatus.PENDING and r.payload and r.due < now]
+        yield from due
+
+    def claim_send(self, ref: SendRef, now: float, until: float) -> SendRecord | None:
+        with self._lock:
+            stored = self._sends.get((ref.session_id, ref.key))
+            if stored is None or stored.status != SendStatus.PENDING or not stored.due < now:
+                return None
+            claimed = replace(stored, due=until, attempts=stored.attempts + 1)
+            self._sends[(ref.session_id, ref.key)] = claimed
+            return claimed
 
     def list_sends(self, session_id: str) -> list[SendRecord]:
         with self._lock:

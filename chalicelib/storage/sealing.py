@@ -12,6 +12,12 @@ a blob copied to another place fails its check.
   the kind in the record that points to the blob.
 - `open` takes the kind the record says. A blob of the other kind is refused
   (TamperedDataError) and never unpickled: the blob's own prefix decides nothing.
+- A pending e-mail or SMS kept with its send record is encrypted under the
+  `outbox` sub-key (`seal_send`), whatever the session's kind: the sweep must
+  open it without the session's key. Its record names that seal.
+- With MAIL_ENCRYPTED_SESSIONS, the key of an encrypted session is wrapped
+  under the `mail` sub-key in the record of each address it handed out
+  (`wrap_mail_key`), bound to the session and the address.
 - A session key handed to the background worker is wrapped with AES-GCM under
   the `wrap` sub-key, as raw bytes (nothing is unpickled to unwrap it).
 
@@ -23,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.storage import crypto
+from chalicelib.storage.errors import TamperedDataError
 from chalicelib.storage.keys import ServerKeys
 from chalicelib.storage.records import BlobKind, Sealed
 
@@ -62,6 +69,10 @@ class Place:
         return cls(f"{session_id}:mail:{mail_id}".encode())
 
     @classmethod
+    def send(cls, session_id: str, key: str) -> Place:
+        return cls(f"{session_id}:send:{key}".encode())
+
+    @classmethod
     def _task(cls, session_id: str, task_id: str, part: str) -> Place:
         return cls(f"{session_id}:task:{task_id}:{part}".encode())
 
@@ -86,6 +97,25 @@ class Sealer:
         if kind is BlobKind.ENCRYPTED:
             return crypto.open_sealed(blob, key=key, aad=place.aad)
         return crypto.open_signed(blob, server_key=self._keys.sign, aad=place.aad)
+
+    def seal_send(self, message: dict[str, object], session_id: str, key: str) -> bytes:
+        """A pending message (plain data) encrypted under the `outbox` sub-key, bound to its send."""
+        return crypto.seal(message, self._keys.outbox, Place.send(session_id, key).aad)
+
+    def open_send(self, blob: bytes, session_id: str, key: str) -> dict[str, object]:
+        """What `seal_send` sealed for this send; TamperedDataError when it fails its tag."""
+        value = crypto.open_sealed(blob, key=self._keys.outbox, aad=Place.send(session_id, key).aad)
+        if not isinstance(value, dict):
+            raise TamperedDataError("a pending message's payload is not a message")
+        return value
+
+    def wrap_mail_key(self, key: bytes, session_id: str, short: str) -> bytes:
+        """The session key for the mail handler, encrypted under the `mail` sub-key, bound to the address."""
+        return crypto.wrap_key(key, self._keys.mail, f"{session_id}:mailaddr:{short}:key".encode())
+
+    def unwrap_mail_key(self, blob: bytes, session_id: str, short: str) -> bytes:
+        """The key `wrap_mail_key` wrapped for this address; TamperedDataError when it fails its tag."""
+        return crypto.unwrap_key(blob, self._keys.mail, f"{session_id}:mailaddr:{short}:key".encode())
 
     def wrap_key(self, key: bytes, session_id: str, task_id: str) -> bytes:
         """The session key for a background task, encrypted under the `wrap` sub-key."""

@@ -295,10 +295,14 @@ def session_file(user: User, query: dict[str, str], body: dict[str, Any]) -> Res
 @api
 def session_tasks(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
     ref = _ref(query, body)
+    tasks, unsent = context.sessions().task_report(ref)
+    # An e-mail or SMS of a turn that could not be sent is listed as a failed "send_email"/"send_sms"
     return _json([{"id": t.task_id, "action": t.action, "status": t.status, "created": _iso(t.created),
                    "finished": _iso(t.finished) if t.finished else None, "attempts": t.attempts,
                    **({"reason": t.reason} if t.reason else {})}
-                  for t in context.sessions().task_list(ref)])
+                  for t in tasks] +
+                 [{"id": f"send-{s.key}", "action": f"send_{s.kind}", "status": "failed", "created": _iso(s.created),
+                   "finished": None, "attempts": s.attempts + 1, "reason": s.reason} for s in unsent])
 
 
 @bp.route("/api/session/checkin", methods=["POST"], content_types=_BODY_TYPES)

@@ -1,21 +1,24 @@
 """email-to-case.yml in a real browser: the page shows the address, a mail arrives, Refresh shows it.
 
-The mail is stored in the mail bucket as SES stores it; the worker (run from the test
-thread, holding APP_LOCK) hands the bucket's notification to the app's mail handler and
-then runs the session's incoming_email event.
+The mail is stored in the mail bucket and announced on the mail topic as SES does; the
+worker (run from the test thread, holding APP_LOCK) hands the notification to the app's
+mail handler and then runs the session's incoming_email event.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from playwright.sync_api import Page, expect
 
+from chalicelib.local.ses_receipt import SesReceipt
+from chalicelib.runtime.mail_bucket import S3MailBucket
 from tests.browser.conftest import APP_LOCK, Worker
+from tests.conftest import REGION
 from tests.functional.mail.conftest import MAIL_BUCKET, mail
 
 pytestmark = pytest.mark.browser
@@ -31,10 +34,10 @@ def test_a_mail_sent_to_the_shown_address_appears_after_refresh(
     found = re.search(r"[a-z]{10}@mail\.localhost", page.locator(".subquestion").inner_text())
     assert found, page.content()
 
-    # When a mail to it arrives through SES's bucket, and the worker runs
+    # When a mail to it arrives through SES's bucket and notification, and the worker runs
     with APP_LOCK:
-        fresh_aws["s3"].put_object(Bucket=MAIL_BUCKET, Key=uuid.uuid4().hex,
-                                   Body=mail(found.group(0), subject="Court date moved", body="See you then."))
+        receipt = SesReceipt(S3MailBucket(MAIL_BUCKET, client=fresh_aws["s3"]), boto3.client("sns", region_name=REGION))
+        receipt.receive(mail(found.group(0), subject="Court date moved", body="See you then."), [found.group(0)])
     assert worker.drain() >= 2  # the notification, then the incoming_email task
 
     # Then Refresh shows the mail the incoming_email event saved

@@ -153,7 +153,7 @@ def test_create_resources_builds_table_bucket_and_queues(aws: None) -> None:
     created = create_resources()
 
     assert set(created) == {"InterviewData", "BlobBucket", "TaskQueue", "TaskDeadLetterQueue", "MailBucket",
-                            "MailQueue", "MailDeadLetterQueue"}
+                            "MailQueue", "MailDeadLetterQueue", "MailTopic", "MailTopicSubscription"}
     dynamodb = boto3.client("dynamodb")
     table = dynamodb.describe_table(TableName=created["InterviewData"])["Table"]
     assert table["TableName"] == "InterviewData"
@@ -163,7 +163,7 @@ def test_create_resources_builds_table_bucket_and_queues(aws: None) -> None:
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
     indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"by_interview", "by_owner", "by_cron", "by_age"}
+    assert set(indexes) == {"by_interview", "by_owner", "by_cron", "by_age", "by_send"}
     for name, hash_key in (("by_interview", "interview"), ("by_owner", "owner")):
         assert indexes[name]["KeySchema"] == [
             {"AttributeName": hash_key, "KeyType": "HASH"},
@@ -177,6 +177,10 @@ def test_create_resources_builds_table_bucket_and_queues(aws: None) -> None:
             {"AttributeName": range_key, "KeyType": "RANGE"},
         ]
         assert indexes[name]["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["interview"]}
+    # The send sweep's index: only pending sends carry its keys, and it holds nothing else
+    assert indexes["by_send"]["KeySchema"] == [{"AttributeName": "send_shard", "KeyType": "HASH"},
+                                               {"AttributeName": "send_due", "KeyType": "RANGE"}]
+    assert indexes["by_send"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     ttl = dynamodb.describe_time_to_live(TableName="InterviewData")["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 
@@ -202,11 +206,15 @@ def test_create_resources_builds_table_bucket_and_queues(aws: None) -> None:
     }
     assert dlq["MessageRetentionPeriod"] == "1209600"
 
-    # Inbound mail: each object stored in the mail bucket is announced on the mail queue
+    # Inbound mail: SES's notifications on the mail topic reach the mail queue as they are (raw delivery);
+    # the bucket itself announces nothing (its objects do not say whom a mail was for)
     mail_queue = sqs.get_queue_attributes(QueueUrl=created["MailQueue"], AttributeNames=["QueueArn"])["Attributes"]
-    notification = s3.get_bucket_notification_configuration(Bucket="interview-mail")
-    assert [(q["QueueArn"], q["Events"]) for q in notification["QueueConfigurations"]] == [
-        (mail_queue["QueueArn"], ["s3:ObjectCreated:*"])]
+    assert s3.get_bucket_notification_configuration(Bucket="interview-mail").get("QueueConfigurations", []) == []
+    sns = boto3.client("sns")
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=created["MailTopic"])["Subscriptions"]
+    assert (subscription["Protocol"], subscription["Endpoint"]) == ("sqs", mail_queue["QueueArn"])
+    attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])["Attributes"]
+    assert attributes["RawMessageDelivery"] == "true"
 
 
 def test_dead_letter_queue_receives_after_five_receives(aws: None) -> None:

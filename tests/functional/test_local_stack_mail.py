@@ -1,8 +1,9 @@
 """Inbound mail on `make run`: a real SMTP client sends to the local stack's SMTP server.
 
 The mail goes the way it goes on AWS: the SMTP server stores it in the mail bucket as
-SES does, the bucket's notification reaches the mail queue, the worker hands it to the
-app's mail handler, which records it and queues the session's incoming_email event.
+SES does and publishes SES's notification (with the envelope's recipients) to the mail
+topic, which reaches the mail queue; the worker hands it to the app's mail handler,
+which records it and queues the session's incoming_email event.
 """
 
 from __future__ import annotations
@@ -74,8 +75,10 @@ def test_mail_sent_over_smtp_reaches_the_sessions_incoming_email_event(tmp_path:
             with pytest.raises(smtplib.SMTPRecipientsRefused):
                 smtp.send_message(message("someone@example.org", "Elsewhere"))
 
-            # When: a mail with a PDF attachment is sent to the session's address
-            smtp.send_message(message(address, "Signed contract", ("contract.pdf", b"%PDF-1.4 contract")))
+            # When: a mail with a PDF attachment is sent to the session's address, in Bcc only
+            # (its headers name another address; the session's is only in the envelope's RCPT TO)
+            smtp.send_message(message("Case desk <desk@example.org>", "Signed contract",
+                                      ("contract.pdf", b"%PDF-1.4 contract")), to_addrs=[address])
 
         # Then: the incoming_email event runs; its callback saves the mail, and all_done shows it
         deadline = time.monotonic() + DELIVERY_SECONDS

@@ -1,15 +1,18 @@
 """Fixtures for inbound mail: the task fixtures (drainer, start) and a way to deliver a raw mail as SES does.
 
-`ses_store(raw)` puts a raw message into the mail bucket under a random key, as SES's
-receipt rule does; the bucket's notification (moto's) puts a message on the mail
-queue, which `drainer.drain()` feeds to the app's `receive_mail` handler.
+`ses_store(raw, recipients)` does what SES's receipt rule does: it puts a raw message
+into the mail bucket under a random key and publishes SES's notification, with the
+envelope's recipients (by default the mail's To and Cc), to the mail topic (moto's SNS),
+which puts it on the mail queue; `drainer.drain()` feeds it to the app's `receive_mail`.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses
 from typing import Any
 
 import pytest
@@ -20,7 +23,7 @@ from tests.functional.tasks.conftest import Start, TaskSession, _empty_moto_afte
 MAIL_BUCKET = "interview-mail"
 MAIL_QUEUE = "interview-mail"
 
-SesStore = Callable[[bytes], str]
+SesStore = Callable[..., str]
 
 
 @pytest.fixture
@@ -35,10 +38,20 @@ def start(api: Api) -> Start:
 
 @pytest.fixture
 def ses_store(fresh_aws: dict[str, Any]) -> SesStore:
-    def store(raw: bytes) -> str:
-        key = uuid.uuid4().hex
-        fresh_aws["s3"].put_object(Bucket=MAIL_BUCKET, Key=key, Body=raw)
-        return key
+    import boto3
+
+    from chalicelib.local.ses_receipt import SesReceipt
+    from chalicelib.runtime.mail_bucket import S3MailBucket
+    from tests.conftest import REGION
+
+    receipt = SesReceipt(S3MailBucket(MAIL_BUCKET, client=fresh_aws["s3"]), boto3.client("sns", region_name=REGION))
+
+    def store(raw: bytes, recipients: Sequence[str] | None = None) -> str:
+        if recipients is None:  # what a sending server puts in RCPT TO for a mail without Bcc
+            parsed = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+            recipients = [a for _, a in getaddresses([str(v) for v in parsed.get_all("To", []) +
+                                                      parsed.get_all("Cc", [])]) if a]
+        return receipt.receive(raw, recipients, "sam@example.com")
 
     return store
 

@@ -135,13 +135,12 @@ def attachment_url(session: TaskSession, short: str) -> str:
 
 
 def test_a_redelivered_notification_delivers_the_mail_once(
-    start: Start, drainer: QueueDrainer, fresh_aws: dict[str, Any]
+    start: Start, drainer: QueueDrainer, fresh_aws: dict[str, Any], ses_store: SesStore
 ) -> None:
     # Given: an email-to-case.yml session waiting for mail, and a mail stored in the bucket
     session = start("email-to-case.yml")
     address = address_on(past_intro(session))
-    key = "redelivered-mail"
-    fresh_aws["s3"].put_object(Bucket="interview-mail", Key=key, Body=mail(address, subject="Once"))
+    key = ses_store(mail(address, subject="Once"))
     notification = fresh_aws["sqs"].receive_message(
         QueueUrl=fresh_aws["sqs"].get_queue_url(QueueName="interview-mail")["QueueUrl"])["Messages"][0]["Body"]
 
@@ -161,3 +160,39 @@ def test_a_redelivered_notification_delivers_the_mail_once(
     assert [(t["action"], t["status"]) for t in tasks] == [("incoming_email", "done")]
     port = context.sessions().mail_port(session.session)
     assert [len(a.mails) for a in port.addresses()] == [1]
+
+
+def test_a_session_address_only_in_bcc_receives_the_mail(
+    start: Start, drainer: QueueDrainer, ses_store: SesStore
+) -> None:
+    # Given: two email-to-case.yml sessions waiting for mail
+    first, second = start("email-to-case.yml"), start("email-to-case.yml")
+    to_address, bcc_address = address_on(past_intro(first)), address_on(past_intro(second))
+
+    # When: one mail comes To the first and Bcc the second: one stored object, both in the envelope
+    raw = mail(to_address, subject="Blind copy")
+    assert bcc_address not in raw.decode()
+    ses_store(raw, [to_address, bcc_address])
+    drainer.drain()
+
+    # Then: both sessions got it, and ran their incoming_email event
+    from chalicelib.web import context
+
+    for session in (first, second):
+        assert [(t["action"], t["status"]) for t in session.tasks()] == [("incoming_email", "done")]
+        (address,) = context.sessions().mail_port(session.session).addresses()
+        assert [m["subject"] for m in address.mails] == ["Blind copy"]
+
+
+def test_only_the_envelopes_recipients_receive_the_mail(
+    start: Start, drainer: QueueDrainer, ses_store: SesStore
+) -> None:
+    # Given: two sessions; a mail whose To names both, but whose envelope (this copy) is for the second only
+    first, second = start("email-to-case.yml"), start("email-to-case.yml")
+    first_address, second_address = address_on(past_intro(first)), address_on(past_intro(second))
+    ses_store(mail(f"{first_address}, {second_address}", subject="Split"), [second_address])
+    drainer.drain()
+
+    # Then: only the second session has it
+    assert first.tasks() == []
+    assert [t["action"] for t in second.tasks()] == ["incoming_email"]

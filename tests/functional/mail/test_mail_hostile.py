@@ -204,11 +204,13 @@ def test_a_mail_over_the_size_limit_is_refused(
 def test_a_queue_message_that_is_not_a_notification_is_dropped_with_a_log_line(
     services: Services, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # Given: the mail handler, and messages on its queue that are not S3 notifications
+    # Given: the mail handler, and messages on its queue that are not SES receipt notifications
     from chalicelib.runtime.mail_in import MailIn, handle_sqs_event
 
     event = {"Records": [{"messageId": str(n), "body": body} for n, body in enumerate(
-        ["not json", "[1, 2]", '{"Records": [{"eventName": "ObjectCreated:Put"}]}'])]}
+        ["not json", "[1, 2]", '{"Records": [{"eventName": "ObjectCreated:Put"}]}',
+         '{"notificationType": "Received", "receipt": {"action": {"type": "S3", "bucketName": "interview-mail"}}}',
+         '{"notificationType": "Received", "receipt": {"recipients": [], "action": {"type": "SNS"}}}'])]}
 
     # When: they are handled
     with caplog.at_level(logging.INFO, logger=LOGGER):
@@ -216,5 +218,7 @@ def test_a_queue_message_that_is_not_a_notification_is_dropped_with_a_log_line(
 
     # Then: each is dropped (none comes back), saying why
     assert result == {"batchItemFailures": []}
-    assert messages(caplog).count("not an S3 notification") == 2
-    assert "names no object" in messages(caplog)
+    assert messages(caplog).count("not JSON") == 1
+    assert messages(caplog).count("not an SES receipt notification") == 2
+    assert "names no stored mail or no recipients" in messages(caplog)
+    assert "not the notification of an S3 action" in messages(caplog)

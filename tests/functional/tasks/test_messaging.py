@@ -257,6 +257,10 @@ def test_a_send_that_keeps_failing_is_recorded_failed_and_logged(
     assert "Throttling" in records["email"].reason
     assert records["sms"].status == "sent"
     assert any("could not send email" in r.getMessage() for r in caplog.records)
+    # The session's task list shows the failed e-mail, with why
+    (listed,) = session.tasks()
+    assert (listed["action"], listed["status"]) == ("send_email", "failed")
+    assert "Throttling" in listed["reason"]
 
 
 def test_a_background_send_refused_by_ses_is_told_in_the_task_reason(

@@ -10,7 +10,7 @@ from chalicelib.storage.keys import ServerKeys
 def test_each_purpose_gets_its_own_key_and_none_is_the_master() -> None:
     master = bytes(range(32))
     keys = ServerKeys.derive(master)
-    values = [keys.csrf, keys.sign, keys.wrap, keys.links]
+    values = [keys.csrf, keys.sign, keys.wrap, keys.links, keys.outbox, keys.mail]
     assert len(set(values)) == len(values)
     assert master not in values
     assert all(len(v) == 32 for v in values)
