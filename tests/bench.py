@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tests.bench_report import Report
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT.parent / "shared" / "examples"
 FIXTURES = ROOT / "tests" / "fixtures" / "interviews"
@@ -790,12 +792,14 @@ def _hostile_library(settings: Any) -> list[tuple[str, float]]:
     ]
 
 
-def print_hostile() -> None:
+def print_hostile(report: Report) -> None:
     print(f"hostile inputs (issue 7 §3), worst of {HOSTILE_RUNS} runs through the app on moto; "
           f"target < {HOSTILE_TARGET_MS:.0f} ms each:")
+    section = f"Hostile inputs, worst of {HOSTILE_RUNS} runs through the app"
     for name, ms in hostile_bench():
         verdict = "ok" if ms < HOSTILE_TARGET_MS else "OVER TARGET"
         print(f"  {name:56} {ms:9.1f} ms  {verdict}")
+        report.add(section, name, ms, "ms", target=f"< {HOSTILE_TARGET_MS:g}")
 
 
 def import_bench(runs: int = 5) -> tuple[float, float]:
@@ -812,26 +816,62 @@ def import_bench(runs: int = 5) -> tuple[float, float]:
     return _median_ms(times), statistics.median(memory)
 
 
+def package_size_mb() -> float:
+    """`make package`: the size of build/deployment.zip, the code Lambda loads (MB)."""
+    subprocess.run(["make", "package"], cwd=ROOT, check=True, capture_output=True)
+    return (ROOT / "build" / "deployment.zip").stat().st_size / 1e6
+
+
+def load_figures(report: Report) -> None:
+    from tests.bench_load import INTERVIEW, LOAD_REQUESTS, load_bench, local_stack
+
+    env = {"PORT": str(_free_port()), "MOTO_PORT": str(_free_port()), "SMTP_PORT": str(_free_port()),
+           "SERVER_KEY": BENCH_SERVER_KEY, "INTERVIEW_PATH": str(EXAMPLES), "ADMIN_PASSWORD": "bench-password"}
+    section = f"Load test: N users walking {INTERVIEW} at once on the local stack ({LOAD_REQUESTS} requests each)"
+    print(section + ":")
+    with local_stack(ROOT, env) as base:
+        for load in load_bench(base, _filled):
+            print(f"  {load.users:3} users: {load.per_second:7.1f} requests/s, p50 {load.p50_ms:7.1f} ms, "
+                  f"p95 {load.p95_ms:7.1f} ms, {load.failed} failed of {load.requests}")
+            users = f"{load.users} user{'s' if load.users > 1 else ''}"
+            report.add(section, f"{users}: requests per second", load.per_second, "req/s")
+            report.add(section, f"{users}: median latency", load.p50_ms, "ms",
+                       note=f"p95 {load.p95_ms:.1f} ms; {load.failed} of {load.requests} failed")
+
+
 def main() -> None:
     if not EXAMPLES.is_dir():
         sys.exit(f"bench: the core examples are not at {EXAMPLES} (../shared/examples)")
     if sys.argv[1:] == ["hostile"]:
-        print_hostile()
+        print_hostile(Report())
         return
+    report = Report()
     print(f"bench: {REPEAT} engine runs and {API_REPEAT} API paths per example (2-core machine; noisy)")
     engine = engine_bench()
     api = api_bench()
     print(f"{'example':28} {'(a) engine+render ms':>22} {'(b) API turn ms':>18}")
     for name in PATHS:
         print(f"{name:28} {engine[name]:22.3f} {api[name]:18.2f}")
+    section = "Engine and API turn (median per screen, in-process moto)"
+    for name in PATHS:
+        report.add(section, f"{name}: engine + render", engine[name], "ms", target="<= 0.5")
+        report.add(section, f"{name}: REST API turn", api[name], "ms", target="<= 15")
     print(f"{'median of examples':28} {statistics.median(engine.values()):22.3f} "
           f"{statistics.median(api.values()):18.2f}")
     cold, rss = import_bench()
     print(f"cold import of app.py: {cold:.0f} ms; resident memory after import: {rss:.1f} MB")
     print("targets: (a) <= 0.5 ms, (b) <= 15 ms, cold import <= 400 ms, memory <= 100 MB")
+    section = "Lambda cold start"
+    report.add(section, "cold import of app.py", cold, "ms", target="<= 400")
+    report.add(section, "resident memory after import", rss, "MB", target="<= 100")
+    size = package_size_mb()
+    print(f"package: build/deployment.zip is {size:.1f} MB (Lambda's limit: 50 MB zipped)")
+    report.add(section, "package size (build/deployment.zip)", size, "MB", target="<= 50",
+               note="Lambda's limit for a zipped upload")
     walks, counts, idle = walk_bench()
     print(f"browser walk over HTTP on the local stack ({WALK_RUNS} walks each, median; docassemble 1.10.5 on this "
           "machine in brackets):")
+    section = "Browser pages over HTTP on the local stack (median)"
     for name, (post, get, screens) in walks.items():
         theirs = DOCASSEMBLE_WALK_MS[name]
         their_get = f" [{theirs[1]} ms]" if theirs[1] is not None else ""
@@ -839,30 +879,55 @@ def main() -> None:
               f"({screens} screens)")
         post_calls, get_calls = counts[name]
         print(f"  {'':14} DynamoDB per POST: {_per(*post_calls)}; per re-GET: {_per(*get_calls)}")
+        report.add(section, f"{name}: POST (answer, next page)", post, "ms", target="<= 20",
+                   alternative=f"docassemble 1.10.5: {theirs[0]} ms", note=f"DynamoDB: {_per(*post_calls)}")
+        report.add(section, f"{name}: re-GET", get, "ms", target="<= 15",
+                   alternative=f"docassemble 1.10.5: {theirs[1]} ms" if theirs[1] is not None else "",
+                   note=f"DynamoDB: {_per(*get_calls)}")
     print(f"idle local stack over {IDLE_SECONDS:g} s: {idle:.1f} % of one core (target < 1 %)")
+    report.add(section, "idle local stack", idle, "% of a core", target="< 1")
+    load_figures(report)
     done, noted = task_latency_bench()
     print(f"background task on the local stack ({TASK_RUNS} runs, median): committing turn -> done "
           f"{done:.0f} ms; -> notification at check-in {noted:.0f} ms")
-    print(f"inbound mail on the local stack: {mail_in_bench():.1f} mails/s through SMTP -> mail bucket -> "
+    section = "Background tasks, check-in, mail"
+    report.add(section, "background task: committing turn -> done", done, "ms", target="<= 150")
+    report.add(section, "background task: committing turn -> notification at check-in", noted, "ms")
+    mails = mail_in_bench()
+    print(f"inbound mail on the local stack: {mails:.1f} mails/s through SMTP -> mail bucket -> "
           f"mail queue -> session ({MAIL_COUNT} mails, one SMTP connection)")
+    report.add(section, "inbound mail: SMTP -> bucket -> queue -> session", mails, "mails/s")
     for name, (ms, reads, writes) in checkin_bench().items():
         kind = "with a check in action" if name == "check-in.yml" else "without (plain screen)"
         print(f"check-in {kind}, {name}: median {ms:.2f} ms; DynamoDB per check-in: {reads:g} reads, "
               f"{writes:g} writes")
-    print(f"worker throughput in-process, one thread: {worker_throughput_bench():.1f} tasks/s through SQS and "
-          f"DynamoDB on moto; {worker_memory_throughput_bench():.0f} tasks/s on the in-memory stores "
+        report.add(section, f"check-in {kind} ({name})", ms, "ms", note=f"{reads:g} reads, {writes:g} writes")
+    sqs_rate, memory_rate = worker_throughput_bench(), worker_memory_throughput_bench()
+    print(f"worker throughput in-process, one thread: {sqs_rate:.1f} tasks/s through SQS and "
+          f"DynamoDB on moto; {memory_rate:.0f} tasks/s on the in-memory stores "
           f"(our code alone; {THROUGHPUT_TASKS} tasks)")
+    report.add(section, "worker throughput, one thread, moto", sqs_rate, "tasks/s")
+    report.add(section, "worker throughput, one thread, in-memory stores", memory_rate, "tasks/s")
     email_ms, sms_ms = send_latency_bench()
     print(f"send_email/send_sms in-process on moto ({SEND_RUNS} turns, median): commit -> SES accepted the e-mail "
           f"{email_ms:.2f} ms; -> SNS accepted the SMS {sms_ms:.2f} ms")
+    report.add(section, "send_email: commit -> SES accepted", email_ms, "ms")
+    report.add(section, "send_sms: commit -> SNS accepted", sms_ms, "ms")
     passes, run_ms = cron_bench()
     print(f"scheduled pass (cron_hourly) over {CRON_ENABLED:,} cron-enabled sessions, in-process moto "
           "(docassemble's cron reads every session):")
+    section = f"Scheduled pass (cron_hourly) over {CRON_ENABLED:,} cron-enabled sessions"
     for total, seconds, calls, items, queued in passes:
         print(f"  among {total:>7,} sessions: {seconds:6.2f} s, {calls} DynamoDB reads returning {items:,} items, "
               f"{queued:,} runs queued ({-(-queued // 10):,} SendMessageBatch calls on AWS)")
+        report.add(section, f"among {total:,} sessions", seconds, "s",
+                   alternative=f"docassemble's cron reads all {total:,} sessions",
+                   note=f"{calls} reads returning {items:,} items; {queued:,} runs queued")
     print(f"  one session's run (worker, cron.yml): median {run_ms:.2f} ms, beside the API turn above")
-    print_hostile()
+    report.add(section, "one session's run (worker, cron.yml)", run_ms, "ms")
+    print_hostile(report)
+    md, js = report.write(ROOT / "bench")
+    print(f"bench: wrote {md.relative_to(ROOT)} and {js.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from chalicelib.runtime.stash import Stash
 from chalicelib.runtime.variables import from_sent
 from chalicelib.storage.errors import AccountError, SessionNotFoundError
 from chalicelib.storage.records import User
-from chalicelib.web import context, limits
+from chalicelib.web import context, limits, openapi
 from chalicelib.web.api_auth import ApiError, authenticate, error_response, find_key, require_privilege, user_info
 from chalicelib.web.api_json import question_json
 from chalicelib.web.errors import reply_for
@@ -429,6 +429,16 @@ def cron_pass(user: User, query: dict[str, str], body: dict[str, Any]) -> Respon
     if event is None:
         raise ApiError(400, "Parameter type is required: the event to run, such as 'cron_daily'.")
     return _json({"queued": Cron(context.sessions()).scheduled_pass(check_event(event))})
+
+
+# ---------------------------------------------------------------------------- the description
+@bp.route("/api/openapi.json", methods=["GET"])
+def openapi_json() -> Response:
+    """The OpenAPI 3.1 description of every /api route (web.openapi); public, like README's API section.
+    Its server is `../`: the document's own folder's parent, so it holds behind an API Gateway stage too."""
+    return Response(body=json.dumps(openapi.document("../")), status_code=200,
+                    headers={"Content-Type": "application/json", "Access-Control-Allow-Origin": "*",
+                             "Cache-Control": "public, max-age=300"})
 
 
 # ---------------------------------------------------------------------------- unknown endpoints
