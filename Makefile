@@ -7,7 +7,7 @@
 #   make test     lint, type-check, import contracts, then the whole test suite, with coverage
 #   make lint     ruff, mypy, import-linter only
 #   make bench    the benchmarks
-#   make package  build/sam.json + build/deployment.zip for CloudFormation/SAM
+#   make package  build/sam.json + build/deployment.zip for CloudFormation/SAM (STAGE=dev|prod)
 #   make clean    remove build output and caches (keeps .venv)
 #
 # .venv is created with python3 if missing; requirements are installed again only
@@ -25,6 +25,8 @@ PYTHON := $(BIN)/python
 STAMP := $(VENV)/.installed
 # The browser executable the browser tests use (Debian's chromium, driven by playwright).
 CHROMIUM ?= chromium
+# The Chalice stage `make package` builds (.chalice/config.json: dev or prod).
+STAGE ?= dev
 
 # pytest-cov: measure chalicelib ([tool.coverage.run]) and list the lines no test ran.
 COVERAGE := --cov --cov-report=term-missing:skip-covered
@@ -90,7 +92,7 @@ package: $(STAMP)
 	rm -rf build chalicelib/interviews
 	cp -R interviews chalicelib/interviews
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
-	  $(BIN)/chalice package --merge-template infra/resources.yaml build/; \
+	  $(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.yaml build/; \
 	  status=$$?; rm -rf chalicelib/interviews; exit $$status
 	$(PYTHON) -c 'import json, yaml; \
 	  template = yaml.safe_load(open("build/sam.yaml", encoding="utf-8")); \

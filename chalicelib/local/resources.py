@@ -11,7 +11,8 @@ also the defaults of ``chalicelib.settings.Settings`` and of the ``dev`` stage i
 Handled resource types: ``AWS::DynamoDB::Table`` (keys, attributes, indexes,
 billing mode, SSE, then TTL), ``AWS::S3::Bucket`` (encryption, public access
 block, notifications to a queue), ``AWS::SQS::Queue`` (attributes, redrive policy),
-``AWS::SNS::Topic`` and ``AWS::SNS::Subscription`` (protocol, endpoint, raw delivery). Anything else in the
+``AWS::SNS::Topic`` and ``AWS::SNS::Subscription`` (protocol, endpoint, raw delivery) and
+``AWS::KMS::Key`` (found again by its alias ``alias/<local name>``). Anything else in the
 template (IAM, the Lambda function overrides) has no local counterpart and is
 skipped. Resources are created in dependency order (a dead-letter queue before
 the queue that names it), and creating them again is harmless.
@@ -42,6 +43,8 @@ LOCAL_NAMES: dict[str, str] = {
     "MailDeadLetterQueue": "interview-mail-dlq",
     "MailTopic": "interview-mail",
     "MailTopicSubscription": "interview-mail-subscription",
+    "AlarmTopic": "interview-alarms",
+    "DataKey": "interview-data",
 }
 
 DEFAULT_REGION = "us-east-1"
@@ -51,6 +54,7 @@ BUCKET = "AWS::S3::Bucket"
 QUEUE = "AWS::SQS::Queue"
 TOPIC = "AWS::SNS::Topic"
 SUBSCRIPTION = "AWS::SNS::Subscription"
+KEY = "AWS::KMS::Key"
 
 # CloudFormation AWS::SQS::Queue properties that are SQS queue attributes of the same name.
 _QUEUE_ATTRIBUTES = (
@@ -109,7 +113,7 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
 
 def local_resources(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The resources of ``template`` that the local stack creates, by logical id."""
-    wanted = {TABLE, BUCKET, QUEUE, TOPIC, SUBSCRIPTION}
+    wanted = {TABLE, BUCKET, QUEUE, TOPIC, SUBSCRIPTION, KEY}
     found = {
         logical_id: resource
         for logical_id, resource in template["Resources"].items()
@@ -148,6 +152,7 @@ def create_resources(
         QUEUE: _QueueCreator(client("sqs")),
         TOPIC: _TopicCreator(client("sns")),
         SUBSCRIPTION: _SubscriptionCreator(client("sns")),
+        KEY: _KeyCreator(client("kms")),
     }
     resources = local_resources(load_template(template_path))
     attributes = _Attributes()
@@ -387,3 +392,21 @@ class _SubscriptionCreator:
             arn = str(self.sns.subscribe(TopicArn=topic, Protocol=protocol, Endpoint=endpoint,
                                          Attributes=attributes, ReturnSubscriptionArn=True)["SubscriptionArn"])
         return {"Ref": arn}
+
+
+class _KeyCreator:
+    """A KMS key, named by the alias `alias/<local name>` so that creating it again finds it."""
+
+    def __init__(self, kms: Any) -> None:
+        self.kms = kms
+
+    def __call__(self, name: str, properties: dict[str, Any]) -> dict[str, str]:
+        alias = f"alias/{name}"
+        try:
+            key = self.kms.describe_key(KeyId=alias)["KeyMetadata"]
+        except ClientError as error:
+            if _error_code(error) != "NotFoundException":
+                raise
+            key = self.kms.create_key(Description=str(properties.get("Description", name)))["KeyMetadata"]
+            self.kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+        return {"Ref": str(key["KeyId"]), "Arn": str(key["Arn"])}

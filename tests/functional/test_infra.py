@@ -98,13 +98,19 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return [actions] if isinstance(actions, str) else list(actions)
 
 
+def _roles(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: resource for name, resource in template["Resources"].items()
+            if resource.get("Type") == "AWS::IAM::Role"}
+
+
 def assert_server_key_is_read_from_one_parameter(template: dict[str, Any]) -> None:
-    """The role may call ssm:GetParameter on the server key's parameter alone, and on nothing else in SSM."""
-    ssm = [s for s in _statements(template["Resources"]["DefaultRole"])
-           if any(a.startswith("ssm:") for a in _actions(s))]
-    assert len(ssm) == 1, ssm
-    assert _actions(ssm[0]) == ["ssm:GetParameter"]
-    assert ssm[0]["Resource"] == SERVER_KEY_PARAMETER_ARN
+    """Each role may call ssm:GetParameter on the server key's parameter alone, and on nothing else in SSM."""
+    assert set(_roles(template)) == set(ROLE_OF.values())
+    for name, role in _roles(template).items():
+        ssm = [s for s in _statements(role) if any(a.startswith("ssm:") for a in _actions(s))]
+        assert len(ssm) == 1, (name, ssm)
+        assert _actions(ssm[0]) == ["ssm:GetParameter"]
+        assert ssm[0]["Resource"] == SERVER_KEY_PARAMETER_ARN
     parameter = template["Parameters"]["ServerKeyParameter"]
     assert parameter["Type"] == "String" and parameter["Default"] == "/serverless-interviews/server-key"
 
@@ -127,14 +133,125 @@ def test_the_functions_read_the_server_key_from_one_ssm_parameter_and_hold_none(
     assert "SERVER_KEY" not in json.dumps(config)
 
 
-def test_the_role_may_send_email_from_verified_identities_and_sms_but_publish_to_no_topic() -> None:
-    role = load_template()["Resources"]["DefaultRole"]
-    statements = {s["Sid"]: s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]}
-    assert statements["SendEmail"]["Action"] == "ses:SendRawEmail"
-    assert statements["SendEmail"]["Resource"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"}
-    assert statements["SendSms"]["Action"] == "sns:Publish"
-    assert statements["SendSms"]["NotResource"] == {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}
+def test_the_roles_that_send_send_email_from_one_identity_and_sms_but_publish_to_no_topic() -> None:
+    roles = _roles(load_template())
+    senders = set()
+    for name, role in roles.items():
+        statements = {s["Sid"]: s for s in _statements(role)}
+        if "SendEmail" not in statements:
+            assert not any(a.startswith(("ses:", "sns:")) for s in statements.values() for a in _actions(s)), name
+            continue
+        senders.add(name)
+        assert statements["SendEmail"]["Action"] == "ses:SendRawEmail"
+        assert statements["SendEmail"]["Resource"] == {
+            "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderIdentity}"}
+        assert statements["SendSms"]["Action"] == "sns:Publish"
+        assert statements["SendSms"]["NotResource"] == {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}
+    # Turns send (API, worker); the hourly pass sweeps the sends a dead process left; mail and DLQ never send.
+    assert senders == {"ApiRole", "WorkerRole", "CronRole"}
+
+
+# Each function Chalice makes -> the one role of its kind (infra/resources.yaml).
+ROLE_OF = {"APIHandler": "ApiRole", "RunTasks": "WorkerRole", "FailAbandonedTasks": "DeadLettersRole",
+           "ReceiveMail": "MailRole", "CronHourly": "CronRole", "CronDaily": "CronRole", "CronWeekly": "CronRole",
+           "CronMonthly": "CronRole"}
+# What a statement may name that is not a resource of the stack: the stack's own parameters for the
+# server key's SSM parameter and the SES identity mail is sent from. SMS is a NotResource statement.
+_OUTSIDE_BY_PARAMETER = {"${ServerKeyParameter}", "${SenderIdentity}"}
+
+
+def _names_a_stack_resource(value: Any, resources: dict[str, Any]) -> bool:
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        return value["Fn::GetAtt"][0] in resources
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        text = value["Fn::Sub"]
+        if any(parameter in text for parameter in _OUTSIDE_BY_PARAMETER):
+            return "*" not in text
+        named = [name for name in resources if f"${{{name}.Arn}}" in text]
+        # an ARN of the stack's resource, at most narrowed by a path (objects, indexes)
+        return len(named) == 1 and text.startswith(f"${{{named[0]}.Arn}}")
+    return False
+
+
+def assert_least_privilege(template: dict[str, Any]) -> None:
+    """No statement of a function's role grants a `*` action, or names a resource outside the stack."""
+    resources = template["Resources"]
+    for name, role in _roles(template).items():
+        for statement in _statements(role):
+            where = f"{name}.{statement.get('Sid')}"
+            assert statement["Effect"] == "Allow", where
+            for action in _actions(statement):
+                assert "*" not in action, f"{where} grants {action}"
+            if "NotResource" in statement:  # only SMS to phone numbers: never a topic
+                assert statement["Action"] == "sns:Publish" and statement["Sid"] == "SendSms", where
+                continue
+            named = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for value in named:
+                assert _names_a_stack_resource(value, resources), f"{where} names {value}"
+        logs = [s for s in _statements(role) if any(a.startswith("logs:") for a in _actions(s))]
+        assert [s["Sid"] for s in logs] == ["OwnLogs"], name
+        assert sorted(_actions(logs[0])) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+def test_each_role_grants_only_named_actions_on_the_stacks_resources() -> None:
+    template = load_template()
+    assert_least_privilege(template)
+    resources = template["Resources"]
+    # only the mail handler reads raw mail; only the worker and the DLQ handler consume the task queues
+    readers = {name for name, role in _roles(template).items() for s in _statements(role)
+               if "sqs:ReceiveMessage" in _actions(s)}
+    assert readers == {"WorkerRole", "DeadLettersRole", "MailRole"}
+    mail_readers = {name for name, role in _roles(template).items() for s in _statements(role)
+                    if s.get("Resource") == {"Fn::Sub": "${MailBucket.Arn}/*"}}
+    assert mail_readers == {"MailRole"}
+    # each function's log group is its own, named after the function
+    for function, role in ROLE_OF.items():
+        own = resources[function]["Properties"]["FunctionName"]["Fn::Sub"]
+        groups = [r["Fn::GetAtt"][0] for s in _statements(resources[role]) if s["Sid"] == "OwnLogs"
+                  for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
+        assert f"/aws/lambda/{own}" in [resources[g]["Properties"]["LogGroupName"]["Fn::Sub"] for g in groups]
+
+
+def test_data_at_rest_is_encrypted_under_the_stacks_key_and_buckets_take_only_tls() -> None:
+    resources = load_template()["Resources"]
+    key = {"Fn::GetAtt": ["DataKey", "Arn"]}
+    assert resources["DataKey"]["Properties"]["EnableKeyRotation"] is True
+    assert resources["InterviewData"]["Properties"]["SSESpecification"] == {
+        "SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": key}
+    policies = {r["Properties"]["Bucket"]["Ref"]: r["Properties"]["PolicyDocument"]["Statement"]
+                for r in resources.values() if r.get("Type") == "AWS::S3::BucketPolicy"}
+    for name, resource in resources.items():
+        properties = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::S3::Bucket":
+            (rule,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}, name
+            assert all(properties["PublicAccessBlockConfiguration"].values()), name
+            deny = [s for s in policies[name] if s["Effect"] == "Deny"]
+            assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, name
+        if resource.get("Type") == "AWS::SQS::Queue":
+            assert properties["KmsMasterKeyId"] == key, name
+
+
+def test_every_dead_letter_queue_has_an_alarm_and_every_function_a_concurrency_setting() -> None:
+    resources = load_template()["Resources"]
+    dead_letter_queues = {r["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                          for r in resources.values() if "RedrivePolicy" in r.get("Properties", {})}
+    watched = {d["Value"]["Fn::GetAtt"][0] for r in resources.values() if r.get("Type") == "AWS::CloudWatch::Alarm"
+               for d in r["Properties"]["Dimensions"]}
+    assert dead_letter_queues == watched == {"TaskDeadLetterQueue", "MailDeadLetterQueue"}
+    for function in ROLE_OF:
+        assert "ReservedConcurrentExecutions" in resources[function]["Properties"], function
+    (throttle,) = resources["RestAPI"]["Properties"]["MethodSettings"]
+    assert throttle["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRate"}
+
+
+def test_the_chalice_config_has_dev_and_prod_stages_no_secret_and_no_role_of_its_own() -> None:
+    config = json.loads((REPO / ".chalice" / "config.json").read_text())
+    assert set(config["stages"]) == {"dev", "prod"}
+    assert config["manage_iam_role"] is False  # the roles are infra/resources.yaml's, one per function
+    text = json.dumps(config).lower()
+    assert not any(word in text for word in ("secret", "password", "server_key\"", "api_key"))
+    assert config["stages"]["prod"]["environment_variables"]["COOKIE_SECURE"] == "true"
 
 
 def test_local_names_agree_with_settings_and_chalice_config() -> None:
@@ -153,7 +270,8 @@ def test_create_resources_builds_table_bucket_and_queues(aws: None) -> None:
     created = create_resources()
 
     assert set(created) == {"InterviewData", "BlobBucket", "TaskQueue", "TaskDeadLetterQueue", "MailBucket",
-                            "MailQueue", "MailDeadLetterQueue", "MailTopic", "MailTopicSubscription"}
+                            "MailQueue", "MailDeadLetterQueue", "MailTopic", "MailTopicSubscription", "AlarmTopic",
+                            "DataKey"}
     dynamodb = boto3.client("dynamodb")
     table = dynamodb.describe_table(TableName=created["InterviewData"])["Table"]
     assert table["TableName"] == "InterviewData"
@@ -188,7 +306,8 @@ def test_create_resources_builds_table_bucket_and_queues(aws: None) -> None:
     assert created["BlobBucket"] == "interview-blobs"
     s3.head_bucket(Bucket="interview-blobs")
     rules = s3.get_bucket_encryption(Bucket="interview-blobs")["ServerSideEncryptionConfiguration"]["Rules"]
-    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    key_arn = boto3.client("kms").describe_key(KeyId="alias/interview-data")["KeyMetadata"]["Arn"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}
     block = s3.get_public_access_block(Bucket="interview-blobs")["PublicAccessBlockConfiguration"]
     assert all(block.values()) and len(block) == 4
 
@@ -289,16 +408,6 @@ def _is_arn_of_queue(value: Any, queues: set[str]) -> bool:
     return False
 
 
-def _wildcard_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
-    statements = [
-        statement
-        for policy in role["Properties"]["Policies"]
-        for statement in policy["PolicyDocument"]["Statement"]
-    ]
-    # A NotResource statement (SNS Publish to phone numbers only: not to any topic) names what it excludes.
-    return [s for s in statements if "NotResource" not in s and (s["Resource"] == "*" or "*" in (s["Resource"] or []))]
-
-
 @pytest.mark.slow
 def test_package_merges_into_a_cfn_lint_clean_template(tmp_path: Path) -> None:
     if shutil.which("make") is None:
@@ -332,7 +441,12 @@ def test_package_merges_into_a_cfn_lint_clean_template(tmp_path: Path) -> None:
                     f"{name}.Events.{event_name}: point Queue at a queue of infra/resources.yaml,"
                     ' e.g. `Queue: !Sub "${TaskQueue.Arn}"`'
                 )
-    assert not _wildcard_statements(resources["DefaultRole"]), "the Lambda role must name its resources"
     template = json.loads(sam.read_text())
+    assert "DefaultRole" not in resources, "Chalice's own role must be off (manage_iam_role: false)"
+    functions = {name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    assert functions == set(ROLE_OF), "give every function its role in infra/resources.yaml and ROLE_OF"
+    for name in functions:
+        assert resources[name]["Properties"]["Role"] == {"Fn::GetAtt": [ROLE_OF[name], "Arn"]}, name
+    assert_least_privilege(template)
     assert_server_key_is_read_from_one_parameter(template)
     assert_no_server_key_value(template)
