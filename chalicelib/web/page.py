@@ -47,6 +47,11 @@ _INPUT_TYPES: dict[str, str] = {
 # Shown as a list of radio buttons (checkboxes: check boxes); other choice kinds are a <select>.
 _BUTTON_LISTS = YESNO_RADIOS | {Datatype.RADIO, Datatype.OBJECT_RADIO, Datatype.CHECKBOXES, Datatype.OBJECT_CHECKBOXES}
 _CHECKBOX_LISTS = {Datatype.CHECKBOXES, Datatype.OBJECT_CHECKBOXES}
+# Upload fields: <input type="file">, with the camera's capture attribute for camera/user/environment.
+_FILE_INPUTS: dict[str, str] = {Datatype.FILE: "", Datatype.FILES: " multiple",
+                                Datatype.CAMERA: ' accept="image/*" capture',
+                                Datatype.USER: ' accept="image/*" capture="user"',
+                                Datatype.ENVIRONMENT: ' accept="image/*" capture="environment"'}
 
 
 def _a(value: Any) -> str:
@@ -80,7 +85,9 @@ def screen_page(view: ScreenView, *, title: str, action_url: str, base: str, csr
     flashes = "".join(f'<div class="alert alert-{_a(_priority(m))}">{escape(m.get("message", ""))}</div>'
                       for m in messages if m.get("priority", MessagePriority.LOG) != MessagePriority.LOG)
     parts.append(f'<div id="flash" class="flash" role="status" aria-live="polite">{flashes}</div>')
-    parts.append(f'<form method="post" action="{_a(action_url)}" class="screen" novalidate>')
+    uploads = any(f.variable and f.datatype in _FILE_INPUTS for f in view.fields)
+    enctype = ' enctype="multipart/form-data"' if uploads else ""
+    parts.append(f'<form method="post" action="{_a(action_url)}" class="screen"{enctype} novalidate>')
     parts.append(f'<input type="hidden" name="_csrf" value="{_a(csrf)}">')
     parts.append(f'<input type="hidden" name="_screen" value="{_a(view.block)}">')
     parts.append(f'<h1 id="question">{view.question}</h1>')
@@ -198,6 +205,8 @@ def _control(fid: str, name: str, f: RenderedField, aria: str, required: str) ->
         options = "".join(f'<option value="{_a(c.value)}">{c.label}</option>' for c in f.choices)
         return (f'<input type="text" id="{fid}" name="{name}" list="{fid}-list" value="{_a(_text_value(f))}"'
                 f'{aria}{required}><datalist id="{fid}-list">{options}</datalist>')
+    if f.datatype in _FILE_INPUTS:
+        return f'<input type="file" id="{fid}" name="{name}"{_FILE_INPUTS[f.datatype]}{aria}{required}>'
     if f.datatype in MULTILINE:
         return f'<textarea id="{fid}" name="{name}" rows="4"{aria}{required}>{escape(_text_value(f))}</textarea>'
     kind = _INPUT_TYPES.get(f.input_type or f.datatype, "text")
