@@ -67,9 +67,11 @@ def test_a_pdf_and_a_picture_upload_show_and_download_only_for_their_owner(page:
             other.close()
 
 
-def test_an_oversized_file_asks_again_with_a_clear_message(page: Page, services: Any, fresh_aws: dict[str, Any]) -> None:
+def test_an_oversized_file_asks_again_with_a_clear_message(page: Page, services: Any,
+                                                          fresh_aws: dict[str, Any]) -> None:
     page.goto("/interview?i=uploads.yml")
-    page.get_by_label("PDF", exact=True).set_input_files(_file("huge.pdf", pdf() + b"%" * MAX_UPLOAD, "application/pdf"))
+    huge = pdf() + b"%" * MAX_UPLOAD
+    page.get_by_label("PDF", exact=True).set_input_files(_file("huge.pdf", huge, "application/pdf"))
     page.get_by_label("Picture").set_input_files(_file("me.png", png(), "image/png"))
     page.get_by_role("button", name="Continue", exact=True).click()
 
