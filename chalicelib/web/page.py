@@ -77,7 +77,10 @@ def layout(title: str, body: str, base: str, *, refresh: float | None = None, ex
 def screen_page(view: ScreenView, *, title: str, action_url: str, base: str, csrf: str, can_go_back: bool,
                 errors: Mapping[str, str] | None = None, checkin_interval: int = 0, checkin_url: str = "",
                 messages: Sequence[Mapping[str, str]] = (),
-                file_url: Callable[[str, str], str] | None = None) -> str:
+                file_url: Callable[[str, str], str] | None = None,
+                direct_upload: tuple[str, int] | None = None) -> str:
+    """`direct_upload` (the slot URL, the size in bytes): a chosen file larger than that is sent
+    straight to S3 by static/uploads.js (runtime.direct_uploads)."""
     errors = errors or {}
     parts = [_back_form(action_url, csrf) if can_go_back and not view.prevent_back else ""]
     if errors:
@@ -87,6 +90,10 @@ def screen_page(view: ScreenView, *, title: str, action_url: str, base: str, csr
     parts.append(f'<div id="flash" class="flash" role="status" aria-live="polite">{flashes}</div>')
     uploads = any(f.variable and f.datatype in _FILE_INPUTS for f in view.fields)
     enctype = ' enctype="multipart/form-data"' if uploads else ""
+    direct = uploads and direct_upload is not None
+    if direct and direct_upload is not None:
+        enctype += (f' data-direct-upload="{_a(direct_upload[0])}"'
+                    f' data-direct-upload-bytes="{int(direct_upload[1])}"')
     parts.append(f'<form method="post" action="{_a(action_url)}" class="screen"{enctype} novalidate>')
     parts.append(f'<input type="hidden" name="_csrf" value="{_a(csrf)}">')
     parts.append(f'<input type="hidden" name="_screen" value="{_a(view.block)}">')
@@ -108,8 +115,18 @@ def screen_page(view: ScreenView, *, title: str, action_url: str, base: str, csr
     checkin = checkin_interval > 0 and bool(checkin_url)
     attrs = (f' data-checkin-url="{_a(checkin_url)}" data-checkin-interval="{int(checkin_interval)}"'
              if checkin else "")
-    return layout(title, "".join(parts), base, refresh=view.reload_seconds, body_attrs=attrs,
-                  scripts=("checkin.js",) if checkin else ())
+    scripts = (("checkin.js",) if checkin else ()) + (("uploads.js",) if direct else ())
+    return layout(title, "".join(parts), base, refresh=view.reload_seconds, body_attrs=attrs, scripts=scripts)
+
+
+def has_uploads(view: ScreenView) -> bool:
+    """True when the screen asks for a file."""
+    return any(f.variable and f.datatype in _FILE_INPUTS for f in view.fields)
+
+
+def policy_connecting_to(origin: str) -> str:
+    """The pages' Content-Security-Policy, letting scripts also send to `origin` (S3, for uploads)."""
+    return CONTENT_SECURITY_POLICY.replace("default-src 'self';", f"default-src 'self'; connect-src 'self' {origin};")
 
 
 def _attachments(view: ScreenView, file_url: Callable[[str, str], str]) -> str:
