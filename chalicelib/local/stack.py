@@ -60,8 +60,8 @@ from chalicelib.local.moto_speedups import partition_scoped
 from chalicelib.local.outbox import LocalOutbox, RecordingMessenger
 from chalicelib.local.resources import DEFAULT_REGION, create_resources
 from chalicelib.local.smtp import Smtp
-from chalicelib.runtime.queue import TaskQueue
 from chalicelib.runtime.direct_uploads import S3DirectUploads
+from chalicelib.runtime.queue import TaskQueue
 from chalicelib.runtime.services import Services
 from chalicelib.settings import (
     BUNDLED_INTERVIEWS,

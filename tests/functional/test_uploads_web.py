@@ -169,3 +169,62 @@ def test_a_persistent_file_survives_the_sessions_deletion_and_others_do_not(clie
     stranger.page(INTERVIEW)
     assert stranger.get(pdf_link).status_code in (403, 404)
     assert b"%PDF" not in stranger.get(pdf_link).body
+
+
+def _slot(browser: Browser, body: dict[str, Any], csrf: str, interview: str = "uploads.yml") -> Any:
+    import json
+
+    return browser.client.http.post(f"/interview/upload-slot?i={interview}", body=json.dumps(body), headers={
+        "cookie": browser.cookie, "content-type": "application/json", "x-csrf-token": csrf})
+
+
+def test_an_upload_slot_is_given_only_to_the_sessions_holder_and_within_the_limit(client: Any, services: Any,
+                                                                                  fresh_aws: dict[str, Any]) -> None:
+    import dataclasses
+    import json
+
+    from chalicelib.runtime.direct_uploads import S3DirectUploads
+    from chalicelib.web import context
+
+    context.use_services(dataclasses.replace(services, direct=S3DirectUploads(services.settings.blob_bucket,
+                                                                              client=fresh_aws["s3"])))
+    browser = Browser(client)
+    csrf = _hidden(browser.page(INTERVIEW), "_csrf")
+
+    given = _slot(browser, {"name": "big.pdf", "size": 10_000}, csrf)
+    assert given.status_code == 200
+    slot = json.loads(given.body)
+    assert slot["fields"]["key"] == f"incoming/{_session_id(browser)}/{slot['value'][3:35]}"
+    assert re.fullmatch(r"s3:[A-Za-z0-9]{32}/big\.pdf", slot["value"])
+
+    too_big = _slot(browser, {"name": "big.pdf", "size": MAX_UPLOAD + 1}, csrf)
+    assert too_big.status_code == 413
+    assert f"at most {MAX_UPLOAD:,} bytes are accepted (MAX_UPLOAD_BYTES)" in json.loads(too_big.body)["error"]
+    assert _slot(browser, {"name": "big.pdf", "size": 10}, "forged").status_code == 403
+    assert _slot(Browser(client), {"name": "big.pdf", "size": 10}, csrf).status_code == 403
+    assert _slot(browser, {"size": 10}, csrf).status_code == 400
+
+
+def test_a_form_naming_an_object_of_another_session_gets_no_file(client: Any, services: Any,
+                                                                fresh_aws: dict[str, Any]) -> None:
+    import dataclasses
+
+    from chalicelib.runtime.direct_uploads import S3DirectUploads, incoming_key
+    from chalicelib.web import context
+
+    context.use_services(dataclasses.replace(services, direct=S3DirectUploads(services.settings.blob_bucket,
+                                                                              client=fresh_aws["s3"])))
+    # Given another session's browser put an object in its own incoming area
+    other = Browser(client)
+    other.page(INTERVIEW)
+    token = "T" * 32
+    fresh_aws["s3"].put_object(Bucket=services.settings.blob_bucket, Key=incoming_key(_session_id(other), token),
+                               Body=pdf())
+    # When this browser's form names that token
+    browser = Browser(client)
+    page = browser.page(INTERVIEW)
+    form = {"_csrf": _hidden(page, "_csrf"), "_screen": _hidden(page, "_screen"), "_f0": f"s3:{token}/x.pdf"}
+    response = _post_files(browser, INTERVIEW, form, {"_f1": [("p.png", png(), "image/png")]})
+    # Then it is not taken: the question asks for the file again, and the other's object stays
+    assert "Choose a file to upload." in response.body.decode()
+    assert _objects(fresh_aws, "incoming/") == [incoming_key(_session_id(other), token)]
