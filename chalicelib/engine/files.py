@@ -221,6 +221,13 @@ class DAFile:
     def __repr__(self) -> str:
         return f"DAFile({self.filename!r}, {self.mimetype!r}, {self.size})"
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DAFile) and (other.session_id, other.file_id, other.filename) == (
+            self.session_id, self.file_id, self.filename)
+
+    def __hash__(self) -> int:
+        return hash((self.session_id, self.file_id))
+
 
 class DAFileList:
     """The files of one upload field (docassemble sets a DAFileList for every file datatype). Its
@@ -270,3 +277,8 @@ class DAFileList:
 
     def __repr__(self) -> str:
         return f"DAFileList({self.elements!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DAFileList) and other.elements == self.elements
+
+    __hash__ = None  # type: ignore[assignment]  # a list of files changes: not hashable, like a list
