@@ -53,16 +53,17 @@ def body_bytes(raw: str | bytes | None, settings: Settings, uploads: bool = Fals
     if raw is None:
         return b""
     if len(raw) > limit:  # a character is at least one byte: refuse before encoding
-        raise _body_too_big(len(raw), limit)
+        raise _body_too_big(len(raw), limit, uploads)
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if len(data) > limit:
-        raise _body_too_big(len(data), limit)
+        raise _body_too_big(len(data), limit, uploads)
     return data
 
 
-def _body_too_big(size: int, limit: int) -> LimitError:
+def _body_too_big(size: int, limit: int, uploads: bool = False) -> LimitError:
+    which = "MAX_REQUEST_BYTES, and MAX_UPLOAD_BYTES more for files" if uploads else "MAX_REQUEST_BYTES"
     return LimitError(413, f"The request is too large: {size:,} bytes, but at most {limit:,} bytes are accepted "
-                           "(MAX_REQUEST_BYTES, and MAX_UPLOAD_BYTES more for files). Send less at a time.")
+                           f"({which}). Send less at a time.")
 
 
 def parse_form(raw: bytes, content_type: str, wanted: re.Pattern[str] | None = None) -> dict[str, list[str]]:
