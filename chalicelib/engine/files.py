@@ -105,6 +105,10 @@ class FilePort(Protocol):
 
     def changed(self, file: DAFile) -> None: ...
 
+    def temporary(self, path: str) -> None:
+        """A temporary file `path()` made, to delete when the turn ends."""
+        ...
+
 
 class DAFile:
     """An uploaded file: `filename`, `mimetype`, `size`, `extension`, `number`, `private` (default
@@ -178,12 +182,15 @@ class DAFile:
         return data
 
     def path(self) -> str:
-        """A temporary file with the file's bytes, read when first asked for."""
+        """A temporary file with the file's bytes, read when first asked for (deleted when the turn ends)."""
         if self._temp is None or not os.path.exists(self._temp):
             handle, name = tempfile.mkstemp(prefix="upload-", suffix=f".{self.extension or 'bin'}")
             with os.fdopen(handle, "wb") as out:
                 out.write(self._bytes())
             self._temp = name
+            running = active.running()
+            if running is not None and running.request.files is not None:
+                running.request.files.temporary(name)
         return self._temp
 
     def slurp(self, auto_decode: bool = True) -> str | bytes:

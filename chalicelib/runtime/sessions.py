@@ -468,7 +468,9 @@ class Sessions:
         try:
             outcome = ev.run()
         except (InterviewCodeError, EngineError) as err:
+            _clean_up(request)
             return BackgroundRun(None, err, ev.error_action, tuple(ev.stopped_seeking), tuple(ev.messages))
+        _clean_up(request)
         store_documents(self.services, ref.session_id, key if head.encrypted else None, ev.documents)
         return BackgroundRun(outcome, None, ev.error_action, tuple(ev.stopped_seeking), tuple(ev.messages))
 
@@ -644,7 +646,10 @@ class Sessions:
         assert isinstance(port, SessionFilePort)
         port.pending = {f.file_id: data for f in changed.uploads if (data := f.pending_data()) is not None}
         ev = Evaluation(interview, answers, request, namespace.build, state)
-        outcome = ev.run()
+        try:
+            outcome = ev.run()
+        finally:
+            port.clean_up()
         return Sessions._Evaluated(outcome, ev.answers(), changed, ev.kv_writes, ev.outbox, ev.documents,
                                    ev.messages, ev.new_addresses, port.changed_files)
 
@@ -696,6 +701,12 @@ class Sessions:
         self.tasks.enqueue([w.record for w in tasks])
         self.messages.deliver(outgoing)
         return after
+
+
+def _clean_up(request: Request) -> None:
+    """Delete the temporary files DAFile.path() made in a run."""
+    if isinstance(request.files, SessionFilePort):
+        request.files.clean_up()
 
 
 def _with_addresses(addresses: Sequence[MailAddress]) -> dict[str, Any]:

@@ -17,6 +17,8 @@ key: whoever holds the session's secret can still read it.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,6 +104,7 @@ class SessionFilePort:
         self.services, self.session_id, self.key = services, session_id, key
         self.pending: dict[str, bytes] = {}  # uploaded in this turn, not stored yet
         self.changed_files: list[DAFile] = []
+        self.temporaries: list[str] = []
 
     def read(self, file: DAFile) -> bytes | None:
         if file.file_id in self.pending and file.session_id == self.session_id:
@@ -115,6 +118,16 @@ class SessionFilePort:
     def changed(self, file: DAFile) -> None:
         if file.session_id == self.session_id and all(f is not file for f in self.changed_files):
             self.changed_files.append(file)
+
+    def temporary(self, path: str) -> None:
+        self.temporaries.append(path)
+
+    def clean_up(self) -> None:
+        """Delete the temporary files `DAFile.path()` made in the turn."""
+        for path in self.temporaries:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        self.temporaries.clear()
 
 
 def store_uploads(services: Services, session_id: str, key: bytes | None, uploaded: Sequence[DAFile],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -53,7 +54,7 @@ def _links(page: str) -> list[str]:
     return [link.replace("&amp;", "&") for link in re.findall(r'(?:href|src)="(/interview/upload/[^"]+)"', page)]
 
 
-def test_a_pdf_and_a_picture_are_stored_sealed_and_shown_to_their_owner(client: Any,
+def test_a_pdf_and_a_picture_are_stored_sealed_and_shown_to_their_owner(client: Any, services: Any,
                                                                        fresh_aws: dict[str, Any]) -> None:
     # Given a browser that uploads a PDF and a PNG (its client claims both are text/html)
     owner = Browser(client)
@@ -62,7 +63,7 @@ def test_a_pdf_and_a_picture_are_stored_sealed_and_shown_to_their_owner(client: 
 
     # Then the next screen links the PDF and shows the picture as an image, with the sniffed types
     assert "(application/pdf, " in final and f"{len(document)} bytes, .pdf, starts %PDF-" in final
-    assert "(image/png)" in final
+    assert "(image/png, read back:" in final
     assert re.search(r'<a href="/interview/upload/u[0-9a-f]{32}/lease.pdf\?i=uploads.yml&amp;session=', final)
     assert re.search(r'<img src="/interview/upload/u[0-9a-f]{32}/me.png\?[^"]+" alt="me.png"', final)
 
@@ -75,6 +76,12 @@ def test_a_pdf_and_a_picture_are_stored_sealed_and_shown_to_their_owner(client: 
     assert got.headers["Content-Disposition"] == 'inline; filename="lease.pdf"'
     image = owner.get(png_link)
     assert image.status_code == 200 and image.body == picture and image.headers["Content-Type"] == "image/png"
+
+    # And the interview's code read the PDF from a temporary file, which is gone after the turn
+    answers = owner.answers(services, "uploads.yml")
+    assert not os.path.exists(answers["pdf_path"]) and answers["pdf_head"] == "%PDF-"
+    # And a later view reads the picture back from S3 (the page shows its size)
+    assert f"read back: {len(picture)} bytes" in owner.page(INTERVIEW)
 
     # And S3 holds them only sealed: neither file's bytes are in any stored object
     keys = _objects(fresh_aws, f"files/{_session_id(owner)}/")

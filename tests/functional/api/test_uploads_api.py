@@ -50,7 +50,7 @@ def test_files_posted_to_the_api_become_dafilelists_and_download_for_the_holder(
 
     # Then the next question shows them, with the types their bytes show
     text = plain(ok_json(result)["subquestionText"])
-    assert f"(application/pdf, {len(document)} bytes, .pdf, starts %PDF-)" in text and "(image/png)" in text
+    assert f"(application/pdf, {len(document)} bytes, .pdf, starts %PDF-)" in text and "(image/png, read back:" in text
     variables = ok_json(session.variables())
     assert variables["the_pdf"]["elements"][0]["filename"] == "report.pdf"
     assert variables["the_picture"]["elements"][0]["filename"] == "camera.png"  # the bytes are a PNG
