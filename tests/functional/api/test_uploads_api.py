@@ -140,3 +140,25 @@ def test_redis_data_shows_a_public_file_to_a_later_session(start: Start, api: Ap
     # And after the 30 seconds, a third session asks for a file again
     clock.value += 11
     assert ok_json(start("redis-data.yml").question())["questionText"] == "Upload a file."
+
+
+def test_an_uploaded_file_is_attached_to_an_email_as_its_bytes_and_type(start: Start,
+                                                                       fresh_aws: dict[str, Any]) -> None:
+    import email
+    from email.policy import default as default_policy
+
+    import boto3
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    boto3.client("ses", region_name=REGION).verify_domain_identity(Domain="mail.localhost")
+    session = start("send_upload.yml")
+    document = pdf("Attached")
+    done = post_files(session, {"reader": "ann@example.com"},
+                      {"the_file": [("<b>x.pdf", document, "text/html")]})
+    assert plain(ok_json(done)["subquestionText"]) == "Sent True."
+    (raw,) = [m.raw_data for m in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages]
+    message = email.message_from_string(raw, policy=default_policy)
+    (attached,) = list(message.iter_attachments())  # type: ignore[attr-defined]
+    assert attached.get_filename() == "b_x.pdf" and attached.get_content_type() == "application/pdf"
+    assert attached.get_content() == document
