@@ -235,3 +235,23 @@ def test_a_form_naming_an_object_of_another_session_gets_no_file(client: Any, se
     # Then it is not taken: the question asks for the file again, and the other's object stays
     assert "Choose a file to upload." in response.body.decode()
     assert _objects(fresh_aws, "incoming/") == [incoming_key(_session_id(other), token)]
+
+
+def test_a_shared_sessions_file_is_signed_and_opens_for_whoever_opens_the_session(client: Any, services: Any,
+                                                                                  fresh_aws: dict[str, Any]) -> None:
+    from chalicelib.storage.dynamodb import FILE_KIND_METADATA
+
+    owner = Browser(client)
+    page = owner.page("/interview?i=uploads_shared.yml")
+    fields = {"_csrf": _hidden(page, "_csrf"), "_screen": _hidden(page, "_screen"), "_continue": "1"}
+    shown = _post_files(owner, "/interview?i=uploads_shared.yml", fields,
+                        {"_f0": [("notes.txt", b"shared notes", "text/plain")]}).body.decode()
+    (link,) = _links(shown)
+    (key,) = _objects(fresh_aws, f"files/{_session_id(owner)}/")
+    stored = fresh_aws["s3"].get_object(Bucket=services.settings.blob_bucket, Key=key)
+    assert stored["Metadata"][FILE_KIND_METADATA] == "signed"
+    # A browser that opens the shared session (its link names it) may read its files, as its pages
+    visitor = Browser(client)
+    assert "notes.txt" in visitor.page(f"/interview?i=uploads_shared.yml&session={_session_id(owner)}")
+    got = visitor.get(link)
+    assert got.status_code == 200 and got.body == b"shared notes"
