@@ -19,10 +19,12 @@ from chalicelib.settings import DEFAULT_MAIL_QUEUE, DEFAULT_TASK_QUEUE
 from chalicelib.web import context
 from chalicelib.web.api_routes import bp as api_bp
 from chalicelib.web.checkin_routes import bp as checkin_bp
+from chalicelib.web.file_responses import BINARY_TYPES
 from chalicelib.web.interview_routes import bp as interview_bp
 
 app = Chalice(app_name="serverless-interviews")
 app.api.binary_types.extend(CONTENT_TYPES.values())  # assembled documents are served as bytes
+app.api.binary_types.extend(BINARY_TYPES)  # so are uploaded files, and forms that carry them arrive as bytes
 app.log.setLevel(logging.INFO)
 logging.getLogger("chalicelib").setLevel(logging.INFO)
 app.register_blueprint(interview_bp)

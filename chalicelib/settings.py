@@ -51,6 +51,8 @@ ENV_TURN_RETRY_SECONDS = "TURN_RETRY_SECONDS"
 ENV_COOKIE_SECURE = "COOKIE_SECURE"
 ENV_MAX_REQUEST_BYTES = "MAX_REQUEST_BYTES"
 ENV_MAX_ANSWER_BYTES = "MAX_ANSWER_BYTES"
+ENV_MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
+ENV_DIRECT_UPLOAD_BYTES = "DIRECT_UPLOAD_BYTES"
 ENV_MAIL_BUCKET = "MAIL_BUCKET"
 ENV_MAIL_MAX_BYTES = "MAIL_MAX_BYTES"
 ENV_MAIL_MAX_HEADER_BYTES = "MAIL_MAX_HEADER_BYTES"
@@ -182,6 +184,8 @@ class Settings:
     cookie_secure: bool = True
     max_request_bytes: int = 1024 * 1024  # a whole request body
     max_answer_bytes: int = 64 * 1024  # one answer, URL argument or API value
+    max_upload_bytes: int = 20 * 1024 * 1024  # one uploaded file (a form with files may be this much larger)
+    direct_upload_bytes: int = 4 * 1024 * 1024  # a browser sends a larger file straight to S3 (presigned POST)
     mail_bucket: str = "interview-mail"  # where SES (or the local SMTP server) stores inbound mail
     mail_max_bytes: int = 10 * 1024 * 1024  # a larger inbound mail is refused
     mail_max_header_bytes: int = 64 * 1024  # a mail whose header section is larger is refused
@@ -233,6 +237,8 @@ class Settings:
             cookie_secure=_flag(env, ENV_COOKIE_SECURE, default=not local_stack),
             max_request_bytes=_int(env, ENV_MAX_REQUEST_BYTES, cls.max_request_bytes, minimum=MIN_REQUEST_BYTES),
             max_answer_bytes=_int(env, ENV_MAX_ANSWER_BYTES, cls.max_answer_bytes, minimum=MIN_ANSWER_BYTES),
+            max_upload_bytes=_int(env, ENV_MAX_UPLOAD_BYTES, cls.max_upload_bytes, minimum=1024),
+            direct_upload_bytes=_int(env, ENV_DIRECT_UPLOAD_BYTES, cls.direct_upload_bytes, minimum=1024),
             mail_bucket=env.get(ENV_MAIL_BUCKET) or cls.mail_bucket,
             mail_max_bytes=_int(env, ENV_MAIL_MAX_BYTES, cls.mail_max_bytes, minimum=1024),
             mail_max_header_bytes=_int(env, ENV_MAIL_MAX_HEADER_BYTES, cls.mail_max_header_bytes, minimum=1024),

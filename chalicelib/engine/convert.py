@@ -20,6 +20,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from chalicelib.engine.files import FILE_DATATYPES, DAFileList
 from chalicelib.engine.screen import RenderedField
 from chalicelib.language.blocks import (
     MULTIPLE_CHOICE,
@@ -54,6 +55,8 @@ class InvalidInput(ValueError):  # reported to the user, not raised to callers
 def convert(field: RenderedField, raw: Any) -> Any:
     """Convert one field's raw value (str, list of str, or JSON value from the API)."""
     datatype = field.datatype
+    if datatype in FILE_DATATYPES:
+        return _files(field, raw)
     if datatype in MULTIPLE_CHOICE:
         checked = _checkboxes(field, raw)
         return [value for value, on in checked.items() if on] if datatype == Datatype.OBJECT_CHECKBOXES else checked
@@ -73,6 +76,18 @@ def convert(field: RenderedField, raw: Any) -> Any:
     value = converter(field, text)
     _check_limits(field, value)
     return value
+
+
+def _files(field: RenderedField, raw: Any) -> DAFileList | None:
+    """The stored files of an upload field (the runtime stores what was posted and hands them in
+    as a DAFileList); a single-file field keeps the first."""
+    if isinstance(raw, DAFileList) and len(raw):
+        return raw if field.datatype == Datatype.FILES else DAFileList(raw.elements[:1])
+    if raw in (None, "", []) or isinstance(raw, DAFileList):
+        if field.required:
+            raise InvalidInput("Choose a file to upload.")
+        return None
+    raise InvalidInput("This field takes a file: choose one to upload (text cannot be sent for it).")
 
 
 def _empty(datatype: str) -> Any:

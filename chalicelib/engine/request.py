@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chalicelib.engine.files import FILE_DATATYPES, FilePort
 from chalicelib.engine.mail import MailPort
 from chalicelib.engine.messages import MessagingDefaults
 from chalicelib.engine.screen import ScreenView
@@ -100,6 +101,7 @@ class Request:
     kv: KeyValuePort | None = None
     tasks: TaskPort | None = None
     mail: MailPort | None = None  # the session's inbound mail addresses (interview_email, get_emails)
+    files: FilePort | None = None  # the stored files of uploads (DAFile.path(), set_attributes())
     stash: StashPort | None = None
     records: RecordsPort | None = None
     keystore: KeyStorePort | None = None
@@ -111,23 +113,37 @@ class Request:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file as posted: the name the client gave and the bytes (its content type is not trusted)."""
+
+    filename: str
+    data: bytes = field(repr=False)
+
+    def __str__(self) -> str:  # what the answer-length check counts: the name, not the bytes
+        return self.filename
+
+
+@dataclass(frozen=True)
 class FormAnswer:
     """An answer as a page posts it: the raw values of the screen's fields by their position
     on the screen, the screen it answers (its block name), and the pressed button, if any."""
 
     screen: str
-    positions: Mapping[int, Sequence[str]] = field(default_factory=dict)
+    positions: Mapping[int, Sequence[str | Upload]] = field(default_factory=dict)
     button: str | None = None
 
     def values(self, view: ScreenView) -> dict[str, Any]:
-        """The values by variable name: a list for checkboxes, the last value for the others;
+        """The values by variable name: a list for checkboxes and for files (the Uploads), the last value
+        for the others;
         an unticked yes/no checkbox (not posted at all) is False."""
         values: dict[str, Any] = {}
         for index, shown in enumerate(view.fields):
             if shown.variable is None:
                 continue
             raw = self.positions.get(index)
-            if shown.datatype in MULTIPLE_CHOICE:
+            if shown.datatype in FILE_DATATYPES:  # the files chosen (an empty file input posts one of 0 bytes)
+                values[shown.variable] = [r for r in raw or [] if isinstance(r, Upload) and r.data]
+            elif shown.datatype in MULTIPLE_CHOICE:
                 values[shown.variable] = list(raw or [])
             elif raw:
                 values[shown.variable] = raw[-1]

@@ -22,6 +22,7 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.engine.documents import DocumentValue
+from chalicelib.engine.files import DAFile
 from chalicelib.engine.messages import MessageKind, OutboundMessage
 from chalicelib.language.blocks import CONTENT_TYPES
 from chalicelib.language.markup import escape_html
@@ -137,7 +138,7 @@ def _document(html: str, title: str) -> str:
 
 
 def _attachments(value: Any) -> list[tuple[str, str, bytes]]:
-    """(filename, content type, bytes) of each attachment: assembled documents only."""
+    """(filename, content type, bytes) of each attachment: assembled documents and uploaded files."""
     from chalicelib.library.documents import assemble
 
     files: list[tuple[str, str, bytes]] = []
@@ -146,12 +147,15 @@ def _attachments(value: Any) -> list[tuple[str, str, bytes]]:
             fmt = next((f for f in _ATTACHMENT_FORMATS if f in item.formats), item.formats[0])
             made = assemble(item.name, item.filename, item.description, item.content_html, (fmt,))
             files.append((item.file_name(fmt), CONTENT_TYPES[fmt], made.formats[fmt]))
+        elif isinstance(item, DAFile):  # an upload: its bytes, read from where the session keeps it
+            data = item.slurp(auto_decode=False)
+            files.append((item.filename, item.mimetype, data if isinstance(data, bytes) else data.encode()))
         elif isinstance(item, str) and re.match(r"(?i)[a-z][a-z0-9+.-]*://", item.strip()):
             raise MessageError(f"an attachment cannot be a URL ({item.strip()[:60]!r}): attach an assembled "
                                "document instead")
         else:
-            raise MessageError(f"an attachment must be an assembled document (an `attachment` block's variable), "
-                               f"found {type(item).__name__}")
+            raise MessageError("an attachment must be an assembled document (an `attachment` block's variable) or "
+                               f"an uploaded file, found {type(item).__name__}")
     return files
 
 

@@ -60,6 +60,7 @@ from chalicelib.local.moto_speedups import partition_scoped
 from chalicelib.local.outbox import LocalOutbox, RecordingMessenger
 from chalicelib.local.resources import DEFAULT_REGION, create_resources
 from chalicelib.local.smtp import Smtp
+from chalicelib.runtime.direct_uploads import S3DirectUploads
 from chalicelib.runtime.queue import TaskQueue
 from chalicelib.runtime.services import Services
 from chalicelib.settings import (
@@ -273,6 +274,16 @@ class WakingQueue:
         timer.start()
 
 
+def _direct_uploads(settings: Settings) -> S3DirectUploads:
+    """Browser uploads straight to moto's S3: slots are signed for the endpoint the browser reaches
+    (AWS_ENDPOINT_URL, moto's server), the objects read in-process like every other call."""
+    import boto3
+
+    presign = boto3.client("s3", endpoint_url=os.environ.get("AWS_ENDPOINT_URL"), region_name=DEFAULT_REGION,
+                           aws_access_key_id="local", aws_secret_access_key="local")
+    return S3DirectUploads(settings.blob_bucket, client=in_process_client("s3", DEFAULT_REGION), presign=presign)
+
+
 class AppServices:
     """The app's resources in moto, its services installed, and the admin account."""
 
@@ -297,6 +308,7 @@ class AppServices:
             in_process_client("ses", DEFAULT_REGION).verify_domain_identity(Domain=sender_domain)
         self.outbox = LocalOutbox()
         services = dataclasses.replace(services, messenger=RecordingMessenger(services.messenger, self.outbox))
+        services = dataclasses.replace(services, direct=_direct_uploads(self.settings))
         outbox.activate(self.outbox)
         self.services = services
         context.use_services(self.services)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.language.loader import InterviewLoader
+from chalicelib.runtime.direct_uploads import DirectUploads, S3DirectUploads
 from chalicelib.runtime.mail_bucket import MailBucket, MemoryMailBucket, S3MailBucket
 from chalicelib.runtime.messenger import AwsMessenger, MemoryMessenger, Messenger
 from chalicelib.runtime.queue import MemoryTaskQueue, SqsTaskQueue, TaskQueue
@@ -36,6 +37,7 @@ class Services:
     queue: TaskQueue
     mail: MailBucket = field(default_factory=MemoryMailBucket)  # raw inbound mail (runtime.mail_in)
     messenger: Messenger = field(default_factory=AwsMessenger)  # SES and SNS, for send_email/send_sms
+    direct: DirectUploads | None = None  # browser uploads straight to S3 (runtime.direct_uploads); None: off
     keys: ServerKeys = field(init=False, repr=False)  # the sub-keys of settings.server_key
     sealer: Sealer = field(init=False, repr=False)
 
@@ -66,6 +68,7 @@ class Services:
             queue=SqsTaskQueue(settings.task_queue, client=sqs),
             mail=S3MailBucket(settings.mail_bucket, client=s3),
             messenger=AwsMessenger(*(clients(name) for name in ("ses", "sns"))) if clients else AwsMessenger(),
+            direct=S3DirectUploads(settings.blob_bucket, client=s3),
         )
 
     @classmethod

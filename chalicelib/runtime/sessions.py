@@ -33,9 +33,10 @@ from chalicelib.engine.answers import Answer, apply_answer
 from chalicelib.engine.documents import DocumentValue
 from chalicelib.engine.errors import EngineError, InterviewCodeError, UndefinedVariableError
 from chalicelib.engine.evaluator import Evaluation
+from chalicelib.engine.files import DAFile
 from chalicelib.engine.mail import NewAddress
 from chalicelib.engine.messages import OutboundMessage
-from chalicelib.engine.request import FormAnswer, Interface, Request, UserInfo
+from chalicelib.engine.request import FormAnswer, Interface, Request, Upload, UserInfo
 from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.state import SessionState
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
@@ -55,9 +56,10 @@ from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.stash import Stash, StashForInterview
 from chalicelib.runtime.tasks import TaskService
+from chalicelib.runtime.uploads import SessionFilePort, read_kept, read_private, store_uploads, take_uploads, to_files
 from chalicelib.runtime.variables import check_writable, from_sent
 from chalicelib.storage import crypto
-from chalicelib.storage.errors import VersionConflictError, WrongSecretError
+from chalicelib.storage.errors import SessionNotFoundError, VersionConflictError, WrongSecretError
 from chalicelib.storage.mail import MailAddress
 from chalicelib.storage.outbox import SendRecord, SendStatus
 from chalicelib.storage.records import BlobKind, Sealed, SessionHead, StepRecord
@@ -122,6 +124,7 @@ class VariableChanges:
     question_name: str | None = None
     events_done: Sequence[str] = ()
     raw: bool = False  # set the values as sent; otherwise text that begins with an ISO date is set as a date
+    files: Mapping[str, Sequence[Upload]] = field(default_factory=dict)  # uploads, set as DAFileLists
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,7 @@ class _Changed:
     command: str | None = None
     stale: bool = False
     unchanged: bool = False  # nothing to change (a post to an end screen): evaluate to show it, save nothing
+    uploads: tuple[DAFile, ...] = ()  # files posted with the change: stored before the commit
 
 
 _Change = Callable[[dict[str, Any], SessionState], _Changed]
@@ -227,7 +231,7 @@ class Sessions:
         return replace(request, tasks=self.task_port(session_id, key), stash=StashForInterview(Stash(self.services)),
                        records=SharedRecords(self.services), keystore=SharedKeyStore(self.services),
                        sign_link=self.link_signer, messaging=defaults(self.services.settings),
-                       mail=self.mail_port(session_id, key))
+                       mail=self.mail_port(session_id, key), files=SessionFilePort(self.services, session_id, key))
 
     def task_port(self, session_id: str, key: bytes | None) -> SessionTaskPort:
         return SessionTaskPort(self.tasks, session_id, key, self.clock)
@@ -306,6 +310,17 @@ class Sessions:
         """An assembled document of the session (`<file id>/<filename>.<format>`), or None."""
         return load_document(self.services, ref.session_id, self.key_for(ref), name)
 
+    def upload(self, ref: SessionRef, name: str) -> bytes | None:
+        """An uploaded file of the session (`u<id>/<filename>`) for whoever opens the session, or None;
+        a kept (persistent) file of a deleted session for whoever holds its secret."""
+        try:
+            key = self.key_for(ref)
+        except SessionNotFoundError:
+            if not ref.secret:
+                raise
+            return read_kept(self.services, ref.session_id, crypto.session_key(ref.secret, ref.session_id), name)
+        return read_private(self.services, ref.session_id, key, name, kept_too=True)
+
     # ------------------------------------------------------------------ changing the answers
     def answer_screen(self, ref: SessionRef, request: Request, posted: FormAnswer) -> Answered:
         """The answer a page posted to the screen it showed, saved as a new step together with
@@ -326,8 +341,12 @@ class Sessions:
             too_long = _too_long(values, limit)
             if too_long:
                 return _Changed(errors=too_long)
-            applied = apply_answer(answers, state, Answer(values, posted.button))
-            return _Changed(applied.errors, None if applied.command is None else str(applied.command))
+            taken = take_uploads(values, view, ref.session_id, ref.interview, self.services.settings.max_upload_bytes)
+            if taken.errors:
+                return _Changed(errors=taken.errors)
+            applied = apply_answer(answers, state, Answer(taken.values, posted.button))
+            return _Changed(applied.errors, None if applied.command is None else str(applied.command),
+                            uploads=taken.files)
 
         try:
             result = self._turn(ref, request, change=change, new_step=True, screens_only=True)
@@ -347,22 +366,28 @@ class Sessions:
                       evaluate: bool = True) -> TurnResult:
         """Set and delete variables (the API's variables/delete_variables), then evaluate. Every name
         is checked before anything changes: only the interview's own variables can be set or deleted."""
-        for name in [*changes.values, *changes.delete]:
+        for name in [*changes.values, *changes.delete, *changes.files]:
             check_writable(str(name))
 
         def change(answers: dict[str, Any], state: SessionState) -> _Changed:
             end = state.screen if state.screen is not None and _is_end_screen(state.screen) else None
-            if end is not None and not changes.values and not changes.delete and not changes.events_done:
+            if end is not None and not changes.values and not changes.delete and not changes.events_done \
+                    and not changes.files:
                 return _Changed(unchanged=True)  # nothing sent to an end screen: it stays, nothing is saved
             for name, value in changes.values.items():
                 assign.assign(answers, str(name), value if changes.raw else from_sent(value))
-            state.forget_prior(str(name) for name in changes.values)
+            uploaded: list[DAFile] = []
+            for name, posted_files in changes.files.items():
+                files = to_files(posted_files, ref.session_id, ref.interview)
+                uploaded.extend(files)
+                assign.assign(answers, str(name), files)
+            state.forget_prior([*(str(name) for name in changes.values), *(str(name) for name in changes.files)])
             if changes.question_name and (end is None or end.block != changes.question_name):
                 state.mark_answered(str(changes.question_name))  # an end screen is never done
             for name in changes.delete:
                 assign.delete(answers, str(name))
             state.drop_actions({str(e) for e in changes.events_done} | {str(n) for n in changes.values})
-            return _Changed()
+            return _Changed(uploads=tuple(uploaded))
 
         return self._turn(ref, request, change=change, new_step=new_step, evaluate=evaluate)
 
@@ -447,7 +472,9 @@ class Sessions:
         try:
             outcome = ev.run()
         except (InterviewCodeError, EngineError) as err:
+            _clean_up(request)
             return BackgroundRun(None, err, ev.error_action, tuple(ev.stopped_seeking), tuple(ev.messages))
+        _clean_up(request)
         store_documents(self.services, ref.session_id, key if head.encrypted else None, ev.documents)
         return BackgroundRun(outcome, None, ev.error_action, tuple(ev.stopped_seeking), tuple(ev.messages))
 
@@ -594,6 +621,8 @@ class Sessions:
         kept = self.services.settings.steps_kept
         drop = [number - kept] if new_step and number > kept else []
         store_documents(self.services, head.session_id, key if after.encrypted else None, result.documents)
+        store_uploads(self.services, head.session_id, key if after.encrypted else None, result.changed.uploads,
+                      result.file_changes)
         new_tasks = self.tasks.new_records(after, key, user, result.outbox)
         if new_tasks:
             after = replace(after, has_tasks=True)
@@ -617,6 +646,7 @@ class Sessions:
         documents: list[DocumentValue] = field(default_factory=list)
         messages: list[OutboundMessage] = field(default_factory=list)
         addresses: list[NewAddress] = field(default_factory=list)  # interview_email() made these
+        file_changes: list[DAFile] = field(default_factory=list)  # files whose set_attributes() ran
 
     def _evaluate(self, interview: Interview, answers: dict[str, Any], state: SessionState, head: SessionHead,
                   key: bytes | None, request: Request, change: _Change | None, evaluate: bool) -> Sessions._Evaluated:
@@ -624,10 +654,16 @@ class Sessions:
         if changed.stale or changed.errors or not evaluate or changed.command is not None:
             return Sessions._Evaluated(None, answers, changed)
         request = replace(self._with_ports(request, head.session_id, key), kv=_Kv(self, head, key), step=head.step)
+        port = request.files
+        assert isinstance(port, SessionFilePort)
+        port.pending = {f.file_id: data for f in changed.uploads if (data := f.pending_data()) is not None}
         ev = Evaluation(interview, answers, request, namespace.build, state)
-        outcome = ev.run()
+        try:
+            outcome = ev.run()
+        finally:
+            port.clean_up()
         return Sessions._Evaluated(outcome, ev.answers(), changed, ev.kv_writes, ev.outbox, ev.documents,
-                                   ev.messages, ev.new_addresses)
+                                   ev.messages, ev.new_addresses, port.changed_files)
 
     # ------------------------------------------------------------------ sealing
     def _key(self, head: SessionHead, ref: SessionRef) -> bytes | None:
@@ -677,6 +713,12 @@ class Sessions:
         self.tasks.enqueue([w.record for w in tasks])
         self.messages.deliver(outgoing)
         return after
+
+
+def _clean_up(request: Request) -> None:
+    """Delete the temporary files DAFile.path() made in a run."""
+    if isinstance(request.files, SessionFilePort):
+        request.files.clean_up()
 
 
 def _with_addresses(addresses: Sequence[MailAddress]) -> dict[str, Any]:

@@ -19,10 +19,11 @@ from urllib.parse import quote
 from chalice import Blueprint, Response
 
 from chalicelib.engine.errors import UndefinedVariableError
-from chalicelib.engine.request import Interface, Request
+from chalicelib.engine.request import Interface, Request, Upload
 from chalicelib.engine.screen import OutcomeKind
 from chalicelib.language.blocks import CONTENT_TYPES, DocumentFormat
 from chalicelib.library.serialize import jsonable
+from chalicelib.runtime import uploads
 from chalicelib.runtime.cron import Cron, check_event
 from chalicelib.runtime.errors import StashError
 from chalicelib.runtime.mail_in import MAIL_FILE_PREFIX
@@ -35,6 +36,7 @@ from chalicelib.web import context, limits, openapi
 from chalicelib.web.api_auth import ApiError, authenticate, error_response, find_key, require_privilege, user_info
 from chalicelib.web.api_json import question_json
 from chalicelib.web.errors import reply_for
+from chalicelib.web.file_responses import file_response
 from chalicelib.web.responses import location, raw_response
 
 log = logging.getLogger(__name__)
@@ -55,11 +57,20 @@ def _no_content() -> Response:
     return Response(body="", status_code=204, headers={"Access-Control-Allow-Origin": "*"})
 
 
+# Where `_body` puts the files of a multipart body ({field name: [Upload]}): not a name a client can send.
+_FILES = "\x00files"
+
+
 def _body() -> dict[str, Any]:
     request = bp.current_request
-    raw = limits.body_bytes(request.raw_body, context.services().settings)
+    content_type = request.headers.get("content-type", "")
+    multipart = content_type.lower().startswith("multipart/")
+    raw = limits.body_bytes(request.raw_body, context.services().settings, uploads=multipart)
     if not raw:
         return {}
+    if multipart:
+        fields, files = limits.parse_form_files(raw, content_type)
+        return {**_form_params({k: v[-1] for k, v in fields.items()}), **({_FILES: files} if files else {})}
     text = raw.decode("utf-8", errors="replace")
     try:
         data = limits.parse_json(text)
@@ -69,7 +80,11 @@ def _body() -> dict[str, Any]:
         pass
     if request.headers.get("content-type", "").startswith("application/json"):
         raise ApiError(400, "The request body is not valid JSON.")
-    form = {k: v[-1] for k, v in limits.parse_urlencoded(text).items()}
+    return _form_params({k: v[-1] for k, v in limits.parse_urlencoded(text).items()})
+
+
+def _form_params(form: dict[str, str]) -> dict[str, Any]:
+    """Form parameters, with the object- and list-valued ones read as the JSON they must be."""
     out: dict[str, Any] = dict(form)
     for key in _JSON_PARAMS & set(form):
         try:
@@ -199,8 +214,9 @@ def session_set(user: User, query: dict[str, str], body: dict[str, Any]) -> Resp
     question_name = body.get("question_name")
     raw = _flag(body.get("raw"))
 
+    values, files = _file_variables(body, {str(name): value for name, value in variables.items()})
     changes = VariableChanges(
-        values={str(name): value for name, value in variables.items()}, delete=[str(name) for name in delete],
+        values=values, delete=[str(name) for name in delete], files=files,
         question_name=str(question_name) if question_name else None, events_done=[str(e) for e in events], raw=raw)
     ask = _flag(body.get("question"), default=True)
     try:
@@ -209,6 +225,28 @@ def session_set(user: User, query: dict[str, str], body: dict[str, Any]) -> Resp
     except UndefinedVariableError as err:
         return _undefined(err)
     return _question(ref, result) if ask else _no_content()
+
+
+def _file_variables(body: Mapping[str, Any], values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[Upload]]]:
+    """The uploads of a multipart body by target variable (`file_variables` maps a file field's name to
+    it; by default the field's name is the variable); a file field with no file sets its target to None."""
+    targets = body.get("file_variables") or {}
+    if not isinstance(targets, dict):
+        raise ApiError(400, "file_variables must be an object mapping each file field's name to a variable name.")
+    limit = context.services().settings.max_upload_bytes
+    files: dict[str, list[Upload]] = {}
+    for field_name, posted in (body.get(_FILES) or {}).items():
+        target = str(targets.get(field_name, field_name))
+        chosen = [u for u in posted if u.data]
+        for upload in chosen:
+            message = uploads.too_large(upload, limit)
+            if message:
+                raise ApiError(413, message)
+        if chosen:
+            files[target] = chosen
+        else:
+            values[target] = None
+    return values, files
 
 
 @bp.route("/api/session", methods=["GET"])
@@ -275,6 +313,11 @@ def session_file(user: User, query: dict[str, str], body: dict[str, Any]) -> Res
     name = query.get("file", "")
     file_id, _, filename = name.partition("/")
     fmt = filename.rsplit(".", 1)[-1] if "." in filename else ""
+    if file_id.startswith(uploads.UPLOAD_PREFIX) and file_id.isalnum() and filename and "/" not in filename:
+        data = context.sessions().upload(ref, name)
+        if data is None:
+            raise ApiError(404, "No such file in this session.")
+        return file_response(data, filename)
     mail_file = file_id.startswith(MAIL_FILE_PREFIX) and bool(filename)
     if not file_id.isalnum() or (fmt not in CONTENT_TYPES and not mail_file) or "/" in filename \
             or '"' in filename:

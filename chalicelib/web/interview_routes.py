@@ -15,26 +15,28 @@ CSRF token). Failures are answered from the one table in web.errors.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib.engine.request import FormAnswer, Interface, Request
+from chalicelib.engine.request import FormAnswer, Interface, Request, Upload
 from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.signals import BUTTON_COMMANDS, Command
 from chalicelib.language.blocks import CONTENT_TYPES
-from chalicelib.runtime import links
+from chalicelib.runtime import direct_uploads, links, uploads
 from chalicelib.runtime.documents import download_name, file_name
 from chalicelib.runtime.errors import InvalidLinkError, NoPreviousStepError
 from chalicelib.runtime.sessions import AnswerStatus, SessionRef, TurnResult
 from chalicelib.storage.errors import SessionNotFoundError
 from chalicelib.web import browser_session, context, cookies, limits, page, responses
 from chalicelib.web.errors import INTERNAL, Reply, RequestError, reply_for
+from chalicelib.web.file_responses import file_response
 from chalicelib.web.responses import raw_response
 
 log = logging.getLogger(__name__)
@@ -132,6 +134,108 @@ def interview_file(file_id: str, name: str) -> Response:
             "Content-Disposition": f'attachment; filename="{download_name(name.rsplit(".", 1)[0], fmt)}"'})
 
     return _guarded(interview, download)
+
+
+@bp.route("/interview/upload/{file_id}/{name}", methods=["GET"])
+def interview_upload(file_id: str, name: str) -> Response:
+    """An uploaded file, for the session's users only: the browser holding the session (`session=ID`
+    names it; a shared session opens without a secret, as its pages do). Others get 403."""
+    params = dict(bp.current_request.query_params or {})
+    interview = params.get("i", "")
+    if not interview or not file_id.startswith("u") or not file_id[1:].isalnum() or "/" in name:
+        return _error_page(404, "File not found", "This link does not name an uploaded file.")
+
+    def download() -> Response:
+        ref = _file_holder(interview)
+        if ref is None:
+            return _error_page(403, "This file is not yours", "Open the interview in this browser first.")
+        data = context.sessions().upload(ref, f"{file_id}/{name}")
+        if data is None:
+            return _error_page(404, "File not found", "This file is not (or no longer) stored.")
+        return file_response(data, name)
+
+    return _guarded(interview, download)
+
+
+def _file_holder(interview: str) -> SessionRef | None:
+    """Who may read a session's uploaded files: the session this request holds (its cookie, or the
+    shared session `session=ID` names). The one place that decides it for the browser."""
+    return _request_ref(interview)
+
+
+@bp.route("/interview/upload-slot", methods=["POST"], content_types=["application/json"])
+def upload_slot() -> Response:
+    """A presigned POST for one file the page sends straight to S3 (runtime.direct_uploads), for the
+    session this request holds, with its CSRF token (header X-CSRF-Token); JSON {"url", "fields", "value"}
+    or {"error"}."""
+    services = context.services()
+    interview = dict(bp.current_request.query_params or {}).get("i", "")
+    try:
+        ref = _file_holder(interview) if interview else None
+        token = str(bp.current_request.headers.get("x-csrf-token") or "")
+        if ref is None or services.direct is None or not cookies.csrf_ok(services.keys.csrf, ref.session_id, token):
+            return _json_reply({"error": "This page cannot send files now. Reload it and try again."}, 403)
+        body = limits.parse_json(limits.body_bytes(bp.current_request.raw_body, services.settings).decode())
+        name = str(body.get("name") or "") if isinstance(body, dict) else ""
+        size = body.get("size") if isinstance(body, dict) else None
+        if not isinstance(size, int) or not 0 < size or not name or len(name) > 255:
+            return _json_reply({"error": "Send the file's name and size."}, 400)
+        limit = services.settings.max_upload_bytes
+        if size > limit:
+            return _json_reply({"error": f"The file {name[:80]!r} is too large: {size:,} bytes, but at most {limit:,} "
+                                         "bytes are accepted (MAX_UPLOAD_BYTES). Choose a smaller file."}, 413)
+        context.sessions().key_for(ref)  # only a holder of the session gets a slot in it
+        slot_token = direct_uploads.new_token()
+        slot = services.direct.slot(direct_uploads.incoming_key(ref.session_id, slot_token), limit)
+        return _json_reply({**slot, "value": f"s3:{slot_token}/{name}"})
+    except Exception as err:  # the same table as every route, as JSON for the script
+        reply = reply_for(err, f"upload slot of {interview}")
+        return _json_reply({"error": reply.message}, reply.status)
+
+
+def _json_reply(data: Mapping[str, Any], status: int = 200) -> Response:
+    return Response(body=json.dumps(data), status_code=status,
+                    headers={"Content-Type": "application/json", "Cache-Control": "no-store"})
+
+
+def _direct_files(ref: SessionRef, form: dict[str, list[str]]) -> dict[str, list[Upload]]:
+    """The files the page sent straight to S3, named in the form as `s3:<token>/<name>`, taken from
+    the session's incoming objects (checked for size before they are read, then deleted)."""
+    services = context.services()
+    files: dict[str, list[Upload]] = {}
+    if services.direct is None:
+        return files
+    for name, values in form.items():
+        for value in values:
+            found = direct_uploads.DIRECT_VALUE.fullmatch(value)
+            if not name.startswith("_f") or found is None:
+                continue
+            try:
+                data = services.direct.take(direct_uploads.incoming_key(ref.session_id, found["token"]),
+                                            services.settings.max_upload_bytes)
+            except direct_uploads.DirectUploadError as err:
+                raise RequestError(413, f"The file {found['name'][:80]!r} is too large: {err}.",
+                                   "Too much to send") from err
+            if data:
+                files.setdefault(name, []).append(Upload(found["name"], data))
+    return files
+
+
+@bp.route("/file/{session_id}/{file_id}/{name}", methods=["GET"])
+def public_file(session_id: str, file_id: str, name: str) -> Response:
+    """A file set `private=False`, for anyone with its signed link (DAFile.url_for())."""
+    signature = dict(bp.current_request.query_params or {}).get("sig")
+    stored = f"{file_id}/{name}"
+    if not links.signature_ok(context.services().keys.links, f"file:{session_id}", stored, {}, signature):
+        return _error_page(403, "This link is not valid", "The link to this file is wrong or incomplete.")
+    try:
+        data = uploads.read_public(context.services(), session_id, stored)
+    except Exception as err:  # a tampered object: the same clean page as every failure
+        reply = reply_for(err, f"public file of {session_id}")
+        return _error_page(reply.status_for_page, reply.title, reply.text)
+    if data is None:
+        return _error_page(404, "File not found", "This file is not (or no longer) stored.")
+    return file_response(data, name, cache="public, max-age=300")
 
 
 @bp.route("/interview", methods=["GET"])
@@ -286,6 +390,10 @@ def _screen_response(ref: SessionRef, result: TurnResult, view: ScreenView, base
                      headers: dict[str, Any], errors: Mapping[str, str] | None) -> Response:
     services = context.services()
     interview = services.loader.load(ref.interview)
+    direct = None
+    if services.direct is not None and page.has_uploads(view):
+        direct = (f"{base}/interview/upload-slot?i={quote(ref.interview)}{browser_session.session_query(ref)}",
+                  services.settings.direct_upload_bytes)
     body = page.screen_page(
         view, title=interview.title or "Interview", action_url=_here(base, ref), base=base,
         file_url=lambda file_id, name: f"{base}/interview/file/{file_id}/{quote(name)}?i={quote(ref.interview)}"
@@ -294,7 +402,10 @@ def _screen_response(ref: SessionRef, result: TurnResult, view: ScreenView, base
         can_go_back=result.head.step > 1, errors=errors, checkin_interval=services.settings.checkin_interval,
         checkin_url=f"{base}/checkin?i={quote(ref.interview)}{browser_session.session_query(ref)}",
         messages=result.outcome.message_log if result.outcome else (),
+        direct_upload=direct,
     )
+    if direct is not None and services.direct is not None:
+        headers = {**headers, "Content-Security-Policy": page.policy_connecting_to(services.direct.origin())}
     return _html(body, 200, headers)
 
 
@@ -328,17 +439,19 @@ def _command(ref: SessionRef, outcome: Outcome, base: str, headers: dict[str, An
     return _redirect(here, headers)
 
 
-def _form() -> dict[str, list[str]]:
+def _form() -> tuple[dict[str, list[str]], dict[str, list[Upload]]]:
     request = bp.current_request
-    raw = limits.body_bytes(request.raw_body, context.services().settings)
-    return limits.parse_form(raw, request.headers.get("content-type", ""), _FORM_FIELDS)
+    content_type = request.headers.get("content-type", "")
+    raw = limits.body_bytes(request.raw_body, context.services().settings,
+                            uploads=content_type.lower().startswith("multipart/"))
+    return limits.parse_form_files(raw, content_type, _FORM_FIELDS)
 
 
 def _submit(name: str) -> Response:
     sessions = context.sessions()
     base = base_path()
     ref = _request_ref(name)  # a shared session's form posts with ?session=ID
-    form = _form()
+    form, files = _form()
     anew = bool(form.get("_new_session"))  # the confirmed new_session/reset, or an error page's "Start over"
     if anew:
         ref = _cookie_ref(name)  # the session to leave is the browser's own: its token must match
@@ -357,7 +470,9 @@ def _submit(name: str) -> Response:
         except NoPreviousStepError:
             pass
         return _redirect(here)
-    posted = FormAnswer(screen=(form.get("_screen") or [""])[0], positions=_positions(form),
+    for name, sent in _direct_files(ref, form).items():
+        files.setdefault(name, []).extend(sent)
+    posted = FormAnswer(screen=(form.get("_screen") or [""])[0], positions=_positions({**form, **files}),
                         button=(form.get("_button") or [""])[0] or None)
     answered = sessions.answer_screen(ref, _request(ref, base), posted)
     if answered.status is AnswerStatus.INVALID:
@@ -382,10 +497,10 @@ def _button_command(ref: SessionRef, value: str, base: str) -> Response:
 _FORM_FIELDS = re.compile(r"_f\d{1,6}|_csrf|_screen|_button|_back|_continue|_new_session")
 
 
-def _positions(form: Mapping[str, list[str]]) -> dict[int, list[str]]:
-    """The posted field values by their position on the screen (the page names them _f0, _f1, ...)."""
-    positions: dict[int, list[str]] = {}
+def _positions(form: Mapping[str, Sequence[str | Upload]]) -> dict[int, list[str | Upload]]:
+    """The posted field values (and files) by their position on the screen (the page names them _f0, _f1, ...)."""
+    positions: dict[int, list[str | Upload]] = {}
     for name, values in form.items():
         if name.startswith("_f") and name[2:].isdigit() and len(name) <= 8:
-            positions[int(name[2:])] = values
+            positions[int(name[2:])] = list(values)
     return positions

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
+from chalicelib.engine.request import Upload
 from chalicelib.settings import Settings
 from chalicelib.web.errors import RequestError
 
@@ -45,22 +46,24 @@ class LimitError(RequestError):
         super().__init__(status, message, title="Too much to send")
 
 
-def body_bytes(raw: str | bytes | None, settings: Settings) -> bytes:
-    """The request body as bytes; LimitError (413) when it is longer than MAX_REQUEST_BYTES."""
-    limit = settings.max_request_bytes
+def body_bytes(raw: str | bytes | None, settings: Settings, uploads: bool = False) -> bytes:
+    """The request body as bytes; LimitError (413) when it is longer than MAX_REQUEST_BYTES (with
+    `uploads`, a form that may carry files: MAX_REQUEST_BYTES + MAX_UPLOAD_BYTES)."""
+    limit = settings.max_request_bytes + (settings.max_upload_bytes if uploads else 0)
     if raw is None:
         return b""
     if len(raw) > limit:  # a character is at least one byte: refuse before encoding
-        raise _body_too_big(len(raw), limit)
+        raise _body_too_big(len(raw), limit, uploads)
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if len(data) > limit:
-        raise _body_too_big(len(data), limit)
+        raise _body_too_big(len(data), limit, uploads)
     return data
 
 
-def _body_too_big(size: int, limit: int) -> LimitError:
+def _body_too_big(size: int, limit: int, uploads: bool = False) -> LimitError:
+    which = "MAX_REQUEST_BYTES, and MAX_UPLOAD_BYTES more for files" if uploads else "MAX_REQUEST_BYTES"
     return LimitError(413, f"The request is too large: {size:,} bytes, but at most {limit:,} bytes are accepted "
-                           "(MAX_REQUEST_BYTES). Send less at a time.")
+                           f"({which}). Send less at a time.")
 
 
 def parse_form(raw: bytes, content_type: str, wanted: re.Pattern[str] | None = None) -> dict[str, list[str]]:
@@ -92,31 +95,62 @@ def parse_urlencoded(text: str, wanted: re.Pattern[str] | None = None) -> dict[s
     return form
 
 
+def parse_form_files(raw: bytes, content_type: str,
+                     wanted: re.Pattern[str] | None = None) -> tuple[dict[str, list[str]], dict[str, list[Upload]]]:
+    """A posted form's text fields and its files ({name: [Upload]}, multipart only); as parse_form.
+    A file's size is checked later, against MAX_UPLOAD_BYTES, where the refusal can be shown."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return parse_form(raw, content_type, wanted), {}
+    fields: dict[str, list[str]] = {}
+    files: dict[str, list[Upload]] = {}
+    for name, filename, body in _multipart_parts(raw, content_type):
+        if wanted is not None and not wanted.fullmatch(name):
+            continue
+        if filename is None:
+            fields.setdefault(name, []).append(body.decode("utf-8", errors="replace"))
+        else:
+            files.setdefault(name, []).append(Upload(filename, body))
+    return fields, files
+
+
 def _multipart(raw: bytes, content_type: str) -> dict[str, list[str]]:
+    """The text fields of multipart/form-data (parse_form_files also keeps the files)."""
+    out: dict[str, list[str]] = {}
+    for name, filename, body in _multipart_parts(raw, content_type):
+        if filename is None:
+            out.setdefault(name, []).append(body.decode("utf-8", errors="replace"))
+    return out
+
+
+def _multipart_parts(raw: bytes, content_type: str) -> list[tuple[str, str | None, bytes]]:
     """multipart/form-data by splitting on the boundary: linear, unlike a MIME parser that
-    reads line by line and part by part. Values are text (no uploads)."""
+    reads line by line and part by part. Each part's name, file name (None for a text field), bytes."""
     boundary = _header_param(content_type.encode("latin-1", "replace"), b"boundary")
     if not boundary:
-        return {}
+        return []
     parts = raw.split(b"--" + boundary)
     _check_count(len(parts) - 2, "fields")  # the preamble before the first boundary, the end after the last
-    out: dict[str, list[str]] = {}
+    out: list[tuple[str, str | None, bytes]] = []
     for part in parts[1:]:
         if part.startswith(b"--"):  # the closing boundary
             break
         headers, _, body = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        name = _field_name(headers)
-        if name is not None:
-            out.setdefault(name, []).append(body.removesuffix(b"\r\n").decode("utf-8", errors="replace"))
+        named = _field_name(headers)
+        if named is not None:
+            out.append((named[0], named[1], body.removesuffix(b"\r\n")))
     return out
 
 
-def _field_name(headers: bytes) -> str | None:
+def _field_name(headers: bytes) -> tuple[str, str | None] | None:
     for line in headers.split(b"\r\n"):
         key, _, value = line.partition(b":")
         if key.strip().lower() == b"content-disposition":
             name = _header_param(value, b"name")
-            return name.decode("utf-8", errors="replace") if name is not None else None
+            filename = _header_param(value, b"filename")
+            if name is None:
+                return None
+            return (name.decode("utf-8", errors="replace"),
+                    filename.decode("utf-8", errors="replace") if filename is not None else None)
     return None
 
 

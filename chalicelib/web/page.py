@@ -47,6 +47,11 @@ _INPUT_TYPES: dict[str, str] = {
 # Shown as a list of radio buttons (checkboxes: check boxes); other choice kinds are a <select>.
 _BUTTON_LISTS = YESNO_RADIOS | {Datatype.RADIO, Datatype.OBJECT_RADIO, Datatype.CHECKBOXES, Datatype.OBJECT_CHECKBOXES}
 _CHECKBOX_LISTS = {Datatype.CHECKBOXES, Datatype.OBJECT_CHECKBOXES}
+# Upload fields: <input type="file">, with the camera's capture attribute for camera/user/environment.
+_FILE_INPUTS: dict[str, str] = {Datatype.FILE: "", Datatype.FILES: " multiple",
+                                Datatype.CAMERA: ' accept="image/*" capture',
+                                Datatype.USER: ' accept="image/*" capture="user"',
+                                Datatype.ENVIRONMENT: ' accept="image/*" capture="environment"'}
 
 
 def _a(value: Any) -> str:
@@ -72,7 +77,10 @@ def layout(title: str, body: str, base: str, *, refresh: float | None = None, ex
 def screen_page(view: ScreenView, *, title: str, action_url: str, base: str, csrf: str, can_go_back: bool,
                 errors: Mapping[str, str] | None = None, checkin_interval: int = 0, checkin_url: str = "",
                 messages: Sequence[Mapping[str, str]] = (),
-                file_url: Callable[[str, str], str] | None = None) -> str:
+                file_url: Callable[[str, str], str] | None = None,
+                direct_upload: tuple[str, int] | None = None) -> str:
+    """`direct_upload` (the slot URL, the size in bytes): a chosen file larger than that is sent
+    straight to S3 by static/uploads.js (runtime.direct_uploads)."""
     errors = errors or {}
     parts = [_back_form(action_url, csrf) if can_go_back and not view.prevent_back else ""]
     if errors:
@@ -80,7 +88,13 @@ def screen_page(view: ScreenView, *, title: str, action_url: str, base: str, csr
     flashes = "".join(f'<div class="alert alert-{_a(_priority(m))}">{escape(m.get("message", ""))}</div>'
                       for m in messages if m.get("priority", MessagePriority.LOG) != MessagePriority.LOG)
     parts.append(f'<div id="flash" class="flash" role="status" aria-live="polite">{flashes}</div>')
-    parts.append(f'<form method="post" action="{_a(action_url)}" class="screen" novalidate>')
+    uploads = any(f.variable and f.datatype in _FILE_INPUTS for f in view.fields)
+    enctype = ' enctype="multipart/form-data"' if uploads else ""
+    direct = uploads and direct_upload is not None
+    if direct and direct_upload is not None:
+        enctype += (f' data-direct-upload="{_a(direct_upload[0])}"'
+                    f' data-direct-upload-bytes="{int(direct_upload[1])}"')
+    parts.append(f'<form method="post" action="{_a(action_url)}" class="screen"{enctype} novalidate>')
     parts.append(f'<input type="hidden" name="_csrf" value="{_a(csrf)}">')
     parts.append(f'<input type="hidden" name="_screen" value="{_a(view.block)}">')
     parts.append(f'<h1 id="question">{view.question}</h1>')
@@ -101,8 +115,18 @@ def screen_page(view: ScreenView, *, title: str, action_url: str, base: str, csr
     checkin = checkin_interval > 0 and bool(checkin_url)
     attrs = (f' data-checkin-url="{_a(checkin_url)}" data-checkin-interval="{int(checkin_interval)}"'
              if checkin else "")
-    return layout(title, "".join(parts), base, refresh=view.reload_seconds, body_attrs=attrs,
-                  scripts=("checkin.js",) if checkin else ())
+    scripts = (("checkin.js",) if checkin else ()) + (("uploads.js",) if direct else ())
+    return layout(title, "".join(parts), base, refresh=view.reload_seconds, body_attrs=attrs, scripts=scripts)
+
+
+def has_uploads(view: ScreenView) -> bool:
+    """True when the screen asks for a file."""
+    return any(f.variable and f.datatype in _FILE_INPUTS for f in view.fields)
+
+
+def policy_connecting_to(origin: str) -> str:
+    """The pages' Content-Security-Policy, letting scripts also send to `origin` (S3, for uploads)."""
+    return CONTENT_SECURITY_POLICY.replace("default-src 'self';", f"default-src 'self'; connect-src 'self' {origin};")
 
 
 def _attachments(view: ScreenView, file_url: Callable[[str, str], str]) -> str:
@@ -198,6 +222,8 @@ def _control(fid: str, name: str, f: RenderedField, aria: str, required: str) ->
         options = "".join(f'<option value="{_a(c.value)}">{c.label}</option>' for c in f.choices)
         return (f'<input type="text" id="{fid}" name="{name}" list="{fid}-list" value="{_a(_text_value(f))}"'
                 f'{aria}{required}><datalist id="{fid}-list">{options}</datalist>')
+    if f.datatype in _FILE_INPUTS:
+        return f'<input type="file" id="{fid}" name="{name}"{_FILE_INPUTS[f.datatype]}{aria}{required}>'
     if f.datatype in MULTILINE:
         return f'<textarea id="{fid}" name="{name}" rows="4"{aria}{required}>{escape(_text_value(f))}</textarea>'
     kind = _INPUT_TYPES.get(f.input_type or f.datatype, "text")

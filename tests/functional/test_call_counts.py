@@ -120,3 +120,24 @@ def test_a_check_in_that_runs_its_action_reads_once_and_writes_once(client: Any,
     counted = _during(calls, check_in)
     assert counted == {"Query": 1, "TransactWriteItems": 1}
     assert "2 check-ins" in browser.page("/interview?i=checkin_counter.yml")
+
+
+def test_an_upload_is_one_read_and_one_write_and_its_download_one_read(client: Any, calls: Calls) -> None:
+    import re
+
+    from tests.upload_files import multipart, pdf, png
+
+    browser = Browser(client)
+    page = browser.page("/interview?i=uploads.yml")
+    files = {"_f0": [("a.pdf", pdf(), "application/pdf")], "_f1": [("b.png", png(), "image/png")]}
+    body, content_type = multipart({"_csrf": _hidden(page, "_csrf"), "_screen": _hidden(page, "_screen")}, files)
+    posted: list[Any] = []
+    answer = _during(calls, lambda: posted.append(client.http.post(
+        "/interview?i=uploads.yml", body=body, headers={"cookie": browser.cookie, "content-type": content_type})))
+    assert answer == {"Query": 1, "TransactWriteItems": 1}
+    assert calls.of("s3").get("PutObject") == 2  # the two files, sealed, before the commit
+
+    link = re.findall(r'href="(/interview/upload/[^"]+)"', posted[0].body.decode())[0].replace("&amp;", "&")
+    download = _during(calls, lambda: browser.get(link))
+    assert download == {"Query": 1}
+    assert calls.of("s3") == {"GetObject": 1}

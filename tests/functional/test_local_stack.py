@@ -314,3 +314,40 @@ def test_make_run_fails_clearly_when_a_port_is_in_use(tmp_path: Path, env_var: s
     assert "ready" not in output.splitlines() and "Traceback" not in output, output
     others = [name for name in ("PORT", "MOTO_PORT") if name != env_var]
     assert all(port_is_free(int(env[name])) for name in others), output
+
+
+def test_make_run_takes_a_large_browser_upload_straight_to_its_s3(tmp_path: Path) -> None:
+    """redis-data.yml with a file over DIRECT_UPLOAD_BYTES, as static/uploads.js sends it: a slot, the
+    file posted to moto's S3 on MOTO_PORT, then the form naming it; the public link serves it to anyone."""
+    from tests.upload_files import multipart, png
+
+    env = stack_env(DIRECT_UPLOAD_BYTES="1024")
+    with make_run(tmp_path, **env) as run:
+        listing = run.wait_ready()
+        base = f"http://127.0.0.1:{env['PORT']}"
+        web = Browser(base)
+        url = "/interview?i=redis-data.yml"
+        page = web.request(url)
+        assert page.status == 200 and "Upload a file." in page.text, page.body
+        slot_url = html.unescape(re.search(r'data-direct-upload="([^"]+)"', page.body).group(1))  # type: ignore[union-attr]
+        assert f"connect-src 'self' {listing['aws']}" in page.headers["Content-Security-Policy"]
+
+        picture = png(40, 40) + b"\x00" * 2048  # over DIRECT_UPLOAD_BYTES (trailing bytes after IEND are ignored)
+        slot_reply = web.opener.open(urllib.request.Request(
+            urljoin(base, slot_url), data=json.dumps({"name": "cat.png", "size": len(picture)}).encode(),
+            headers={"Content-Type": "application/json", "X-CSRF-Token": page.hidden("_csrf")}), timeout=HTTP_SECONDS)
+        slot = json.loads(slot_reply.read())
+        assert slot["url"].startswith(listing["aws"]), slot
+        body, content_type = multipart(slot["fields"], {"file": [("cat.png", picture, "image/png")]})
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(urllib.request.Request(
+                slot["url"], data=body, headers={"Content-Type": content_type}), timeout=HTTP_SECONDS) as sent:
+            assert sent.status in (200, 204)
+
+        shown = web.submit(url, page, _f0=slot["value"], _continue="1")
+        assert shown.status == 200 and "The file" in shown.text, shown.body
+        src = html.unescape(re.search(r'<img src="([^"]+)" alt="cat.png"', shown.body).group(1))  # type: ignore[union-attr]
+        anyone = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with anyone.open(urllib.request.Request(urljoin(base, src), headers={"Accept": "image/png"}),
+                         timeout=HTTP_SECONDS) as image:
+            assert image.status == 200 and image.read() == picture
+            assert image.headers["Content-Type"] == "image/png"

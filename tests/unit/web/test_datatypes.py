@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.engine.files import DAFile, DAFileList
 from chalicelib.language.blocks import NEGATED, NOT_REQUIRED_BY_DEFAULT, Datatype
 from chalicelib.web import page
 from tests.unit.engine.harness import Run
@@ -15,6 +16,9 @@ from tests.unit.engine.harness import Run
 _CHOICES = "    choices:\n      - Apple: apple\n      - Pear: pear\n"
 _WITH_CHOICES = {Datatype.RADIO, Datatype.DROPDOWN, Datatype.COMBOBOX, Datatype.CHECKBOXES, Datatype.OBJECT_RADIO,
                  Datatype.OBJECT_CHECKBOXES, Datatype.MULTISELECT}
+
+# The files of an upload field as the runtime hands them in (stored, runtime.uploads).
+_UPLOADED = DAFileList([DAFile("s" * 32, "t.yml", "ab" * 16, "f.png", "image/png", 9)])
 
 # What a browser posts for the field, and the value the interview then gets.
 _ANSWERS: dict[Datatype, tuple[Any, Any]] = {
@@ -39,8 +43,8 @@ _ANSWERS: dict[Datatype, tuple[Any, Any]] = {
     Datatype.CHECKBOXES: (["1"], {"apple": False, "pear": True}),
     Datatype.COMBOBOX: ("Plum", "Plum"),
     Datatype.HIDDEN: ("h", "h"),
-    Datatype.FILE: ("f.txt", "f.txt"),  # no uploads yet: every upload kind is a text box
-    Datatype.FILES: ("f.txt", "f.txt"),
+    Datatype.FILE: (_UPLOADED, _UPLOADED),
+    Datatype.FILES: (_UPLOADED, _UPLOADED),
     Datatype.PASSWORD: (" s3cret ", " s3cret "),
     Datatype.RANGE: ("5", 5.0),
     Datatype.URL: ("https://example.com", "https://example.com"),
@@ -50,9 +54,9 @@ _ANSWERS: dict[Datatype, tuple[Any, Any]] = {
     Datatype.OBJECT_RADIO: ("1", "pear"),
     Datatype.OBJECT_CHECKBOXES: (["1"], ["pear"]),
     Datatype.MULTISELECT: (["1"], {"apple": False, "pear": True}),
-    Datatype.CAMERA: ("f.png", "f.png"),
-    Datatype.USER: ("f.png", "f.png"),
-    Datatype.ENVIRONMENT: ("f.png", "f.png"),
+    Datatype.CAMERA: (_UPLOADED, _UPLOADED),
+    Datatype.USER: (_UPLOADED, _UPLOADED),
+    Datatype.ENVIRONMENT: (_UPLOADED, _UPLOADED),
     Datatype.RAW: (" <b> ", " <b> "),
     Datatype.SIGNATURE: ("f.png", "f.png"),
 }
