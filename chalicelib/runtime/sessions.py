@@ -37,11 +37,12 @@ from chalicelib.engine.mail import NewAddress
 from chalicelib.engine.messages import OutboundMessage
 from chalicelib.engine.request import FormAnswer, Interface, Request, UserInfo
 from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind, ScreenView
+from chalicelib.engine.snapshots import NewSnapshot
 from chalicelib.engine.state import SessionState
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
 from chalicelib.language.blocks import Interview, Screen
 from chalicelib.library import namespace
-from chalicelib.runtime import links, mail_port
+from chalicelib.runtime import links, mail_port, snapshots
 from chalicelib.runtime.checkin import checkin_arguments, checkin_commands, follow_replaced_choices
 from chalicelib.runtime.clock import Clock, SystemClock
 from chalicelib.runtime.documents import load_document, store_documents
@@ -61,6 +62,7 @@ from chalicelib.storage.errors import VersionConflictError, WrongSecretError
 from chalicelib.storage.mail import MailAddress
 from chalicelib.storage.records import BlobKind, Sealed, SessionHead, StepRecord
 from chalicelib.storage.sealing import Place
+from chalicelib.storage.snapshots import SnapshotRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 log = logging.getLogger(__name__)
@@ -271,11 +273,12 @@ class Sessions:
         head, sealed = self._seal(head, first.answers, state, key, step=1)
         store_documents(self.services, session_id, key if head.encrypted else None, first.documents)
         self.services.store.create(head, StepRecord(1, sealed.blob, sealed.kind))
-        if first.kv or first.outbox or first.messages or first.addresses:
+        if first.kv or first.outbox or first.messages or first.addresses or first.snapshots:
             tasks = self.tasks.new_records(head, key, request.user, first.outbox)
             outgoing = self.messages.prepare(session_id, f"v{head.version}", first.messages)
             head = self._commit_extras(head, first.kv, key, tasks, outgoing,
-                                       self._addresses(head, request.user, first))
+                                       self._addresses(head, request.user, first),
+                                       snapshots.seal_all(self.services, head, key, first.snapshots, time.time()))
         return SessionRef(interview_name, session_id, secret), TurnResult(first.outcome, head)
 
     def _first_run(self, interview: Interview, answers: dict[str, Any], state: SessionState, request: Request,
@@ -287,7 +290,8 @@ class Sessions:
         except UndefinedVariableError:
             outcome = None  # as docassemble: the first pass may stop on a missing name; the session still starts
         return Sessions._Evaluated(outcome, ev.answers(), kv=ev.kv_writes, outbox=ev.outbox, documents=ev.documents,
-                                   messages=ev.messages, addresses=ev.new_addresses)
+                                   messages=ev.messages, addresses=ev.new_addresses,
+                                   snapshots=list(ev.snapshots.values()))
 
     def view(self, ref: SessionRef, request: Request) -> TurnResult:
         """Evaluate and save over the current step (a page view, GET /api/session/question)."""
@@ -552,7 +556,7 @@ class Sessions:
             if result.changed.unchanged:
                 return TurnResult(result.outcome, head, unchanged=True)
             if before is not None and not result.kv and not result.outbox and not result.messages \
-                    and not result.addresses \
+                    and not result.addresses and not result.snapshots \
                     and _fingerprint(result.answers, state) == before:
                 store_documents(self.services, head.session_id, key if head.encrypted else None, result.documents)
                 return TurnResult(result.outcome, head)
@@ -590,7 +594,9 @@ class Sessions:
         self.services.store.commit(head, after, StepRecord(number, sealed.blob, sealed.kind), delete_steps=drop,
                                    extras=self._extras(head, result.kv, key), tasks=new_tasks + task_writes,
                                    notes=notes, **_sends(outgoing),
-                                   **_with_addresses(self._addresses(after, user, result)))
+                                   **_with_addresses(self._addresses(after, user, result)),
+                                   **_with_snapshots(snapshots.seal_all(self.services, after, key, result.snapshots,
+                                                                        after.modified)))
         self.tasks.enqueue([w.record for w in new_tasks])
         self.messages.deliver(outgoing)
         return TurnResult(result.outcome, after, command=result.changed.command)
@@ -605,6 +611,7 @@ class Sessions:
         documents: list[DocumentValue] = field(default_factory=list)
         messages: list[OutboundMessage] = field(default_factory=list)
         addresses: list[NewAddress] = field(default_factory=list)  # interview_email() made these
+        snapshots: list[NewSnapshot] = field(default_factory=list)  # store_variables_snapshot() asked for these
 
     def _evaluate(self, interview: Interview, answers: dict[str, Any], state: SessionState, head: SessionHead,
                   key: bytes | None, request: Request, change: _Change | None, evaluate: bool) -> Sessions._Evaluated:
@@ -615,7 +622,7 @@ class Sessions:
         ev = Evaluation(interview, answers, request, namespace.build, state)
         outcome = ev.run()
         return Sessions._Evaluated(outcome, ev.answers(), changed, ev.kv_writes, ev.outbox, ev.documents,
-                                   ev.messages, ev.new_addresses)
+                                   ev.messages, ev.new_addresses, list(ev.snapshots.values()))
 
     # ------------------------------------------------------------------ sealing
     def _key(self, head: SessionHead, ref: SessionRef) -> bytes | None:
@@ -658,10 +665,11 @@ class Sessions:
 
     def _commit_extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes,
                        tasks: list[TaskWrite], outgoing: Sequence[Outgoing] = (),
-                       addresses: Sequence[MailAddress] = ()) -> SessionHead:
+                       addresses: Sequence[MailAddress] = (),
+                       new_snapshots: Sequence[SnapshotRecord] = ()) -> SessionHead:
         after = replace(head, version=head.version + 1, has_tasks=head.has_tasks or bool(tasks))
         self.services.store.commit(head, after, None, extras=self._extras(head, kv, key), tasks=tasks,
-                                   **_sends(outgoing), **_with_addresses(addresses))
+                                   **_sends(outgoing), **_with_addresses(addresses), **_with_snapshots(new_snapshots))
         self.tasks.enqueue([w.record for w in tasks])
         self.messages.deliver(outgoing)
         return after
@@ -671,6 +679,11 @@ def _with_addresses(addresses: Sequence[MailAddress]) -> dict[str, Any]:
     """The commit's `addresses` argument, only when there are any (a store written before mail
     addresses existed still takes every other commit)."""
     return {"addresses": addresses} if addresses else {}
+
+
+def _with_snapshots(new: Sequence[SnapshotRecord]) -> dict[str, Any]:
+    """The commit's `snapshots` argument, only when there are any (as `_with_addresses`)."""
+    return {"snapshots": new} if new else {}
 
 
 def _sends(outgoing: Sequence[Outgoing]) -> dict[str, Any]:

@@ -62,6 +62,10 @@ class Place:
         return cls(f"{session_id}:mail:{mail_id}".encode())
 
     @classmethod
+    def snapshot(cls, session_id: str, interview: str, tag: str) -> Place:
+        return cls(f"{session_id}:snapshot:{len(interview)}:{interview}:{tag}".encode())
+
+    @classmethod
     def _task(cls, session_id: str, task_id: str, part: str) -> Place:
         return cls(f"{session_id}:task:{task_id}:{part}".encode())
 
