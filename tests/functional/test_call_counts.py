@@ -120,3 +120,15 @@ def test_a_check_in_that_runs_its_action_reads_once_and_writes_once(client: Any,
     counted = _during(calls, check_in)
     assert counted == {"Query": 1, "TransactWriteItems": 1}
     assert "2 check-ins" in browser.page("/interview?i=checkin_counter.yml")
+
+
+def test_a_turn_that_stores_snapshots_is_still_one_read_and_one_write(api: Api, calls: Calls) -> None:
+    # snapshot_survey.yml stores two snapshots (one persistent) on every turn once answered
+    data = api.new_session("snapshot_survey.yml")
+    session = ApiSession(api, "snapshot_survey.yml", data["session"], data["secret"])
+    session.question()
+    result: list[Any] = []
+    changed = _during(calls, lambda: result.append(session.set({"favorite_fruit": "Quince"})))
+    assert result[0].status == 200 and result[0].json["questionText"].strip() == "Thank you: Quince"
+    assert changed == {"Query": 1, "TransactWriteItems": 1}
+    assert _during(calls, session.question) == {"Query": 1}  # the same snapshots again: nothing written
