@@ -73,3 +73,4 @@ class SharedKeyStore:
             return False
         self.put(key, value, seconds)
         return True
+

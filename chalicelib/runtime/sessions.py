@@ -47,13 +47,14 @@ from chalicelib.runtime.checkin import checkin_arguments, checkin_commands, foll
 from chalicelib.runtime.clock import Clock, SystemClock
 from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
-from chalicelib.runtime.keystore import SharedKeyStore
 from chalicelib.runtime.mail_port import SessionMailPort
 from chalicelib.runtime.messaging import MessageService, Outgoing, defaults
 from chalicelib.runtime.purge import expiry
 from chalicelib.runtime.records import SharedRecords
+from chalicelib.runtime.redis_store import shared_keystore
 from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
 from chalicelib.runtime.services import Services
+from chalicelib.runtime.sql import SqlDatabase
 from chalicelib.runtime.stash import Stash, StashForInterview
 from chalicelib.runtime.tasks import TaskService
 from chalicelib.runtime.variables import check_writable, from_sent
@@ -226,7 +227,8 @@ class Sessions:
         the stash, the shared records and values, the signer of its action links, and the senders'
         defaults (send_email, send_sms)."""
         return replace(request, tasks=self.task_port(session_id, key), stash=StashForInterview(Stash(self.services)),
-                       records=SharedRecords(self.services), keystore=SharedKeyStore(self.services),
+                       records=SharedRecords(self.services), keystore=shared_keystore(self.services),
+                       sql=SqlDatabase(self.services.settings.database_url),
                        sign_link=self.link_signer, messaging=defaults(self.services.settings),
                        mail=self.mail_port(session_id))
 
