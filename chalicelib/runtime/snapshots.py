@@ -27,6 +27,7 @@ from chalicelib.storage.snapshots import SnapshotRecord
 log = logging.getLogger(__name__)
 
 MAX_PAGE = 100
+MAX_TOKEN_CHARS = 512  # a page token: a session id and a key
 
 
 def seal_all(services: Services, head: SessionHead, key: bytes | None, new: Sequence[NewSnapshot],
@@ -56,6 +57,9 @@ class SnapshotQuery:
             raise ValueError(f"limit is a whole number from 1 to {MAX_PAGE}; found {self.limit}")
         if self.tag is not None and len(self.tag) > MAX_TAG_CHARS:
             raise ValueError(f"tag is text of at most {MAX_TAG_CHARS} characters; found {len(self.tag)}")
+        if len(self.start) > MAX_TOKEN_CHARS:
+            raise ValueError(f"next is a token from the previous page, at most {MAX_TOKEN_CHARS} characters; "
+                             f"found {len(self.start)}")
         if self.secret and not self.session:
             raise ValueError("secret opens one session's snapshots: send session= with it")
 

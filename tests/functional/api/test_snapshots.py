@@ -115,7 +115,9 @@ def test_only_admins_read_snapshots_and_bad_queries_say_why(start: Start, api: A
     assert session.session.encode() not in refused.body
     for query, expected in [("", "Parameter i is required"), (f"i={SURVEY}&limit=0", "limit is a whole number"),
                             (f"i={SURVEY}&limit=lots", "limit must be a whole number"),
-                            (f"i={SURVEY}&session=nope", "session must be a session id")]:
+                            (f"i={SURVEY}&session=nope", "session must be a session id"),
+                            (f"i={SURVEY}&next={'x' * 600}", "next is a token from the previous page"),
+                            (f"i={SURVEY}&secret=abc", "send session= with it")]:
         result = api.get(f"/api/snapshots?{query}")
         assert result.status == 400 and expected in result.json["error"], (query, result.body)
 
