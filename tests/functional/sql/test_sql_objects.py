@@ -72,13 +72,17 @@ def test_a_returning_customer_is_found_and_their_row_updated(api: Api, db: sa.En
     assert rows(db, "SELECT email, first_name, last_name, favorite_fruit, visits FROM customer") == [
         ("ada@example.com", "Ada", "Lovelace", "Apple", 1)]
 
+    # The row is the source of truth: another system changes it
+    with db.begin() as connection:
+        connection.execute(sa.text("UPDATE customer SET first_name = 'Augusta' WHERE email = 'ada@example.com'"))
+
     # Another session with the same e-mail reads the stored row: only the fruit is asked
     second = start(api)
     welcome = ok_json(second.set({"customer.email": "ada@example.com"}))
-    assert welcome["questionText"].strip() == "Welcome back, Ada"
+    assert welcome["questionText"].strip() == "Welcome back, Augusta"
     assert "Last time your favorite fruit was Apple." in welcome["subquestionText"]
     done = ok_json(second.set({"fruit_now": "Quince"}))
-    assert done["questionText"].strip() == "Thank you, Ada Lovelace"
+    assert done["questionText"].strip() == "Thank you, Augusta Lovelace"
     assert "(visit 2; 2 fruit(s) named so far)" in done["subquestionText"]
     assert rows(db, "SELECT email, favorite_fruit, visits FROM customer") == [("ada@example.com", "Quince", 2)]
     assert sorted(rows(db, "SELECT name FROM fruit")) == [("apple",), ("quince",)]
