@@ -73,4 +73,3 @@ class SharedKeyStore:
             return False
         self.put(key, value, seconds)
         return True
-

@@ -1,10 +1,9 @@
 """DynamoDB items of variable snapshots (storage.snapshots).
 
-| item | `pk` | `sk` |
-|---|---|---|
-| a snapshot: its sealed JSON, kind, `persistent`, `modified` | `snapshot#<interview>` | `<session>#<tag>` |
-| pointer of a snapshot that is not persistent (the snapshot is deleted through it) | `session#<id>` |\
-  `snapref#["<interview>","<tag>"]` |
+- a snapshot (its sealed JSON, kind, `persistent`, `modified`): pk `snapshot#<interview>`,
+  sk `<session>#<tag>`;
+- the pointer of a snapshot that is not persistent (the snapshot is deleted through it):
+  pk `session#<id>`, sk `snapref#["<interview>","<tag>"]`.
 """
 
 from __future__ import annotations
