@@ -207,18 +207,26 @@ class SQLObject(DAObject):
             return False
         values = self._values()
         table = self._sql_table()
+        try:
+            self._write(table, values)
+        except sa.exc.IntegrityError:
+            if not self._uid:
+                raise
+            self._write(table, values)  # another writer inserted the same _uid first: update that row
+        return True
+
+    def _write(self, table: sa.Table, values: dict[str, Any]) -> None:
         with _engine().begin() as connection:
-            if "id" not in self.__dict__ and self._uid:
+            if self._uid:
                 found = connection.execute(sa.select(table.c.id).where(table.c[self._uid] == values[self._uid])).first()
                 if found is not None:
                     self.id = int(found[0])
             if "id" in self.__dict__:
                 done = connection.execute(sa.update(table).where(table.c.id == self.id).values(**values))
                 if done.rowcount:
-                    return True
+                    return
             made = connection.execute(sa.insert(table).values(**values))
             self.id = int(made.inserted_primary_key[0])
-        return True
 
     def db_delete(self) -> bool:
         """Delete the object's row (and its relationships); the object forgets its id."""

@@ -109,3 +109,19 @@ def test_without_a_database_the_author_is_told_what_to_set(services: Any, api: A
     assert result.status == 400
     assert "set DATABASE_URL to a SQLAlchemy URL" in result.json["error"]
     assert "sql_customers.yml, line" in result.json["error"]
+
+
+def test_two_new_customers_with_one_email_share_one_row(api: Api, db: sa.Engine) -> None:
+    # Given: two sessions that both found no row for the same e-mail
+    first, second = start(api), start(api)
+    for session in (first, second):
+        assert ok_json(session.set({"customer.email": "twin@example.com"}))["questionText"].strip() == \
+            "Tell us about yourself"
+
+    # When: both save
+    for session, name in ((first, "Castor"), (second, "Pollux")):
+        ok_json(session.set({"customer.first_name": name, "customer.last_name": "Twin",
+                             "customer.favorite_fruit": "Pear"}))
+
+    # Then: the _uid keeps one row, with the later answers
+    assert rows(db, "SELECT email, first_name FROM customer") == [("twin@example.com", "Pollux")]
