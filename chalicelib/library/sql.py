@@ -26,18 +26,29 @@ after a conflict finds the row it wrote instead of adding another.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Mapping
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.engine import active
 from chalicelib.library.objects import DAObject
 
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+else:
+
+    class _OnFirstUse:
+        """SQLAlchemy, imported when an interview first uses SQLObject (not at every cold start)."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(importlib.import_module("sqlalchemy"), name)
+
+    sa = _OnFirstUse()
+
 __all__ = ["SQLObject"]
 
-_TYPES: Mapping[str, Any] = {"text": sa.Text, "integer": sa.BigInteger, "number": sa.Float, "boolean": sa.Boolean}
+_TYPES: Mapping[str, str] = {"text": "Text", "integer": "BigInteger", "number": "Float", "boolean": "Boolean"}
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 _tables: dict[tuple[int, str], sa.Table] = {}
 _lock = threading.Lock()
@@ -67,7 +78,7 @@ def _table(engine: sa.Engine, name: str, columns: Mapping[str, str], uid: str | 
         if table is None:
             metadata = sa.MetaData()
             table = sa.Table(name, metadata, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-                             *[sa.Column(column, _TYPES[kind], unique=(column == uid))
+                             *[sa.Column(column, getattr(sa, _TYPES[kind]), unique=(column == uid))
                                for column, kind in columns.items()])
             metadata.create_all(engine, checkfirst=True)
             _tables[key] = table

@@ -9,12 +9,13 @@ connection pool) per URL and process; it connects when first used.
 from __future__ import annotations
 
 import threading
-from typing import Any
-
-import redis
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.runtime.keystore import SharedKeyStore, _key
 from chalicelib.runtime.services import Services
+
+if TYPE_CHECKING:
+    import redis
 
 _clients: dict[str, redis.Redis] = {}
 _lock = threading.Lock()
@@ -24,6 +25,8 @@ def client(url: str) -> redis.Redis:
     with _lock:
         found = _clients.get(url)
         if found is None:
+            import redis  # on first use: it takes a while to import
+
             found = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=10)
             _clients[url] = found
         return found

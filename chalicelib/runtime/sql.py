@@ -4,11 +4,12 @@ keeps its pool between requests). The engine connects only when an interview fir
 from __future__ import annotations
 
 import threading
-from typing import Any
-
-import sqlalchemy
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.runtime.errors import RuntimeLayerError
+
+if TYPE_CHECKING:
+    import sqlalchemy
 
 _engines: dict[str, sqlalchemy.Engine] = {}
 _lock = threading.Lock()
@@ -32,6 +33,8 @@ class SqlDatabase:
         with _lock:
             engine = _engines.get(self.url)
             if engine is None:
+                import sqlalchemy  # on first use: it takes a while to import
+
                 engine = sqlalchemy.create_engine(self.url, pool_pre_ping=True)
                 _engines[self.url] = engine
             return engine
