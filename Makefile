@@ -31,7 +31,7 @@ STAGE ?= dev
 # pytest-cov: measure chalicelib ([tool.coverage.run]) and list the lines no test ran.
 COVERAGE := --cov --cov-report=term-missing:skip-covered
 
-.PHONY: run check test lint browser bench package clean
+.PHONY: run check test lint browser servers bench package clean
 
 $(PYTHON):
 	@$(PYTHON3) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
@@ -71,6 +71,21 @@ browser:
 	       "the browser tests will be skipped"; \
 	fi
 
+# The tests of SQLObject on PostgreSQL and of DARedis on a real Redis start Debian's servers
+# (tests/servers.py). Install them as the browser target installs chromium; without them those
+# tests skip and say why (under CI they fail instead).
+servers:
+	@if command -v redis-server >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "make: installing postgresql and redis-server for the database tests (apt-get)"; \
+	  apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null; \
+	else \
+	  echo "make: postgresql or redis-server is missing and cannot be installed here (needs root and apt-get):" \
+	       "their tests will be skipped"; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -79,7 +94,7 @@ lint: $(STAMP)
 check: lint
 	$(PYTHON) -m pytest tests/unit tests/functional -m "not browser and not slow" $(COVERAGE)
 
-test: lint browser
+test: lint browser servers
 	$(PYTHON) -m pytest $(COVERAGE)
 
 bench: $(STAMP)

@@ -62,6 +62,9 @@ ENV_MAIL_MAX_PER_SESSION = "MAIL_MAX_PER_SESSION"
 ENV_PORT = "PORT"
 ENV_MOTO_PORT = "MOTO_PORT"
 ENV_SMTP_PORT = "SMTP_PORT"
+ENV_DATABASE_URL = "DATABASE_URL"  # SQLObject's database (SQLAlchemy URL)
+ENV_REDIS_URL = "REDIS_URL"  # DARedis on a real Redis instead of DynamoDB
+LOCAL_DATABASE_URL = "sqlite:///local-interviews.sqlite3"  # the local stack's default: a file in its directory
 
 MAX_PORT = 65535
 MIN_REQUEST_BYTES = 1024  # below this no form could be posted at all
@@ -195,6 +198,8 @@ class Settings:
     port: int = 8000
     moto_port: int = 5001
     smtp_port: int = 2525
+    database_url: str = field(default="", repr=False)  # may hold a password
+    redis_url: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, local_stack: bool = False) -> Settings:
@@ -248,4 +253,6 @@ class Settings:
             port=_port(env, ENV_PORT, 8000),
             moto_port=_port(env, ENV_MOTO_PORT, 5001),
             smtp_port=_port(env, ENV_SMTP_PORT, 2525),
+            database_url=env.get(ENV_DATABASE_URL, "").strip() or (LOCAL_DATABASE_URL if local_stack else ""),
+            redis_url=env.get(ENV_REDIS_URL, "").strip(),
         )

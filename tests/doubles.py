@@ -14,6 +14,7 @@ from chalicelib.storage.base import SessionStore
 from chalicelib.storage.mail import MailAddress, MailRecord
 from chalicelib.storage.outbox import SendRecord, SendRef
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
+from chalicelib.storage.snapshots import SnapshotPage, SnapshotRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 
@@ -33,8 +34,14 @@ class WrappedStore(SessionStore):
     def commit(self, before: SessionHead, after: SessionHead, put: StepRecord | None,
                delete_steps: Sequence[int] = (), extras: Mapping[str, Sealed] | None = None,
                tasks: Sequence[TaskWrite] = (), notes: Sequence[Notification] = (),
-               sends: Sequence[SendRecord] = (), addresses: Sequence[MailAddress] = ()) -> None:
-        self.inner.commit(before, after, put, delete_steps, extras, tasks, notes, sends=sends, addresses=addresses)
+               sends: Sequence[SendRecord] = (), addresses: Sequence[MailAddress] = (),
+               snapshots: Sequence[SnapshotRecord] = ()) -> None:
+        self.inner.commit(before, after, put, delete_steps, extras, tasks, notes, sends=sends, addresses=addresses,
+                          snapshots=snapshots)
+
+    def list_snapshots(self, interview: str, session_id: str = "", tag: str | None = None, limit: int = 50,
+                       start: str = "") -> SnapshotPage:
+        return self.inner.list_snapshots(interview, session_id, tag, limit, start)
 
     def recorded_commit(self, outcomes: list[str], before: SessionHead, after: SessionHead,
                         put: StepRecord | None, delete_steps: Sequence[int] = (),

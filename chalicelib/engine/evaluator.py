@@ -39,6 +39,7 @@ from chalicelib.engine.signals import (
     ResponseSignal,
     Signal,
 )
+from chalicelib.engine.snapshots import NewSnapshot
 from chalicelib.engine.state import STATE_KEY, PendingAction, SessionState
 from chalicelib.engine.tasks import NewTask
 from chalicelib.engine.templates import LazyTemplate
@@ -89,6 +90,7 @@ class Evaluation:
         self.new_addresses: list[NewAddress] = []  # interview_email() addresses made this turn
         self.documents: list[DocumentValue] = []  # attachments assembled this turn (files to store)
         self.messages: list[OutboundMessage] = []  # send_email()/send_sms() calls of this turn
+        self.snapshots: dict[str, NewSnapshot] = {}  # store_variables_snapshot() calls of this turn, by tag
         self.error_action: tuple[str, dict[str, Any]] | None = None  # background_error_action()
         # The names being sought when it stopped on a question or an error, newest first (a failed
         # background task reports them as its `variables`).

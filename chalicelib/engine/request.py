@@ -75,6 +75,12 @@ class KeyStorePort(Protocol):
     def fetch_data(self, key: str) -> Any: ...
 
 
+class SqlPort(Protocol):
+    """The SQL database of SQLObject (DATABASE_URL): a SQLAlchemy engine, made once per process."""
+
+    def engine(self) -> Any: ...
+
+
 @dataclass(frozen=True)
 class UserInfo:
     id: str = ""
@@ -105,6 +111,7 @@ class Request:
     stash: StashPort | None = None
     records: RecordsPort | None = None
     keystore: KeyStorePort | None = None
+    sql: SqlPort | None = None  # SQLObject's database
     step: int = 1
     messaging: MessagingDefaults = field(default_factory=MessagingDefaults)  # DEFAULT_SENDER, DEFAULT_COUNTRY
     # Signs the action links url_action() makes: (session id, action, arguments) → signature.

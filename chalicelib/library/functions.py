@@ -505,6 +505,18 @@ class AuthorFunctions:
     def delete_record(self, key: str, id: int) -> None:
         self._records().delete(key, id)
 
+    # ------------------------------------------------------------------ snapshots (library.snapshots)
+    def store_variables_snapshot(self, data: Any = None, include_internal: bool = False, key: Any = None,
+                                 persistent: bool = False) -> None:
+        """Keep a JSON snapshot of the answers (or of `data`) outside the session, one per `key`,
+        written with this turn; admins read them at GET /api/snapshots.
+
+        Example: ``store_variables_snapshot(data={'zip': zip_code}, key='survey', persistent=True)``
+        """
+        from chalicelib.library import snapshots
+
+        snapshots.store(self.ev, data, include_internal, key, persistent)
+
     def _records(self) -> RecordsPort:
         if self.ev.request.records is None:
             raise RuntimeError("shared records are not available here (no store was given to this evaluation)")

@@ -38,22 +38,24 @@ from chalicelib.engine.mail import NewAddress
 from chalicelib.engine.messages import OutboundMessage
 from chalicelib.engine.request import FormAnswer, Interface, Request, Upload, UserInfo
 from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind, ScreenView
+from chalicelib.engine.snapshots import NewSnapshot
 from chalicelib.engine.state import SessionState
 from chalicelib.engine.tasks import NewTask, TaskSnapshot
 from chalicelib.language.blocks import Interview, Screen
 from chalicelib.library import namespace
-from chalicelib.runtime import links, mail_port
+from chalicelib.runtime import links, mail_port, snapshots
 from chalicelib.runtime.checkin import checkin_arguments, checkin_commands, follow_replaced_choices
 from chalicelib.runtime.clock import Clock, SystemClock
 from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
-from chalicelib.runtime.keystore import SharedKeyStore
 from chalicelib.runtime.mail_port import SessionMailPort
 from chalicelib.runtime.messaging import TASK_SEND_PREFIX, MessageService, Outgoing, defaults
 from chalicelib.runtime.purge import expiry
 from chalicelib.runtime.records import SharedRecords
+from chalicelib.runtime.redis_store import shared_keystore
 from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
 from chalicelib.runtime.services import Services
+from chalicelib.runtime.sql import SqlDatabase
 from chalicelib.runtime.stash import Stash, StashForInterview
 from chalicelib.runtime.tasks import TaskService
 from chalicelib.runtime.uploads import SessionFilePort, read_kept, read_private, store_uploads, take_uploads, to_files
@@ -64,6 +66,7 @@ from chalicelib.storage.mail import MailAddress
 from chalicelib.storage.outbox import SendRecord, SendStatus
 from chalicelib.storage.records import BlobKind, Sealed, SessionHead, StepRecord
 from chalicelib.storage.sealing import Place
+from chalicelib.storage.snapshots import SnapshotRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 log = logging.getLogger(__name__)
@@ -229,7 +232,8 @@ class Sessions:
         the stash, the shared records and values, the signer of its action links, and the senders'
         defaults (send_email, send_sms)."""
         return replace(request, tasks=self.task_port(session_id, key), stash=StashForInterview(Stash(self.services)),
-                       records=SharedRecords(self.services), keystore=SharedKeyStore(self.services),
+                       records=SharedRecords(self.services), keystore=shared_keystore(self.services),
+                       sql=SqlDatabase(self.services.settings.database_url),
                        sign_link=self.link_signer, messaging=defaults(self.services.settings),
                        mail=self.mail_port(session_id, key), files=SessionFilePort(self.services, session_id, key))
 
@@ -279,11 +283,12 @@ class Sessions:
         head, sealed = self._seal(head, first.answers, state, key, step=1)
         store_documents(self.services, session_id, key if head.encrypted else None, first.documents)
         self.services.store.create(head, StepRecord(1, sealed.blob, sealed.kind))
-        if first.kv or first.outbox or first.messages or first.addresses:
+        if first.kv or first.outbox or first.messages or first.addresses or first.snapshots:
             tasks = self.tasks.new_records(head, key, request.user, first.outbox)
             outgoing = self.messages.prepare(session_id, f"v{head.version}", first.messages)
             head = self._commit_extras(head, first.kv, key, tasks, outgoing,
-                                       self._addresses(head, key, request.user, first))
+                                       self._addresses(head, key, request.user, first),
+                                       snapshots.seal_all(self.services, head, key, first.snapshots, time.time()))
         return SessionRef(interview_name, session_id, secret), TurnResult(first.outcome, head)
 
     def _first_run(self, interview: Interview, answers: dict[str, Any], state: SessionState, request: Request,
@@ -295,7 +300,8 @@ class Sessions:
         except UndefinedVariableError:
             outcome = None  # as docassemble: the first pass may stop on a missing name; the session still starts
         return Sessions._Evaluated(outcome, ev.answers(), kv=ev.kv_writes, outbox=ev.outbox, documents=ev.documents,
-                                   messages=ev.messages, addresses=ev.new_addresses)
+                                   messages=ev.messages, addresses=ev.new_addresses,
+                                   snapshots=list(ev.snapshots.values()))
 
     def view(self, ref: SessionRef, request: Request) -> TurnResult:
         """Evaluate and save over the current step (a page view, GET /api/session/question)."""
@@ -591,7 +597,7 @@ class Sessions:
             if result.changed.unchanged:
                 return TurnResult(result.outcome, head, unchanged=True)
             if before is not None and not result.kv and not result.outbox and not result.messages \
-                    and not result.addresses \
+                    and not result.addresses and not result.snapshots \
                     and _fingerprint(result.answers, state) == before:
                 store_documents(self.services, head.session_id, key if head.encrypted else None, result.documents)
                 return TurnResult(result.outcome, head)
@@ -631,7 +637,9 @@ class Sessions:
         self.services.store.commit(head, after, StepRecord(number, sealed.blob, sealed.kind), delete_steps=drop,
                                    extras=self._extras(head, result.kv, key), tasks=new_tasks + task_writes,
                                    notes=notes, **_sends(outgoing),
-                                   **_with_addresses(self._addresses(after, key, user, result)))
+                                   **_with_addresses(self._addresses(after, key, user, result)),
+                                   **_with_snapshots(snapshots.seal_all(self.services, after, key, result.snapshots,
+                                                                        after.modified)))
         self.tasks.enqueue([w.record for w in new_tasks])
         self.messages.deliver(outgoing)
         return TurnResult(result.outcome, after, command=result.changed.command)
@@ -647,6 +655,7 @@ class Sessions:
         messages: list[OutboundMessage] = field(default_factory=list)
         addresses: list[NewAddress] = field(default_factory=list)  # interview_email() made these
         file_changes: list[DAFile] = field(default_factory=list)  # files whose set_attributes() ran
+        snapshots: list[NewSnapshot] = field(default_factory=list)  # store_variables_snapshot() asked for these
 
     def _evaluate(self, interview: Interview, answers: dict[str, Any], state: SessionState, head: SessionHead,
                   key: bytes | None, request: Request, change: _Change | None, evaluate: bool) -> Sessions._Evaluated:
@@ -663,7 +672,7 @@ class Sessions:
         finally:
             port.clean_up()
         return Sessions._Evaluated(outcome, ev.answers(), changed, ev.kv_writes, ev.outbox, ev.documents,
-                                   ev.messages, ev.new_addresses, port.changed_files)
+                                   ev.messages, ev.new_addresses, port.changed_files, list(ev.snapshots.values()))
 
     # ------------------------------------------------------------------ sealing
     def _key(self, head: SessionHead, ref: SessionRef) -> bytes | None:
@@ -706,10 +715,11 @@ class Sessions:
 
     def _commit_extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes,
                        tasks: list[TaskWrite], outgoing: Sequence[Outgoing] = (),
-                       addresses: Sequence[MailAddress] = ()) -> SessionHead:
+                       addresses: Sequence[MailAddress] = (),
+                       new_snapshots: Sequence[SnapshotRecord] = ()) -> SessionHead:
         after = replace(head, version=head.version + 1, has_tasks=head.has_tasks or bool(tasks))
         self.services.store.commit(head, after, None, extras=self._extras(head, kv, key), tasks=tasks,
-                                   **_sends(outgoing), **_with_addresses(addresses))
+                                   **_sends(outgoing), **_with_addresses(addresses), **_with_snapshots(new_snapshots))
         self.tasks.enqueue([w.record for w in tasks])
         self.messages.deliver(outgoing)
         return after
@@ -725,6 +735,11 @@ def _with_addresses(addresses: Sequence[MailAddress]) -> dict[str, Any]:
     """The commit's `addresses` argument, only when there are any (a store written before mail
     addresses existed still takes every other commit)."""
     return {"addresses": addresses} if addresses else {}
+
+
+def _with_snapshots(new: Sequence[SnapshotRecord]) -> dict[str, Any]:
+    """The commit's `snapshots` argument, only when there are any (as `_with_addresses`)."""
+    return {"snapshots": new} if new else {}
 
 
 def _sends(outgoing: Sequence[Outgoing]) -> dict[str, Any]:

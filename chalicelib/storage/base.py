@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from chalicelib.storage.mail import MailAddress, MailRecord
 from chalicelib.storage.outbox import SendRecord, SendRef
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
+from chalicelib.storage.snapshots import SnapshotPage, SnapshotRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 # One DynamoDB transaction holds at most 100 actions: the head, the new step and
@@ -78,13 +79,15 @@ class SessionStore(ABC):
         notes: Sequence[Notification] = (),
         sends: Sequence[SendRecord] = (),
         addresses: Sequence[MailAddress] = (),
+        snapshots: Sequence[SnapshotRecord] = (),
     ) -> None:
         """Atomically: write `put` (if any), delete `delete_steps`, write the named
         `extras` (values that outlive the back button, e.g. persistent task counters),
         the `tasks` (each only if in its expected state), the `notes`, the new
         `sends` (each only if no send has its key yet) and the new mail `addresses`
         (each only if its short code is free: a taken one is a VersionConflictError,
-        so the turn runs again and draws another), and replace the head with
+        so the turn runs again and draws another), the `snapshots` (each replacing the one
+        of its session and tag; storage/snapshots.py), and replace the head with
         `after` -- only if the stored head still has `before.version`.
 
         A task in another state than expected raises TaskStateError (nothing written);
@@ -92,6 +95,12 @@ class SessionStore(ABC):
 
         `after.version` must be `before.version + 1`. Raises VersionConflictError
         (nothing written) when the version moved, SessionNotFoundError when gone."""
+
+    @abstractmethod
+    def list_snapshots(self, interview: str, session_id: str = "", tag: str | None = None, limit: int = 50,
+                       start: str = "") -> SnapshotPage:
+        """At most `limit` snapshots of `interview` (of one session, of one tag, if given), by session
+        and tag, starting after the page token `start`."""
 
     @abstractmethod
     def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = (),

@@ -61,6 +61,7 @@ from chalicelib.storage.dynamodb_outbox import (
     ref_of,
     spills,
 )
+from chalicelib.storage.dynamodb_snapshots import page_of, snapshot_actions, snapshot_query
 from chalicelib.storage.dynamodb_tasks import (
     NOTE_PREFIX,
     TASK_PREFIX,
@@ -87,6 +88,7 @@ from chalicelib.storage.outbox import (
     send_to_item,
 )
 from chalicelib.storage.records import BlobKind, CronTarget, IdleSession, Sealed, SessionHead, StepRecord
+from chalicelib.storage.snapshots import POINTER_PREFIX, SnapshotPage, SnapshotRecord, pointer_target
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 Item = dict[str, Any]  # a DynamoDB item in the low-level client's typed-JSON form
@@ -616,9 +618,10 @@ class DynamoSessionStore(SessionStore):
         notes: Sequence[Notification] = (),
         sends: Sequence[SendRecord] = (),
         addresses: Sequence[MailAddress] = (),
+        snapshots: Sequence[SnapshotRecord] = (),
     ) -> None:
         check_commit(before, after, put, delete_steps, extras,
-                     len(tasks) + len(notes) + len(sends) + 2 * len(addresses))
+                     len(tasks) + len(notes) + len(sends) + 2 * len(addresses) + 2 * len(snapshots))
         actions: list[Item] = []
         s3_key = None
         if put is not None:
@@ -641,10 +644,17 @@ class DynamoSessionStore(SessionStore):
         actions += task_actions + [note_put(self.table_name, note) for note in notes]
         for address in addresses:  # a short code taken meanwhile fails the commit as a conflict: evaluated again
             actions += address_puts(self.table_name, pk["S"], address)
+        for snapshot in snapshots:
+            actions += snapshot_actions(self.table_name, pk["S"], snapshot)
         actions.append({"Put": self._conditional_head(before, after)})
         with self._discarded_on_failure(spilled):
             self._transact(actions, s3_key, f"committing session {before.session_id!r}",
                            _commit_conflict(before, range(first_task, first_task + len(task_actions))))
+
+    def list_snapshots(self, interview: str, session_id: str = "", tag: str | None = None, limit: int = 50,
+                       start: str = "") -> SnapshotPage:
+        params = {**snapshot_query(interview, session_id, tag, start), "Limit": limit + 1}
+        return page_of(interview, self._query(f"listing snapshots of {interview!r}", **params), limit)
 
     def write_tasks(self, tasks: Sequence[TaskWrite], notes: Sequence[Notification] = (),
                     sends: Sequence[SendRecord] = ()) -> None:
@@ -852,6 +862,10 @@ class DynamoSessionStore(SessionStore):
         # An address's item by short code lives outside the partition: found through its copy.
         keys += [{"pk": {"S": address_pk(short_of_copy(i["sk"]["S"]))}, "sk": {"S": ADDRESS_SK}}
                  for i in items if i["sk"]["S"].startswith(ADDRESS_COPY_PREFIX)]
+        # So does a snapshot that is not persistent: found through its pointer.
+        for pointer in (i["sk"]["S"] for i in items if i["sk"]["S"].startswith(POINTER_PREFIX)):
+            target_pk, target_sk = pointer_target(session_id, pointer)
+            keys.append({"pk": {"S": target_pk}, "sk": {"S": target_sk}})
         self._batch_delete(keys)
         # Items first: if removing the objects fails, a retry still finds them,
         # and no surviving step item points to a missing object.

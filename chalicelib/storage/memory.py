@@ -23,6 +23,7 @@ from chalicelib.storage.errors import (
 from chalicelib.storage.mail import MailAddress, MailRecord
 from chalicelib.storage.outbox import SendRecord, SendRef, SendStatus
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord, User
+from chalicelib.storage.snapshots import SnapshotPage, SnapshotRecord, snapshot_sk
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 
@@ -45,6 +46,7 @@ class MemorySessionStore(SessionStore):
         self._records: dict[str, tuple[int, dict[int, Sealed]]] = {}
         self._values: dict[str, tuple[bytes, float]] = {}
         self._sends: dict[tuple[str, str], SendRecord] = {}
+        self._snapshots: dict[tuple[str, str], SnapshotRecord] = {}  # (interview, session#tag)
         self._lock = threading.Lock()
 
     def _session(self, interview: str, session_id: str) -> _Session:
@@ -90,9 +92,10 @@ class MemorySessionStore(SessionStore):
         notes: Sequence[Notification] = (),
         sends: Sequence[SendRecord] = (),
         addresses: Sequence[MailAddress] = (),
+        snapshots: Sequence[SnapshotRecord] = (),
     ) -> None:
         check_commit(before, after, put, delete_steps, extras,
-                     len(tasks) + len(notes) + len(sends) + 2 * len(addresses))
+                     len(tasks) + len(notes) + len(sends) + 2 * len(addresses) + 2 * len(snapshots))
         with self._lock:
             session = self._session(before.interview, before.session_id)
             if session.head.version != before.version or self._sends_taken(sends):
@@ -111,7 +114,17 @@ class MemorySessionStore(SessionStore):
             for step in delete_steps:
                 session.steps.pop(step, None)
             session.extras.update(extras or {})
+            self._snapshots.update({(r.interview, snapshot_sk(r.session_id, r.tag)): r for r in snapshots})
             session.head = after
+
+    def list_snapshots(self, interview: str, session_id: str = "", tag: str | None = None, limit: int = 50,
+                       start: str = "") -> SnapshotPage:
+        with self._lock:
+            found = sorted((sk, r) for (i, sk), r in self._snapshots.items() if i == interview and sk > start
+                           and (not session_id or r.session_id == session_id) and (tag is None or r.tag == tag))
+        if len(found) > limit:
+            return SnapshotPage([r for _, r in found[:limit]], found[limit - 1][0])
+        return SnapshotPage([r for _, r in found])
 
     def _check_tasks(self, tasks: Sequence[TaskWrite]) -> None:
         """Raise TaskStateError unless every task is in its expected state; call with the lock held."""
@@ -232,6 +245,8 @@ class MemorySessionStore(SessionStore):
             del self._tasks[key]
         for short in [s for s, a in self._addresses.items() if a.session_id == session_id]:
             del self._addresses[short]
+        for key in [k for k, r in self._snapshots.items() if r.session_id == session_id and not r.persistent]:
+            del self._snapshots[key]
         for mail in [k for k in self._mail if k[0] == session_id]:
             del self._mail[mail]
         for key in [k for k in self._sends if k[0] == session_id]:

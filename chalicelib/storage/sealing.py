@@ -73,6 +73,10 @@ class Place:
         return cls(f"{session_id}:send:{key}".encode())
 
     @classmethod
+    def snapshot(cls, session_id: str, interview: str, tag: str) -> Place:
+        return cls(f"{session_id}:snapshot:{len(interview)}:{interview}:{tag}".encode())
+
+    @classmethod
     def _task(cls, session_id: str, task_id: str, part: str) -> Place:
         return cls(f"{session_id}:task:{task_id}:{part}".encode())
 

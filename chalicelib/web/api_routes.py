@@ -23,7 +23,7 @@ from chalicelib.engine.request import Interface, Request, Upload
 from chalicelib.engine.screen import OutcomeKind
 from chalicelib.language.blocks import CONTENT_TYPES, DocumentFormat
 from chalicelib.library.serialize import jsonable
-from chalicelib.runtime import uploads
+from chalicelib.runtime import snapshots, uploads
 from chalicelib.runtime.cron import Cron, check_event
 from chalicelib.runtime.errors import StashError
 from chalicelib.runtime.mail_in import MAIL_FILE_PREFIX
@@ -476,6 +476,28 @@ def cron_pass(user: User, query: dict[str, str], body: dict[str, Any]) -> Respon
     if event is None:
         raise ApiError(400, "Parameter type is required: the event to run, such as 'cron_daily'.")
     return _json({"queued": Cron(context.sessions()).scheduled_pass(check_event(event))})
+
+
+# ---------------------------------------------------------------------------- variable snapshots
+@bp.route("/api/snapshots", methods=["GET"])
+@api
+def snapshot_list(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    """The snapshots of an interview (store_variables_snapshot), a page at a time (admin only)."""
+    require_privilege(user, "admin")
+    interview, session, tag, secret, limit, start = _params(query, body, "i", "session", "tag", "secret", "limit",
+                                                            "next")
+    if not interview:
+        raise ApiError(400, "Parameter i is required: the interview whose snapshots to list.")
+    if session:
+        _check_session_id(session)
+    if limit is not None and not str(limit).isdigit():
+        raise ApiError(400, f"Parameter limit must be a whole number from 1 to {snapshots.MAX_PAGE}; found {limit!r}.")
+    try:
+        wanted = snapshots.SnapshotQuery(str(interview), session or "", tag, secret or "",
+                                         int(limit) if limit is not None else 50, start or "")
+    except ValueError as err:
+        raise ApiError(400, f"{err}.") from err
+    return _json(snapshots.read(context.services(), wanted))
 
 
 # ---------------------------------------------------------------------------- the description

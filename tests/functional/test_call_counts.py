@@ -141,3 +141,15 @@ def test_an_upload_is_one_read_and_one_write_and_its_download_one_read(client: A
     download = _during(calls, lambda: browser.get(link))
     assert download == {"Query": 1}
     assert calls.of("s3") == {"GetObject": 1}
+
+
+def test_a_turn_that_stores_snapshots_is_still_one_read_and_one_write(api: Api, calls: Calls) -> None:
+    # snapshot_survey.yml stores two snapshots (one persistent) on every turn once answered
+    data = api.new_session("snapshot_survey.yml")
+    session = ApiSession(api, "snapshot_survey.yml", data["session"], data["secret"])
+    session.question()
+    result: list[Any] = []
+    changed = _during(calls, lambda: result.append(session.set({"favorite_fruit": "Quince"})))
+    assert result[0].status == 200 and result[0].json["questionText"].strip() == "Thank you: Quince"
+    assert changed == {"Query": 1, "TransactWriteItems": 1}
+    assert _during(calls, session.question) == {"Query": 1}  # the same snapshots again: nothing written

@@ -37,6 +37,8 @@ FUNCTION_ENVIRONMENT = {
     "SERVER_KEY_PARAMETER": {"Ref": "ServerKeyParameter"},
     "MAIL_BUCKET": {"Ref": "MailBucket"},
     "INCOMING_MAIL_DOMAIN": {"Ref": "IncomingMailDomain"},
+    "DATABASE_URL": {"Ref": "DatabaseUrl"},
+    "REDIS_URL": {"Ref": "RedisUrl"},
 }
 SERVER_KEY_PARAMETER_ARN = {
     "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ServerKeyParameter}"

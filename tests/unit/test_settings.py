@@ -68,3 +68,14 @@ def test_default_country_is_us_and_must_be_a_two_letter_code() -> None:
     assert Settings.from_env({"SERVER_KEY": KEY, "DEFAULT_COUNTRY": "gb"}).default_country == "GB"
     with pytest.raises(SettingsError, match="DEFAULT_COUNTRY must be a two-letter country code"):
         Settings.from_env({"SERVER_KEY": KEY, "DEFAULT_COUNTRY": "France"})
+
+
+def test_the_sql_database_is_a_local_sqlite_file_only_on_the_local_stack_and_redis_only_when_set() -> None:
+    deployed = Settings.from_env({"SERVER_KEY": KEY})
+    assert deployed.database_url == "" and deployed.redis_url == ""  # SQLObject says to set it; DARedis uses the table
+    local = Settings.from_env({}, local_stack=True)
+    assert local.database_url.startswith("sqlite:///")
+    chosen = Settings.from_env({"SERVER_KEY": KEY, "DATABASE_URL": " postgresql+psycopg://u:pw@db/x ",
+                                "REDIS_URL": "redis://cache:6379/2"})
+    assert chosen.database_url == "postgresql+psycopg://u:pw@db/x" and chosen.redis_url == "redis://cache:6379/2"
+    assert "pw@db" not in repr(chosen)  # a URL may hold a password: kept out of logs

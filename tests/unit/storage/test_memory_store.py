@@ -29,6 +29,7 @@ from chalicelib.storage.errors import (
 )
 from chalicelib.storage.memory import MemoryAccountStore, MemorySessionStore
 from chalicelib.storage.records import BlobKind, Sealed, SessionHead, StepRecord
+from chalicelib.storage.snapshots import SnapshotRecord
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
 INTERVIEW = "docassemble.demo:data/questions/questions.yml"
@@ -111,6 +112,38 @@ def assert_concurrent_writers_lose_no_update(store: SessionStore, writers: int, 
 
 class SessionStoreBehaviour:
     """What every SessionStore does. Subclasses provide the `store` fixture."""
+
+    # -- variable snapshots ------------------------------------------------------------
+
+    def test_snapshots_are_kept_per_key_paged_and_deleted_with_the_session_unless_persistent(
+            self, store: SessionStore) -> None:
+        def snapshot(tag: str, persistent: bool, session: str = "sess1") -> SnapshotRecord:
+            return SnapshotRecord(INTERVIEW, session, tag, Sealed(f"{tag}:{persistent}".encode(), BlobKind.SIGNED),
+                                  persistent, 1.0)
+
+        # Given: two snapshots with the session's commit, then `a` again, now persistent
+        head = make_head()
+        store.create(head, step(1))
+        store.create(make_head("sess2"), step(1))
+        store.commit(head, advance(head), None, snapshots=[snapshot("a", False), snapshot("b", False)])
+        head = advance(head)
+        store.commit(head, advance(head), None, snapshots=[snapshot("a", True)])
+        other = make_head("sess2")
+        store.commit(other, advance(other), None, snapshots=[snapshot("c", False, "sess2")])
+
+        # Then: one per key, listed a page at a time, by session and by key
+        first = store.list_snapshots(INTERVIEW, limit=2)
+        assert [(r.session_id, r.tag) for r in first.snapshots] == [("sess1", "a"), ("sess1", "b")]
+        rest = store.list_snapshots(INTERVIEW, limit=2, start=first.next_token)
+        assert [(r.session_id, r.tag) for r in rest.snapshots] == [("sess2", "c")] and rest.next_token == ""
+        assert [r.sealed.blob for r in store.list_snapshots(INTERVIEW, "sess1", "a").snapshots] == [b"a:True"]
+        assert [r.tag for r in store.list_snapshots(INTERVIEW, tag="c").snapshots] == ["c"]
+        assert store.list_snapshots(OTHER_INTERVIEW).snapshots == []
+
+        # When: the session is deleted, only its persistent snapshot stays (and the other session's)
+        store.delete(INTERVIEW, "sess1")
+        assert [(r.session_id, r.tag) for r in store.list_snapshots(INTERVIEW).snapshots] == [
+            ("sess1", "a"), ("sess2", "c")]
 
     # -- create and load -----------------------------------------------------------
 
