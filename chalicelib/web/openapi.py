@@ -105,6 +105,12 @@ SCHEMAS: dict[str, Schema] = {
                 "properties": {"stash_key": _TEXT, "secret": _TEXT}},
     "NewUser": {"type": "object", "required": ["user_id", "password"],
                 "properties": {"user_id": {"type": ["integer", "string"]}, "password": _TEXT}},
+    "Snapshots": {
+        "type": "object", "required": ["items", "next"],
+        "properties": {"next": _NULLABLE_TEXT, "items": {"type": "array", "items": {
+            "type": "object", "required": ["session", "key", "data"],
+            "properties": {"session": _TEXT, "key": _TEXT, "persistent": {"type": "boolean"},
+                           "encrypted": {"type": "boolean"}, "modified": _ANY, "data": _ANY, "note": _TEXT}}}}},
     "Queued": {"type": "object", "required": ["queued"], "properties": {"queued": {"type": "integer"}}},
 }
 
@@ -156,7 +162,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/api/session/question", "The current screen", params=_SESSION_PARAMS,
               replies=(_QUESTION, _REDIRECT, *_TURN_ERRORS)),
     Operation("POST", "/api/session", "Set variables, then (by default) return the next screen",
-              "`file_variables` is not supported yet.",
+              "Files: send multipart/form-data with the files as parts and `file_variables` (JSON: part name -> "
+              "variable name), as docassemble's API; each becomes a DAFileList.",
               body=_body(variables=_OBJECT, delete_variables={"type": "array", "items": _TEXT},
                          event_list={"type": "array", "items": _TEXT}, question_name=_TEXT,
                          raw=_FLAG, question=_FLAG, overwrite=_FLAG),
@@ -176,9 +183,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/api/session/file", "Download an assembled document or a received mail's attachment",
               params=(*_SESSION_PARAMS, Param("file", "<file id>/<filename>, as in the question's attachments",
                                                required=True)),
-              replies=(Reply(200, "The file", {"application/pdf": _ANY, "application/octet-stream": _ANY,
-                                              "application/vnd.openxmlformats-officedocument."
-                                              "wordprocessingml.document": _ANY}), *_TURN_ERRORS)),
+              replies=(Reply(200, "The file, in the type its bytes show (PDF, DOCX, an image, text, …)",
+                             {"*/*": _ANY}), *_TURN_ERRORS)),
     Operation("GET", "/api/session/tasks", "The session's background tasks", params=_SESSION_PARAMS,
               replies=(Reply(200, "The tasks", _json({"type": "array", "items": _ref("Task")})), *_TURN_ERRORS)),
     Operation("POST", "/api/session/checkin", "Run the current screen's check-in, as the browser would",
@@ -210,6 +216,13 @@ OPERATIONS: tuple[Operation, ...] = (
                   "privileges": {"type": ["string", "array"], "items": _TEXT}}},
               body_required=("username",),
               replies=(Reply(200, "The new user's id and password", _json(_ref("NewUser"))), *_ERRORS)),
+    Operation("GET", "/api/snapshots", "An interview's variable snapshots, a page at a time (admin)",
+              params=(Param("i", "The interview", required=True, schema=_INTERVIEW),
+                      Param("session", "Only this session's"), Param("tag", "Only snapshots stored under this key"),
+                      Param("secret", "With session: opens that session's encrypted snapshots"),
+                      Param("limit", "At most this many (1 to 100; default 50)"),
+                      Param("next", "The `next` of the previous page")),
+              replies=(Reply(200, "A page of snapshots", _json(_ref("Snapshots"))), *_ERRORS)),
     Operation("POST", "/api/cron", "Run a scheduled pass now (admin)",
               body={"type": "object", "properties": {
                   "type": {"enum": ["cron_hourly", "cron_daily", "cron_weekly", "cron_monthly"]}},
