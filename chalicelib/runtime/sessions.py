@@ -248,14 +248,16 @@ class Sessions:
     # ------------------------------------------------------------------ starting and showing
     def start(self, interview_name: str, *, secret: str | None = None, url_args: Mapping[str, Any] | None = None,
               user: UserInfo | None = None, interface: str = Interface.WEB, base_url: str = "",
-              evaluate: bool = True) -> tuple[SessionRef, TurnResult]:
-        """Create a session, evaluate it once and save step 1."""
+              evaluate: bool = True, secret_for: Callable[[str], str] | None = None,
+              ) -> tuple[SessionRef, TurnResult]:
+        """Create a session, evaluate it once and save step 1. `secret_for` makes the secret from the
+        new session's id (a signed-in user's sessions: runtime.owned_sessions)."""
         if secret is not None and len(secret) < crypto.MIN_SECRET:
             raise WeakSecretError(f"a chosen secret must have at least {crypto.MIN_SECRET} characters, found"
                                   f" {len(secret)}; use a longer one, or none to get a random secret")
         interview = self.services.loader.load(interview_name)
         session_id = crypto.random_token(SESSION_ID_LENGTH)
-        secret = secret or crypto.random_token(16)
+        secret = secret or (secret_for(session_id) if secret_for else crypto.random_token(16))
         answers: dict[str, Any] = {"url_args": dict(url_args or {})}
         state = SessionState()
         request = Request(interview_name, session_id, user=user or UserInfo(), interface=interface,

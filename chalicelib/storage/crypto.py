@@ -181,6 +181,12 @@ def _scrypt(password: str, salt: bytes, log_n: int = _SCRYPT_LOG_N, r: int = _SC
                           maxmem=2 * 128 * cost * r * p)
 
 
+def password_key(password: str, salt: bytes) -> bytes:
+    """A 32-byte key stretched from a password with scrypt (the cost of `hash_password`): it wraps
+    a user's own key, so a password change re-wraps one key and opens the same sessions."""
+    return _scrypt(password, salt)
+
+
 def hash_password(password: str) -> str:
     """A salted scrypt hash, ``scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt b64>$<hash b64>``.
 

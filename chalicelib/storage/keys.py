@@ -8,7 +8,9 @@ says nothing about the others, and no key serves two primitives:
 - `csrf`: HMAC of the browser's CSRF tokens;
 - `sign`: HMAC of the blobs of unencrypted (`multi_user`) sessions;
 - `wrap`: AES-GCM that wraps a session key for the background worker;
-- `links`: HMAC of action links (`url_action`), checked before a GET runs an action.
+- `links`: HMAC of action links (`url_action`), checked before a GET runs an action;
+- `account`: AES-GCM of the sign-in cookie (it carries the user's key) and HMAC of
+  password-reset links.
 """
 
 from __future__ import annotations
@@ -35,10 +37,11 @@ class ServerKeys:
     sign: bytes = field(repr=False)
     wrap: bytes = field(repr=False)
     links: bytes = field(repr=False)
+    account: bytes = field(repr=False)
 
     @classmethod
     def derive(cls, master: bytes) -> ServerKeys:
         if len(master) < MASTER_KEY_BYTES:
             raise ValueError(f"the server key must be at least {MASTER_KEY_BYTES} bytes, found {len(master)}")
         return cls(csrf=_derive(master, "csrf"), sign=_derive(master, "sign"), wrap=_derive(master, "wrap"),
-                   links=_derive(master, "links"))
+                   links=_derive(master, "links"), account=_derive(master, "account"))
