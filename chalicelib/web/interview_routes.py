@@ -74,10 +74,8 @@ def _with_nav(body: str) -> str:
     """The page with the header's account links (Sign in, or My interviews)."""
     signed = _signed_in()
     request = bp.current_request
-    here = request.path if request.method == "GET" and request.path == "/interview" else ""
-    if here:
-        query: dict[str, str] = dict(request.query_params or {})
-        here = f"{base_path()}/interview?i={quote(query.get('i', ''))}"
+    query: dict[str, str] = dict(request.query_params or {})
+    here = f"{base_path()}/interview?i={quote(query['i'])}" if request.path == "/interview" and query.get("i") else ""
     nav = account_pages.nav(base_path(), signed.email if signed else None, here)
     return body.replace("</header>", nav + "</header>", 1)
 
