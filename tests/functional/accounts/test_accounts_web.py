@@ -215,8 +215,11 @@ def test_a_password_change_keeps_sessions_readable_and_the_old_password_opens_no
 
 
 def test_a_wrong_current_password_changes_nothing_and_weak_passwords_are_refused(client: Any) -> None:
+    # Given: a signed-in user
     browser = _register(client)
-    wrong = browser.submit("/user/change-password", {"old_password": "not-my-password", "new_password": "Other-Pass-99"})
+    # When / Then: a wrong current password, a weak new one and a short one are refused, saying why
+    wrong = browser.submit("/user/change-password",
+                           {"old_password": "not-my-password", "new_password": "Other-Pass-99"})
     assert wrong.status_code == 400 and "The current password is not right" in wrong.body.decode()
     weak = browser.submit("/user/change-password", {"old_password": PASSWORD, "new_password": "aaaaaaaaaaaa"})
     assert weak.status_code == 400 and "different characters" in weak.body.decode()
