@@ -149,11 +149,26 @@ class Accounts:
             raise TooManyAttemptsError(limit)
 
     # ------------------------------------------------------------------ use cases
-    def register(self, email: str, password: str, first_name: str = "", last_name: str = "") -> SignedIn:
-        """A new user with the `user` privilege, signed in at once. AccountError for a bad e-mail,
-        a weak password or a taken e-mail."""
-        user = self.store.create_user(email, password, ("user",), first_name=first_name, last_name=last_name)
-        return self._signed_in(user, self.store.unlock(user, password))
+    def register(self, email: str, password: str, first_name: str = "", last_name: str = "",
+                 link_base: str = "") -> SignedIn | None:
+        """A new user with the `user` privilege, signed in at once; or, with REGISTER_CONFIRM_EMAIL,
+        not active until the link mailed to it (`link_base?confirm=`) is opened (None then).
+        AccountError for a bad e-mail, a weak password or a taken e-mail."""
+        confirm = self.services.settings.register_confirm_email
+        user = self.store.create_user(email, password, ("user",), first_name=first_name, last_name=last_name,
+                                      active=not confirm)
+        if not confirm:
+            return self._signed_in(user, self.store.unlock(user, password))
+        self._mail(user.email, "Confirm your e-mail address",
+                   "To finish creating your account, open\n\n"
+                   f"{link_base}?confirm={self._token('confirm', user)}\n\nwithin {RESET_LINK_MINUTES} minutes.\n"
+                   "If you did not create an account, ignore this message.\n")
+        return None
+
+    def confirm(self, token: str | None) -> User | None:
+        """Activate the account a confirmation link is for; None when the link is not valid."""
+        user = self._token_user("confirm", token)
+        return self.store.activate(user.email) if user is not None else None
 
     def sign_in(self, email: str, password: str, client: str) -> SignedIn | None:
         """The sign-in for this e-mail and password, else None (the same for an unknown e-mail)."""
@@ -188,40 +203,48 @@ class Accounts:
         user = self.store.get_user(email)
         if user is None or not user.active:
             return
-        token = self._reset_token(user)
+        self._mail(user.email, "Reset your password",
+                   "Someone asked to reset the password of this account. To choose a new password, open\n\n"
+                   f"{link_base}?token={self._token('reset', user)}\n\nwithin {RESET_LINK_MINUTES} minutes."
+                   " The link works once.\n"
+                   "After a reset, interviews you saved while signed in cannot be opened any more: they were\n"
+                   "encrypted with a key that only your old password unlocks.\n"
+                   "If you did not ask for this, ignore this message.\n")
+
+    def _mail(self, to: str, subject: str, text: str) -> None:
         message = EmailMessage()
         message["From"] = self.services.settings.default_sender
-        message["To"] = user.email
-        message["Subject"] = "Reset your password"
-        message.set_content(
-            "Someone asked to reset the password of this account. To choose a new password, open\n\n"
-            f"{link_base}?token={token}\n\nwithin {RESET_LINK_MINUTES} minutes. The link works once.\n"
-            "After a reset, interviews you saved while signed in cannot be opened any more: they were\n"
-            "encrypted with a key that only your old password unlocks.\n"
-            "If you did not ask for this, ignore this message.\n")
+        message["To"] = to
+        message["Subject"] = subject
+        message.set_content(text)
         try:
-            self.services.messenger.send_email(self.services.settings.default_sender, [user.email],
-                                               message.as_bytes())
+            self.services.messenger.send_email(self.services.settings.default_sender, [to], message.as_bytes())
         except Exception:  # the page says the same; the operator sees the failure in the log
-            log.exception("the password reset mail could not be sent")
+            log.exception("the account mail %r could not be sent", subject)
 
-    def _reset_token(self, user: User) -> str:
+    def _token(self, purpose: str, user: User) -> str:
+        """A signed link token for `purpose`, bound to the user's current password hash (so it works
+        once: the reset changes the hash) and expiring after RESET_LINK_MINUTES."""
         expires = int(self.now()) + RESET_LINK_MINUTES * 60
         body = _b64(json.dumps({"e": user.email, "x": expires, "h": self._hash_tag(user.password_hash)}).encode())
-        return f"{body}.{self._mac(body)}"
+        return f"{body}.{self._mac(purpose, body)}"
 
-    def _mac(self, body: str) -> str:
-        return _b64(hmac.new(self._key, f"reset:{body}".encode(), hashlib.sha256).digest())
+    def _mac(self, purpose: str, body: str) -> str:
+        return _b64(hmac.new(self._key, f"{purpose}:{body}".encode(), hashlib.sha256).digest())
 
     def _hash_tag(self, password_hash: str) -> str:
         return _b64(hmac.new(self._key, f"hash:{password_hash}".encode(), hashlib.sha256).digest()[:16])
 
     def reset_target(self, token: str | None) -> User | None:
         """The user a reset link is for, while it is valid (signed, not expired, not used)."""
+        user = self._token_user("reset", token)
+        return user if user is not None and user.active else None
+
+    def _token_user(self, purpose: str, token: str | None) -> User | None:
         if not token or len(token) > _MAX_TOKEN_CHARS or token.count(".") != 1:
             return None
         body, mac = token.split(".")
-        if not hmac.compare_digest(mac.encode(), self._mac(body).encode()):
+        if not hmac.compare_digest(mac.encode(), self._mac(purpose, body).encode()):
             return None
         try:
             data = json.loads(_unb64(body))
@@ -229,7 +252,7 @@ class Accounts:
         except (ValueError, KeyError, TypeError, binascii.Error):
             return None
         user = self.store.get_user(email)
-        if expires < self.now() or user is None or not user.active:
+        if expires < self.now() or user is None:
             return None
         return user if hmac.compare_digest(tag.encode(), self._hash_tag(user.password_hash).encode()) else None
 

@@ -101,6 +101,7 @@ class AccountStore(ABC):
         privileges: Sequence[str] = ("user",),
         first_name: str = "",
         last_name: str = "",
+        active: bool = True,
     ) -> User:
         """Register a user; raises AccountError for a bad or taken e-mail, a
         password of the wrong length, or a reserved privilege."""
@@ -113,6 +114,7 @@ class AccountStore(ABC):
             privileges=tuple(privileges),
             first_name=first_name[:200],
             last_name=last_name[:200],
+            active=active,
             password_hash=crypto.hash_password(password),
         )
         user = _with_key(user, os.urandom(USER_KEY_BYTES), password)
@@ -154,6 +156,15 @@ class AccountStore(ABC):
         changed = replace(user, password_hash=crypto.hash_password(new))
         self._replace_user(_with_key(changed, key, new), expected_hash)
         return key
+
+    def activate(self, email: str) -> User | None:
+        """Mark the user's e-mail as confirmed (the account may sign in); None when there is no such user."""
+        user = self.get_user(email)
+        if user is None or user.active:
+            return user
+        activated = replace(user, active=True)
+        self._replace_user(activated, user.password_hash)
+        return activated
 
     def count_attempt(self, what: str, window_seconds: int, now: float) -> int:
         """Count one attempt at `what` (e.g. "sign-in:user:<email>") in the current window of

@@ -194,7 +194,19 @@ def _register_page(p: _Page, next_url: str, values: Mapping[str, str] | None = N
 
 @bp.route("/user/register", methods=["GET"])
 def register_form() -> Response:
-    return _guarded("register", lambda: _register_page(_Page(), _query().get("next", "")))
+    def handle() -> Response:
+        p = _Page()
+        query = _query()
+        if "confirm" in query:  # the link of a confirmation mail (REGISTER_CONFIRM_EMAIL)
+            if _accounts().confirm(query["confirm"]) is None:
+                return p.respond(account_pages.text_page(
+                    "This link is not valid", p.base, "This confirmation link expired or is not right. "
+                    "Register again, or sign in if you confirmed already.",
+                    [(f"{p.base}/user/sign-in", "Sign in")], "error-page"), 400)
+            return _sign_in_page(p, "", notice="Your e-mail address is confirmed. Sign in to continue.")
+        return _register_page(p, query.get("next", ""))
+
+    return _guarded("register", handle)
 
 
 @bp.route("/user/register", methods=["POST"], content_types=_FORM)
@@ -208,7 +220,7 @@ def register() -> Response:
         next_url = _one(form, "next")
         try:
             signed = _accounts().register(values["email"], _one(form, "password"), values["first_name"],
-                                          values["last_name"])
+                                          values["last_name"], _link_base("/user/register"))
         except AccountError as err:
             text = str(err)
             if "exists" in text:
@@ -216,6 +228,10 @@ def register() -> Response:
             field = "password" if "password" in text else "email"
             return _register_page(p, next_url, values, "The account was not created; see below.", 400,
                                   {field: text[:1].upper() + text[1:] + "."})
+        if signed is None:
+            return p.respond(account_pages.text_page(
+                "Check your e-mail", p.base, f"We sent a link to {values['email']}. Open it within an hour to "
+                "confirm your address; then you can sign in."))
         return _signed_in_redirect(signed, next_url)
 
     return _guarded("register", handle)
@@ -340,14 +356,14 @@ def forgot_password_form() -> Response:
     return _guarded("forgot-password", handle)
 
 
-def _link_base() -> str:
-    """The absolute address of the reset page, for the mail: BASE_URL when it is absolute, else this host."""
+def _link_base(path: str = "/user/forgot-password") -> str:
+    """The absolute address of a page, for a mail: BASE_URL when it is absolute, else this host."""
     settings = context.services().settings
     if settings.base_url.startswith(("https://", "http://")):
-        return f"{settings.base_url}/user/forgot-password"
+        return f"{settings.base_url}{path}"
     host = bp.current_request.headers.get("host", "localhost")
     scheme = "https" if settings.cookie_secure else "http"
-    return f"{scheme}://{host}{_base()}/user/forgot-password"
+    return f"{scheme}://{host}{_base()}{path}"
 
 
 @bp.route("/user/forgot-password", methods=["POST"], content_types=_FORM)

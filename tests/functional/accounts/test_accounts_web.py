@@ -354,3 +354,32 @@ def test_api_secret_and_own_interviews(client: Any, services: Any, api: Any) -> 
     assert api.get("/api/user/interviews").json["items"] == []  # the admin has none of their own
     assert api.delete("/api/user/interviews", key=own_key).status == 204
     assert api.get("/api/user/interviews", key=own_key).json["items"] == []
+
+
+def test_with_register_confirm_email_a_new_account_signs_in_only_after_the_mailed_link(
+        client: Any, services: Any) -> None:
+    # Given: REGISTER_CONFIRM_EMAIL on
+    messenger = MemoryMessenger()
+    confirming = dataclasses.replace(services, messenger=messenger,
+                                     settings=dataclasses.replace(services.settings, register_confirm_email=True))
+    context.use_services(confirming)
+    try:
+        # When: someone registers
+        browser = Browser(client)
+        made = browser.submit("/user/register", {"email": "ada@example.com", "password": PASSWORD})
+
+        # Then: they are not signed in, and cannot sign in until they open the mailed link
+        assert "Check your e-mail" in made.body.decode() and not any("da_user" in n for n in browser.jar)
+        assert _sign_in(Browser(client), "ada@example.com", PASSWORD).status_code == 400
+        sent = email.message_from_bytes(messenger.sent[0].raw)
+        text = sent.get_payload(decode=True).decode()  # type: ignore[union-attr]
+        link = re.search(r"https?://\S+/user/register\?confirm=\S+", text)
+        assert link
+        path = "/" + link.group(0).split("://", 1)[1].split("/", 1)[1]
+        forged = Browser(client).get(path.replace("confirm=", "confirm=x"))
+        assert forged.status_code == 400 and "not valid" in forged.body.decode()
+        confirmed = Browser(client).page(path)
+        assert "Your e-mail address is confirmed" in confirmed
+        assert _sign_in(Browser(client), "ada@example.com", PASSWORD).status_code == 303
+    finally:
+        context.use_services(services)
