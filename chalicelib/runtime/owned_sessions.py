@@ -16,8 +16,6 @@ under a key from the password).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import replace
 
 from chalicelib.runtime.errors import ConflictError, RuntimeLayerError
@@ -38,7 +36,7 @@ class NotYoursError(RuntimeLayerError):
 
 def session_secret(user_key: bytes, session_id: str) -> str:
     """The secret of a session the user started while signed in: 32 hex digits."""
-    return hmac.new(user_key, f"session-secret:{session_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return crypto.user_session_secret(user_key, session_id)
 
 
 def _aad(session_id: str, user_id: str) -> bytes:

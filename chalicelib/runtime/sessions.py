@@ -630,7 +630,12 @@ class Sessions:
         else:
             key = crypto.session_key(ref.secret, head.session_id)
         if head.encrypted and head.key_check and not crypto.key_check_matches(key, head.key_check):
-            raise WrongSecretError("the secret does not open this session")
+            user_key = crypto.user_key_of(ref.secret or "")  # a user's secret (GET /api/secret) opens their sessions
+            if user_key is not None:
+                secret = crypto.user_session_secret(user_key, head.session_id)
+                key = crypto.session_key(secret, head.session_id)
+            if not crypto.key_check_matches(key, head.key_check):
+                raise WrongSecretError("the secret does not open this session")
         return key
 
     def _open(self, head: SessionHead, step: StepRecord, ref: SessionRef) -> tuple[dict[str, Any], SessionState]:

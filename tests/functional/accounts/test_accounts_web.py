@@ -383,3 +383,18 @@ def test_with_register_confirm_email_a_new_account_signs_in_only_after_the_maile
         assert _sign_in(Browser(client), "ada@example.com", PASSWORD).status_code == 303
     finally:
         context.use_services(services)
+
+
+def test_the_users_secret_opens_their_browser_session_through_the_api(client: Any, api: Any) -> None:
+    # Given: a session the user answered in the browser while signed in, and their secret
+    browser = _register(client)
+    browser.answer("Secret Keeper")
+    link = _resume_links(browser.page("/interviews"))[0]
+    session_id = re.search(r"resume=([A-Za-z0-9]+)", link).group(1)  # type: ignore[union-attr]
+    secret = api.get(f"/api/secret?username=ada@example.com&password={quote(PASSWORD)}").json
+
+    # When / Then: the API opens it with that secret, and not with a made-up one
+    opened = api.get(f"/api/session?i={PROBE}&session={session_id}&secret={secret}")
+    assert opened.status == 200 and opened.json["name"] == "Secret Keeper"
+    made_up = "A" * 43
+    assert api.get(f"/api/session?i={PROBE}&session={session_id}&secret={made_up}").status == 403
