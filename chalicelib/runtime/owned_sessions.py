@@ -26,8 +26,9 @@ from chalicelib.storage.records import BlobKind, Sealed, SessionHead
 
 OWNER_EXTRA = "~owner"  # no persistent value's label starts with "~" (they are "<scope>:<name>")
 _ADOPT_ATTEMPTS = 5
-_OLD_KEY = ("This session was saved under the key your account had before its password was reset,"
-            " so it cannot be opened any more. You can delete it.")
+_OLD_KEY = ("This session is not under your account's current key: it was saved before the password was"
+            " reset, or started through the API with a secret of its own, so the browser cannot open it."
+            " You can delete it.")
 
 
 class NotYoursError(RuntimeLayerError):

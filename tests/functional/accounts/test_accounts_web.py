@@ -262,7 +262,7 @@ def test_a_reset_link_sets_a_new_password_once_and_old_sessions_stay_shut(client
     links = _resume_links(resetter.page("/interviews"))
     assert len(links) == 1
     opened = resetter.get(links[0])
-    assert opened.status_code == 404 and "password was reset" in opened.body.decode()
+    assert opened.status_code == 404 and "before the password was reset" in opened.body.decode()
 
 
 # ---------------------------------------------------------------------------- abuse
