@@ -74,6 +74,18 @@ class KeyStorePort(Protocol):
     def fetch_data(self, key: str) -> Any: ...
 
 
+class DataStorePort(Protocol):
+    """Values kept outside any session under a key (DAStore), encrypted or signed as the caller says."""
+
+    def put(self, key: str, data: Any, encrypted: bool, scope: str) -> None: ...
+
+    def fetch(self, key: str, encrypted: bool, scope: str) -> Any: ...
+
+    def remove(self, key: str) -> None: ...
+
+    def names(self, prefix: str) -> list[str]: ...
+
+
 @dataclass(frozen=True)
 class UserInfo:
     id: str = ""
@@ -103,6 +115,8 @@ class Request:
     stash: StashPort | None = None
     records: RecordsPort | None = None
     keystore: KeyStorePort | None = None
+    datastore: DataStorePort | None = None  # DAStore
+    user_key: bytes | None = field(default=None, repr=False)  # a signed-in browser user's own key (DAStore)
     step: int = 1
     messaging: MessagingDefaults = field(default_factory=MessagingDefaults)  # DEFAULT_SENDER, DEFAULT_COUNTRY
     # Signs the action links url_action() makes: (session id, action, arguments) → signature.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.library import dates, keystore, mail, objects, places, tasks, text
+from chalicelib.library import datastore, dates, keystore, mail, objects, places, tasks, text
 from chalicelib.library.functions import AuthorFunctions
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def _static() -> dict[str, Any]:
     global _STATIC
     if _STATIC is None:
         names: dict[str, Any] = {}
-        for module in (text, dates, objects, tasks, places, mail, keystore):
+        for module in (text, dates, objects, tasks, places, mail, keystore, datastore):
             names.update({n: getattr(module, n) for n in getattr(module, "__all__", ())})
         _STATIC = names
     return _STATIC

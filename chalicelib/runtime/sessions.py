@@ -44,6 +44,7 @@ from chalicelib.library import namespace
 from chalicelib.runtime import links, mail_port
 from chalicelib.runtime.checkin import checkin_arguments, checkin_commands, follow_replaced_choices
 from chalicelib.runtime.clock import Clock, SystemClock
+from chalicelib.runtime.datastore import SessionDataStore
 from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
 from chalicelib.runtime.keystore import SharedKeyStore
@@ -225,6 +226,7 @@ class Sessions:
         defaults (send_email, send_sms)."""
         return replace(request, tasks=self.task_port(session_id, key), stash=StashForInterview(Stash(self.services)),
                        records=SharedRecords(self.services), keystore=SharedKeyStore(self.services),
+                       datastore=SessionDataStore(self.services, key, request.user_key, key is not None),
                        sign_link=self.link_signer, messaging=defaults(self.services.settings),
                        mail=self.mail_port(session_id))
 
@@ -249,7 +251,7 @@ class Sessions:
     def start(self, interview_name: str, *, secret: str | None = None, url_args: Mapping[str, Any] | None = None,
               user: UserInfo | None = None, interface: str = Interface.WEB, base_url: str = "",
               evaluate: bool = True, secret_for: Callable[[str], str] | None = None,
-              ) -> tuple[SessionRef, TurnResult]:
+              user_key: bytes | None = None) -> tuple[SessionRef, TurnResult]:
         """Create a session, evaluate it once and save step 1. `secret_for` makes the secret from the
         new session's id (a signed-in user's sessions: runtime.owned_sessions)."""
         if secret is not None and len(secret) < crypto.MIN_SECRET:
@@ -262,7 +264,7 @@ class Sessions:
         state = SessionState()
         request = Request(interview_name, session_id, user=user or UserInfo(), interface=interface,
                           base_url=base_url, sign_link=self.link_signer,
-                          messaging=defaults(self.services.settings))
+                          messaging=defaults(self.services.settings), user_key=user_key)
         now = time.time()
         head = SessionHead(interview_name, session_id, version=1, step=1, encrypted=True, created=now,
                            modified=now, owner=(user.id if user else ""), title=interview.title,

@@ -215,6 +215,7 @@ def _request(ref: SessionRef, base: str, **kwargs: Any) -> Request:
     signed = _signed_in()
     if signed is not None:
         kwargs["user"] = signed.info()
+        kwargs["user_key"] = signed.key
     return Request(ref.interview, ref.session_id, base_url=base, interface=Interface.WEB, **kwargs)
 
 
@@ -251,6 +252,7 @@ def _new_session(name: str, base: str, url_args: Mapping[str, Any],
     signed = _signed_in()
     ref, result = context.sessions().start(
         name, url_args=url_args, base_url=base, evaluate=evaluate, user=signed.info() if signed else None,
+        user_key=signed.key if signed else None,
         secret_for=(lambda session_id: session_secret(signed.key, session_id)) if signed else None)
     assert ref.secret is not None
     return ref, result, {"Set-Cookie": [cookies.session_cookie(name, ref.session_id, ref.secret, _secure())]}
