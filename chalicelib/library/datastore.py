@@ -21,13 +21,14 @@ evaluation running at the time (runtime.datastore).
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from chalicelib.engine import active
 from chalicelib.engine.request import DataStorePort
 from chalicelib.library.objects import DAObject
 
-__all__ = ["DAStore"]
+__all__ = ["DAGlobal", "DAStore"]
 
 _ENCRYPTED_BASES = ("user", "session")
 
@@ -101,3 +102,96 @@ class DAStore(DAObject):
     def keys(self) -> list[str]:
         prefix = self._prefix() + ":"
         return [name[len(prefix):] for name in _port().names(prefix)]
+
+
+_GLOBAL_OWN = frozenset({"instanceName", "has_nonrandom_instance_name", "base", "key", "_loaded"})
+
+
+def _global_scope(base: str) -> str:
+    request = active.current().request
+    if base == "global":
+        return "global"
+    if base == "interview":
+        return f"i:{request.interview}"
+    user = request.user
+    return f"userid:{user.id}" if user.logged_in and user.id else f"userid:t{request.session_id}"
+
+
+def _global_key(base: str, key: str) -> str:
+    return f"da:daglobal:{_global_scope(base)}:{key}"
+
+
+class DAGlobal(DAObject):
+    """Attributes kept outside the answers, shared by every session of the user (`base='user'`, the
+    default), of the interview (`'interview'`) or of everyone (`'global'`), under `key` (random
+    unless given). They are signed, not encrypted, and not versioned: Back does not undo them.
+
+    Example::
+
+        objects:
+          - counter: DAGlobal.using(base='interview', key='visits')
+
+    Each attribute set is stored at once; one changed inside (``g.items.append(x)``) is stored when
+    the attribute is set again (``g.items = g.items``). ``.delete()`` forgets them all.
+    """
+
+    def init(self, **kwargs: Any) -> None:
+        object.__setattr__(self, "base", str(kwargs.pop("base", "user")))
+        object.__setattr__(self, "key", str(kwargs.pop("key", None) or secrets.token_hex(16)))
+        self._load()
+        super().init(**kwargs)
+
+    def _name(self) -> str:
+        return _global_key(str(self.__dict__["base"]), str(self.__dict__["key"]))
+
+    def _load(self) -> None:
+        if self.__dict__.get("_loaded"):
+            return
+        stored = _port().fetch(self._name(), False, "global")
+        object.__setattr__(self, "_loaded", True)
+        for name, value in (stored or {}).items():
+            object.__setattr__(self, name, value)
+
+    def _values(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in _GLOBAL_OWN}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in _GLOBAL_OWN or name.startswith("_") or "key" not in self.__dict__:
+            return
+        self._load()
+        object.__setattr__(self, name, value)
+        _port().put(self._name(), self._values(), False, "global")
+
+    def __getattr__(self, attr: str) -> Any:
+        if not attr.startswith("_") and "key" in self.__dict__ and not self.__dict__.get("_loaded"):
+            self._load()
+            if attr in self.__dict__:
+                return self.__dict__[attr]
+        return super().__getattr__(attr)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k in _GLOBAL_OWN and k != "_loaded"}
+
+    def delete(self) -> None:
+        """Forget every attribute stored under this object's key."""
+        for name in list(self._values()):
+            object.__delattr__(self, name)
+        _port().remove(self._name())
+
+    @classmethod
+    def keys(cls, base: str = "user") -> list[str]:
+        prefix = _global_key(base, "")
+        return [name[len(prefix):] for name in _port().names(prefix)]
+
+    def defined(self: Any, *args: str) -> bool:
+        """``g.defined('attr')``: the attribute is stored; ``DAGlobal.defined(base, key)`` (called on the
+        class, as docassemble's): an object with that key is."""
+        if isinstance(self, DAGlobal):
+            self._load()
+            return DAObject.defined(self, *args)
+        return _port().fetch(_global_key(str(self), str(args[0])), False, "global") is not None
+
+    @classmethod
+    def remove(cls, base: str, key: str) -> None:
+        _port().remove(_global_key(base, key))

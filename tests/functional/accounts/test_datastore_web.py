@@ -62,3 +62,23 @@ def test_an_anonymous_users_dastore_lives_with_the_session_and_dastore2_updates_
 
     # Then: the second session's answer updates the stored dictionary
     assert "Plum." in _answer(fresh, "dastore2.yml", "Plum")
+
+
+def test_daglobal_attributes_are_shared_by_the_sessions_of_an_interview(client: Any, services: Any,
+                                                                      fresh_aws: dict[str, Any]) -> None:
+    # Given / When: two people visit the probe, each in a browser of their own
+    counts = []
+    for name in ("Alice Visitor", "Bob Visitor"):
+        browser = Browser(client)
+        browser.page("/interview?i=daglobal_probe.yml")
+        counts.append(_answer(browser, "daglobal_probe.yml", name))
+
+    # Then: the counter outside the sessions saw both visits, and its key is listed
+    assert "Visit number 1" in counts[0] and "Visit number 2" in counts[1]
+    assert "Stored: True. Keys: probe-visits." in counts[1]
+    # And: the count is not saved in the session's answers (it lives outside them)
+    from chalicelib.runtime.sessions import SessionRef, Sessions
+
+    session_id, secret = next(v for n, v in browser.jar.items() if "da_" in n and "." in v).split(".")
+    answers = Sessions(services).read(SessionRef("daglobal_probe.yml", session_id, secret)).answers
+    assert answers["visitor_name"] == "Bob Visitor" and "count" not in vars(answers["visits"])
