@@ -136,10 +136,10 @@ def confirm_delete_all_page(base: str, *, count: int, csrf: str) -> str:
 
 
 def nav(base: str, signed_in_as: str | None, next_url: str) -> str:
-    """The header's account links."""
+    """The account links shown below an interview page's content."""
     if signed_in_as:
-        return (f'<nav class="account" aria-label="Account"><a href="{_a(base)}/interviews">My interviews</a>'
+        return (f'<nav class="account container" aria-label="Account"><a href="{_a(base)}/interviews">My interviews</a>'
                 f' <span class="hint">{escape(signed_in_as)}</span></nav>')
     following = f"?next={_a(quote(next_url, safe=''))}" if next_url else ""
-    return (f'<nav class="account" aria-label="Account"><a href="{_a(base)}/user/sign-in{following}">Sign in</a>'
+    return (f'<nav class="account container" aria-label="Account"><a href="{_a(base)}/user/sign-in{following}">Sign in</a>'
             f' <a href="{_a(base)}/user/register{following}">Register</a></nav>')

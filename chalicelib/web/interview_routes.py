@@ -71,13 +71,14 @@ def _signed_in() -> SignedIn | None:
 
 
 def _with_nav(body: str) -> str:
-    """The page with the header's account links (Sign in, or My interviews)."""
+    """The page with its account links (Sign in, or My interviews) below the content."""
     signed = _signed_in()
     request = bp.current_request
     query: dict[str, str] = dict(request.query_params or {})
     here = f"{base_path()}/interview?i={quote(query['i'])}" if request.path == "/interview" and query.get("i") else ""
     nav = account_pages.nav(base_path(), signed.email if signed else None, here)
-    return body.replace("</header>", nav + "</header>", 1)
+    head, found, tail = body.rpartition("</main>")  # after the content: Tab reaches the question first
+    return head + found + nav + tail if found else body
 
 
 def _html(body: str, status: int = 200, headers: Mapping[str, Any] | None = None) -> Response:
