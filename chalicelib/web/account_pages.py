@@ -141,5 +141,6 @@ def nav(base: str, signed_in_as: str | None, next_url: str) -> str:
         return (f'<nav class="account container" aria-label="Account"><a href="{_a(base)}/interviews">My interviews</a>'
                 f' <span class="hint">{escape(signed_in_as)}</span></nav>')
     following = f"?next={_a(quote(next_url, safe=''))}" if next_url else ""
-    return (f'<nav class="account container" aria-label="Account"><a href="{_a(base)}/user/sign-in{following}">Sign in</a>'
+    return ('<nav class="account container" aria-label="Account">'
+            f'<a href="{_a(base)}/user/sign-in{following}">Sign in</a>'
             f' <a href="{_a(base)}/user/register{following}">Register</a></nav>')
