@@ -398,3 +398,15 @@ def test_the_users_secret_opens_their_browser_session_through_the_api(client: An
     assert opened.status == 200 and opened.json["name"] == "Secret Keeper"
     made_up = "A" * 43
     assert api.get(f"/api/session?i={PROBE}&session={session_id}&secret={made_up}").status == 403
+
+
+def test_a_user_stored_before_keys_existed_gets_one_key_at_first_sign_in(api: Any) -> None:
+    # Given: the tests' admin, stored with a password hash only (as users were before per-user keys)
+    from tests.conftest import ADMIN_PASSWORD
+
+    # When: its secret is asked for twice
+    first = api.get(f"/api/secret?username=admin@localhost&password={quote(ADMIN_PASSWORD)}")
+    second = api.get(f"/api/secret?username=admin@localhost&password={quote(ADMIN_PASSWORD)}")
+
+    # Then: a key was made once and kept: both answers are the same secret
+    assert first.status == 200 and first.json == second.json
