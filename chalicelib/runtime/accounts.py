@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from chalicelib.engine.request import UserInfo
 from chalicelib.runtime.errors import RuntimeLayerError
 from chalicelib.runtime.services import Services
+from chalicelib.storage.accounts import MAX_PASSWORD
 from chalicelib.storage.errors import AccountError
 from chalicelib.storage.records import User
 
@@ -43,6 +44,7 @@ _NONCE_BYTES = 12
 _MAX_TOKEN_CHARS = 2048  # a sign-in token is a few hundred characters; anything longer is not ours
 RESET_LINK_MINUTES = 60
 USER_SECRET_CHARS = 43  # the user's key as URL-safe base64, no padding
+_MAX_EMAIL = 254
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,8 @@ class Accounts:
     def sign_in(self, email: str, password: str, client: str) -> SignedIn | None:
         """The sign-in for this e-mail and password, else None (the same for an unknown e-mail)."""
         self._count(SIGN_IN_LIMIT, email, client)
+        if len(password) > MAX_PASSWORD or len(email) > _MAX_EMAIL:  # no stored password is longer
+            return None
         user = self.store.check_password(email, password)
         if user is None:
             return None
@@ -187,6 +191,8 @@ class Accounts:
         """The same key under a new password (None: `old` is wrong); WeakPasswordError for `new`.
         Limited like signing in (the old password is checked)."""
         self._count(SIGN_IN_LIMIT, signed.email, client)
+        if len(old) > MAX_PASSWORD:
+            return None
         try:
             key = self.store.change_password(signed.email, old, new)
         except AccountError as err:
