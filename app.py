@@ -17,6 +17,7 @@ from chalicelib.runtime import mail_in, worker
 from chalicelib.runtime.cron import Cron as CronPass
 from chalicelib.settings import DEFAULT_MAIL_QUEUE, DEFAULT_TASK_QUEUE
 from chalicelib.web import context
+from chalicelib.web.account_routes import bp as account_bp
 from chalicelib.web.api_routes import bp as api_bp
 from chalicelib.web.checkin_routes import bp as checkin_bp
 from chalicelib.web.file_responses import BINARY_TYPES
@@ -30,6 +31,7 @@ logging.getLogger("chalicelib").setLevel(logging.INFO)
 app.register_blueprint(interview_bp)
 app.register_blueprint(checkin_bp)
 app.register_blueprint(api_bp)
+app.register_blueprint(account_bp)
 
 
 @app.on_sqs_message(queue=DEFAULT_TASK_QUEUE, batch_size=10)

@@ -49,6 +49,8 @@ ENV_MAIL_ENCRYPTED_SESSIONS = "MAIL_ENCRYPTED_SESSIONS"
 ENV_TASK_RECORD_DAYS = "TASK_RECORD_DAYS"
 ENV_TURN_RETRY_SECONDS = "TURN_RETRY_SECONDS"
 ENV_COOKIE_SECURE = "COOKIE_SECURE"
+ENV_SIGN_IN_HOURS = "SIGN_IN_HOURS"
+ENV_REGISTER_CONFIRM_EMAIL = "REGISTER_CONFIRM_EMAIL"
 ENV_MAX_REQUEST_BYTES = "MAX_REQUEST_BYTES"
 ENV_MAX_ANSWER_BYTES = "MAX_ANSWER_BYTES"
 ENV_MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
@@ -185,6 +187,8 @@ class Settings:
     send_sweep_after_seconds: int = 900  # a send still pending this long after its commit is the sweep's to send
     turn_retry_seconds: int = 20  # a turn that keeps losing races to other writers gives up (409) after this
     cookie_secure: bool = True
+    sign_in_hours: int = 12  # how long a browser stays signed in
+    register_confirm_email: bool = False  # a new account must confirm its e-mail before it can sign in
     max_request_bytes: int = 1024 * 1024  # a whole request body
     max_answer_bytes: int = 64 * 1024  # one answer, URL argument or API value
     max_upload_bytes: int = 20 * 1024 * 1024  # one uploaded file (a form with files may be this much larger)
@@ -240,6 +244,8 @@ class Settings:
             send_sweep_after_seconds=_int(env, ENV_SEND_SWEEP_AFTER_SECONDS, 900, minimum=1),
             turn_retry_seconds=_int(env, ENV_TURN_RETRY_SECONDS, 20, minimum=1),
             cookie_secure=_flag(env, ENV_COOKIE_SECURE, default=not local_stack),
+            sign_in_hours=_int(env, ENV_SIGN_IN_HOURS, 12, minimum=1),
+            register_confirm_email=_flag(env, ENV_REGISTER_CONFIRM_EMAIL, default=False),
             max_request_bytes=_int(env, ENV_MAX_REQUEST_BYTES, cls.max_request_bytes, minimum=MIN_REQUEST_BYTES),
             max_answer_bytes=_int(env, ENV_MAX_ANSWER_BYTES, cls.max_answer_bytes, minimum=MIN_ANSWER_BYTES),
             max_upload_bytes=_int(env, ENV_MAX_UPLOAD_BYTES, cls.max_upload_bytes, minimum=1024),

@@ -81,6 +81,18 @@ class SqlPort(Protocol):
     def engine(self) -> Any: ...
 
 
+class DataStorePort(Protocol):
+    """Values kept outside any session under a key (DAStore), encrypted or signed as the caller says."""
+
+    def put(self, key: str, data: Any, encrypted: bool, scope: str) -> None: ...
+
+    def fetch(self, key: str, encrypted: bool, scope: str) -> Any: ...
+
+    def remove(self, key: str) -> None: ...
+
+    def names(self, prefix: str) -> list[str]: ...
+
+
 @dataclass(frozen=True)
 class UserInfo:
     id: str = ""
@@ -112,6 +124,8 @@ class Request:
     records: RecordsPort | None = None
     keystore: KeyStorePort | None = None
     sql: SqlPort | None = None  # SQLObject's database
+    datastore: DataStorePort | None = None  # DAStore
+    user_key: bytes | None = field(default=None, repr=False)  # a signed-in browser user's own key (DAStore)
     step: int = 1
     messaging: MessagingDefaults = field(default_factory=MessagingDefaults)  # DEFAULT_SENDER, DEFAULT_COUNTRY
     # Signs the action links url_action() makes: (session id, action, arguments) → signature.

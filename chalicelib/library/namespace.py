@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.library import dates, files, keystore, mail, objects, places, sql, tasks, text
+from chalicelib.library import datastore, dates, files, keystore, mail, objects, places, sql, tasks, text
 from chalicelib.library.functions import AuthorFunctions
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def _static() -> dict[str, Any]:
     global _STATIC
     if _STATIC is None:
         names: dict[str, Any] = {}
-        for module in (text, dates, objects, tasks, places, mail, keystore, files, sql):
+        for module in (text, dates, objects, tasks, places, mail, keystore, files, sql, datastore):
             names.update({n: getattr(module, n) for n in getattr(module, "__all__", ())})
         _STATIC = names
     return _STATIC

@@ -705,6 +705,12 @@ class DADict(_DAContainer):
         """Remove ``key`` and return its value (or ``default``)."""
         return self.elements.pop(key, *default)
 
+    def update(self, *others: Any, **kwargs: Any) -> None:
+        """Set the entries of other dictionaries (a `DADict` or a dict) and of ``kwargs``, as dict.update."""
+        for other in others:
+            self.elements.update(other.elements if isinstance(other, DADict) else dict(other))
+        self.elements.update(kwargs)
+
 
 class DASet(_DAContainer):
     """A set of values; gathers like a `DADict` without values.

@@ -46,6 +46,7 @@ from chalicelib.library import namespace
 from chalicelib.runtime import links, mail_port, snapshots
 from chalicelib.runtime.checkin import checkin_arguments, checkin_commands, follow_replaced_choices
 from chalicelib.runtime.clock import Clock, SystemClock
+from chalicelib.runtime.datastore import SessionDataStore
 from chalicelib.runtime.documents import load_document, store_documents
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
 from chalicelib.runtime.mail_port import SessionMailPort
@@ -234,6 +235,7 @@ class Sessions:
         return replace(request, tasks=self.task_port(session_id, key), stash=StashForInterview(Stash(self.services)),
                        records=SharedRecords(self.services), keystore=shared_keystore(self.services),
                        sql=SqlDatabase(self.services.settings.database_url),
+                       datastore=SessionDataStore(self.services, key, request.user_key, key is not None),
                        sign_link=self.link_signer, messaging=defaults(self.services.settings),
                        mail=self.mail_port(session_id, key), files=SessionFilePort(self.services, session_id, key))
 
@@ -260,19 +262,21 @@ class Sessions:
     # ------------------------------------------------------------------ starting and showing
     def start(self, interview_name: str, *, secret: str | None = None, url_args: Mapping[str, Any] | None = None,
               user: UserInfo | None = None, interface: str = Interface.WEB, base_url: str = "",
-              evaluate: bool = True) -> tuple[SessionRef, TurnResult]:
-        """Create a session, evaluate it once and save step 1."""
+              evaluate: bool = True, secret_for: Callable[[str], str] | None = None,
+              user_key: bytes | None = None) -> tuple[SessionRef, TurnResult]:
+        """Create a session, evaluate it once and save step 1. `secret_for` makes the secret from the
+        new session's id (a signed-in user's sessions: runtime.owned_sessions)."""
         if secret is not None and len(secret) < crypto.MIN_SECRET:
             raise WeakSecretError(f"a chosen secret must have at least {crypto.MIN_SECRET} characters, found"
                                   f" {len(secret)}; use a longer one, or none to get a random secret")
         interview = self.services.loader.load(interview_name)
         session_id = crypto.random_token(SESSION_ID_LENGTH)
-        secret = secret or crypto.random_token(16)
+        secret = secret or (secret_for(session_id) if secret_for else crypto.random_token(16))
         answers: dict[str, Any] = {"url_args": dict(url_args or {})}
         state = SessionState()
         request = Request(interview_name, session_id, user=user or UserInfo(), interface=interface,
                           base_url=base_url, sign_link=self.link_signer,
-                          messaging=defaults(self.services.settings))
+                          messaging=defaults(self.services.settings), user_key=user_key)
         now = time.time()
         head = SessionHead(interview_name, session_id, version=1, step=1, encrypted=True, created=now,
                            modified=now, owner=(user.id if user else ""), title=interview.title,
@@ -685,7 +689,12 @@ class Sessions:
         else:
             key = crypto.session_key(ref.secret, head.session_id)
         if head.encrypted and head.key_check and not crypto.key_check_matches(key, head.key_check):
-            raise WrongSecretError("the secret does not open this session")
+            user_key = crypto.user_key_of(ref.secret or "")  # a user's secret (GET /api/secret) opens their sessions
+            if user_key is not None:
+                secret = crypto.user_session_secret(user_key, head.session_id)
+                key = crypto.session_key(secret, head.session_id)
+            if not crypto.key_check_matches(key, head.key_check):
+                raise WrongSecretError("the secret does not open this session")
         return key
 
     def _open(self, head: SessionHead, step: StepRecord, ref: SessionRef) -> tuple[dict[str, Any], SessionState]:

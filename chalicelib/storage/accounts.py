@@ -8,13 +8,23 @@ DynamoDB items live in the sessions' table: ``pk = "user#<email>"``,
 ``sk = "user"`` for a user, and ``pk = "apikey#<sha256>"``, ``sk = "apikey"``
 for an API key. Neither carries ``interview`` or ``owner``, so they stay out of
 the session indexes.
+
+Each user also has an own random key (`USER_KEY_BYTES`), the key that opens the
+user's encrypted sessions. It is stored only wrapped (AES-GCM) under a key
+stretched from the password with scrypt, so a password change re-wraps one key
+and a reset without the old password gives a fresh one (old sessions stay shut).
+
+Attempt counters (rate limits of sign-in and password resets) are items
+``pk = "attempts#<sha256 of what is counted>"``, ``sk = "<window start>"``, with
+``expires_at`` so the table's TTL removes them.
 """
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib.storage import crypto
@@ -26,6 +36,12 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 254
 MIN_API_KEY = 16  # the key's SHA-256 is unsalted, so the key itself must be hard to guess
 USER_ID_LENGTH = 16
+USER_KEY_BYTES = 32
+MIN_DISTINCT_CHARACTERS = 5  # "aaaaaaaaaa" or "1212121212" is long but not a password
+_COMMON_PASSWORDS = frozenset({
+    "password123", "password12", "1234567890", "0123456789", "qwertyuiop", "12345678910", "passw0rd123",
+    "iloveyou12", "password1234", "abcdefghij", "qwerty1234", "1q2w3e4r5t", "letmein123", "welcome123",
+})
 RESERVED_PRIVILEGES = frozenset({"cron"})  # kept for a scheduler's own user (cron is not built): never granted
 
 
@@ -41,14 +57,31 @@ def _normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _check_new_user(email: str, password: str, privileges: Sequence[str]) -> None:
-    local, at, domain = email.partition("@")
-    if not (local and at and domain):
-        raise AccountError(f"expected an e-mail address like name@example.com, found {email!r}")
+def check_password_strength(password: str, email: str = "") -> None:
+    """The one rule for a new password (registration, change, reset, POST /api/user/new):
+    AccountError saying what is wrong and what to do."""
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise AccountError(
             f"a password must have {MIN_PASSWORD} to {MAX_PASSWORD} characters, found {len(password)}"
         )
+    if len(set(password)) < MIN_DISTINCT_CHARACTERS:
+        raise AccountError(f"a password needs at least {MIN_DISTINCT_CHARACTERS} different characters;"
+                           " choose a longer phrase")
+    lowered = password.lower()
+    email = _normalize_email(email)
+    if lowered in _COMMON_PASSWORDS or lowered in {email, email.partition("@")[0]}:
+        raise AccountError("this password is too easy to guess (a common one, or your e-mail); choose another")
+
+
+def _check_email(email: str) -> None:
+    local, at, domain = email.partition("@")
+    if not (local and at and domain) or len(email) > 254 or any(c.isspace() for c in email):
+        raise AccountError(f"expected an e-mail address like name@example.com, found {email[:254]!r}")
+
+
+def _check_new_user(email: str, password: str, privileges: Sequence[str]) -> None:
+    _check_email(email)
+    check_password_strength(password, email)
     if not privileges:
         raise AccountError("a user needs at least one privilege, e.g. 'user'")
     reserved = RESERVED_PRIVILEGES.intersection(privileges)
@@ -68,21 +101,77 @@ class AccountStore(ABC):
         privileges: Sequence[str] = ("user",),
         first_name: str = "",
         last_name: str = "",
+        active: bool = True,
     ) -> User:
         """Register a user; raises AccountError for a bad or taken e-mail, a
         password of the wrong length, or a reserved privilege."""
         email = _normalize_email(email)
         _check_new_user(email, password, privileges)
+        user_id = crypto.random_token(USER_ID_LENGTH)
         user = User(
-            id=crypto.random_token(USER_ID_LENGTH),
+            id=user_id,
             email=email,
             privileges=tuple(privileges),
-            first_name=first_name,
-            last_name=last_name,
+            first_name=first_name[:200],
+            last_name=last_name[:200],
+            active=active,
             password_hash=crypto.hash_password(password),
         )
+        user = _with_key(user, os.urandom(USER_KEY_BYTES), password)
         self._put_user(user)
         return user
+
+    def unlock(self, user: User, password: str) -> bytes:
+        """The user's own key, unwrapped with the (already checked) password. A user stored
+        without one (made before keys existed) gets a fresh key now."""
+        if not user.wrapped_key:
+            key = os.urandom(USER_KEY_BYTES)
+            self._replace_user(_with_key(user, key, password), user.password_hash)
+            return key
+        wrapping = crypto.password_key(password, user.key_salt)
+        return crypto.unwrap_key(user.wrapped_key, wrapping, _key_aad(user.id))
+
+    def change_password(self, email: str, old: str, new: str) -> bytes | None:
+        """Set a new password, keeping the user's key (re-wrapped): every session stays readable.
+        None when `old` is wrong; AccountError for a weak `new`."""
+        user = self.check_password(email, old)
+        if user is None:
+            return None
+        check_password_strength(new, user.email)
+        key = self.unlock(user, old)
+        current = self.get_user(email) or user
+        changed = replace(current, password_hash=crypto.hash_password(new))
+        self._replace_user(_with_key(changed, key, new), current.password_hash)
+        return key
+
+    def reset_password(self, email: str, new: str, expected_hash: str) -> bytes:
+        """Set a new password without the old one: the user gets a fresh key, so sessions sealed
+        under the old key can no longer be opened. Only if the password is still the one whose
+        hash is `expected_hash` (a reset link works once). AccountError otherwise."""
+        user = self.get_user(email)
+        if user is None or user.password_hash != expected_hash:
+            raise AccountError("this reset link was already used or the password has changed since")
+        check_password_strength(new, user.email)
+        key = os.urandom(USER_KEY_BYTES)
+        changed = replace(user, password_hash=crypto.hash_password(new))
+        self._replace_user(_with_key(changed, key, new), expected_hash)
+        return key
+
+    def activate(self, email: str) -> User | None:
+        """Mark the user's e-mail as confirmed (the account may sign in); None when there is no such user."""
+        user = self.get_user(email)
+        if user is None or user.active:
+            return user
+        activated = replace(user, active=True)
+        self._replace_user(activated, user.password_hash)
+        return activated
+
+    def count_attempt(self, what: str, window_seconds: int, now: float) -> int:
+        """Count one attempt at `what` (e.g. "sign-in:user:<email>") in the current window of
+        `window_seconds`; the number of attempts in it so far, this one included."""
+        digest = crypto.hash_api_key(what)  # a fixed-size key, whatever was sent
+        start = int(now // window_seconds) * window_seconds
+        return self._count("attempts#" + digest, str(start), start + 2 * window_seconds)
 
     def get_user(self, email: str) -> User | None:
         return self._get_user(_normalize_email(email))
@@ -125,12 +214,31 @@ class AccountStore(ABC):
         """The user with this (normalized) e-mail, or None."""
 
     @abstractmethod
+    def _replace_user(self, user: User, expected_hash: str) -> None:
+        """Store `user` over the stored one, only if that one's password hash is still
+        `expected_hash`; AccountError otherwise (the password changed meanwhile)."""
+
+    @abstractmethod
+    def _count(self, pk: str, sk: str, expires_at: int) -> int:
+        """Add one to a counter item and return its new value."""
+
+    @abstractmethod
     def _put_api_key(self, record: ApiKeyRecord) -> None:
         """Store a new API key record; AccountError if its hash is taken."""
 
     @abstractmethod
     def _get_api_key(self, key_hash: str) -> ApiKeyRecord | None:
         """The API key record with this hash, or None."""
+
+
+def _key_aad(user_id: str) -> bytes:
+    return f"user-key:{user_id}".encode()
+
+
+def _with_key(user: User, key: bytes, password: str) -> User:
+    salt = os.urandom(16)
+    wrapped = crypto.wrap_key(key, crypto.password_key(password, salt), _key_aad(user.id))
+    return replace(user, wrapped_key=wrapped, key_salt=salt)
 
 
 def _user_key(email: str) -> Item:
@@ -151,6 +259,7 @@ def _user_to_item(user: User) -> Item:
         "last_name": {"S": user.last_name},
         "active": {"BOOL": user.active},
         "password_hash": {"S": user.password_hash},
+        **({"wrapped_key": {"B": user.wrapped_key}, "key_salt": {"B": user.key_salt}} if user.wrapped_key else {}),
     }
 
 
@@ -163,6 +272,8 @@ def _user_from_item(item: Item) -> User:
         last_name=item.get("last_name", {}).get("S", ""),
         active=item.get("active", {}).get("BOOL", True),
         password_hash=item.get("password_hash", {}).get("S", ""),
+        wrapped_key=bytes(item.get("wrapped_key", {}).get("B", b"")),
+        key_salt=bytes(item.get("key_salt", {}).get("B", b"")),
     )
 
 
@@ -193,6 +304,25 @@ class DynamoAccountStore(AccountStore):
     def _get_user(self, email: str) -> User | None:
         item = self._get(_user_key(email), f"reading user {email!r}")
         return None if item is None else _user_from_item(item)
+
+    def _replace_user(self, user: User, expected_hash: str) -> None:
+        def moved(reasons: list[Item]) -> StorageError:
+            return AccountError("the password was changed meanwhile; sign in again")
+
+        with aws_errors(f"updating user {user.email!r} in table {self.table_name}", moved):
+            self._aws.dynamodb.put_item(
+                TableName=self.table_name, Item=_user_to_item(user),
+                ConditionExpression="password_hash = :h", ExpressionAttributeValues={":h": {"S": expected_hash}})
+
+    def _count(self, pk: str, sk: str, expires_at: int) -> int:
+        with aws_errors(f"counting an attempt in table {self.table_name}"):
+            response = self._aws.dynamodb.update_item(
+                TableName=self.table_name, Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                UpdateExpression="ADD #n :one SET expires_at = :e",
+                ExpressionAttributeNames={"#n": "count"},
+                ExpressionAttributeValues={":one": {"N": "1"}, ":e": {"N": str(expires_at)}},
+                ReturnValues="UPDATED_NEW")
+        return int(response["Attributes"]["count"]["N"])
 
     def _put_api_key(self, record: ApiKeyRecord) -> None:
         item = {

@@ -68,6 +68,24 @@ def session_key(secret: str, session_id: str) -> bytes:
     return hkdf.derive(secret.encode())
 
 
+def user_session_secret(user_key: bytes, session_id: str) -> str:
+    """The secret of a session a signed-in user started: 32 hex digits made from the user's own
+    key and the session id, so whoever holds the user's key opens it, and nothing is stored."""
+    return hmac.new(user_key, f"session-secret:{session_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def user_key_of(secret: str) -> bytes | None:
+    """The user's own key when `secret` is one (GET /api/secret: 43 characters of URL-safe
+    base64 of 32 bytes), else None."""
+    if len(secret) != 43 or not all(c.isalnum() or c in "-_" for c in secret):
+        return None
+    try:
+        key = base64.urlsafe_b64decode(secret + "=")
+    except ValueError:
+        return None
+    return key if len(key) == 32 else None
+
+
 def key_check(key: bytes) -> str:
     """A short fingerprint of `key` stored in the head: it tells a wrong secret
     (fingerprint differs) from a tampered blob (fingerprint matches, tag fails)."""
@@ -179,6 +197,12 @@ def _scrypt(password: str, salt: bytes, log_n: int = _SCRYPT_LOG_N, r: int = _SC
     cost = 2**log_n
     return hashlib.scrypt(password.encode(), salt=salt, n=cost, r=r, p=p, dklen=_SCRYPT_BYTES,
                           maxmem=2 * 128 * cost * r * p)
+
+
+def password_key(password: str, salt: bytes) -> bytes:
+    """A 32-byte key stretched from a password with scrypt (the cost of `hash_password`): it wraps
+    a user's own key, so a password change re-wraps one key and opens the same sessions."""
+    return _scrypt(password, salt)
 
 
 def hash_password(password: str) -> str:

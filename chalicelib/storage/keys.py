@@ -13,6 +13,8 @@ says nothing about the others, and no key serves two primitives:
   sweep can send it if the process that committed it died first;
 - `mail`: AES-GCM that wraps the key of an encrypted session in its mail address's
   record (only with MAIL_ENCRYPTED_SESSIONS), so the mail handler can open it.
+- `account`: AES-GCM of the sign-in cookie (it carries the user's key) and HMAC of
+  password-reset links.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class ServerKeys:
     links: bytes = field(repr=False)
     outbox: bytes = field(repr=False)
     mail: bytes = field(repr=False)
+    account: bytes = field(repr=False)
 
     @classmethod
     def derive(cls, master: bytes) -> ServerKeys:
@@ -48,4 +51,4 @@ class ServerKeys:
             raise ValueError(f"the server key must be at least {MASTER_KEY_BYTES} bytes, found {len(master)}")
         return cls(csrf=_derive(master, "csrf"), sign=_derive(master, "sign"), wrap=_derive(master, "wrap"),
                    links=_derive(master, "links"), outbox=_derive(master, "outbox"),
-                   mail=_derive(master, "mail"))
+                   mail=_derive(master, "mail"), account=_derive(master, "account"))

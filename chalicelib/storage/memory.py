@@ -341,6 +341,7 @@ class MemoryAccountStore(AccountStore):
     def __init__(self) -> None:
         self._users: dict[str, User] = {}
         self._api_keys: dict[str, ApiKeyRecord] = {}
+        self._counts: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
     def _put_user(self, user: User) -> None:
@@ -352,6 +353,19 @@ class MemoryAccountStore(AccountStore):
     def _get_user(self, email: str) -> User | None:
         with self._lock:
             return self._users.get(email)
+
+    def _replace_user(self, user: User, expected_hash: str) -> None:
+        with self._lock:
+            stored = self._users.get(user.email)
+            if stored is None or stored.password_hash != expected_hash:
+                raise AccountError("the password was changed meanwhile; sign in again")
+            self._users[user.email] = user
+
+    def _count(self, pk: str, sk: str, expires_at: int) -> int:
+        with self._lock:
+            count = self._counts.get((pk, sk), 0) + 1
+            self._counts[(pk, sk)] = count
+            return count
 
     def _put_api_key(self, record: ApiKeyRecord) -> None:
         with self._lock:

@@ -93,3 +93,5 @@ class User:
     last_name: str = ""
     active: bool = True
     password_hash: str = field(default="", repr=False)
+    wrapped_key: bytes = field(default=b"", repr=False)  # the user's own key, wrapped under a key from the password
+    key_salt: bytes = field(default=b"", repr=False)  # the scrypt salt of that wrapping key

@@ -20,7 +20,8 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.web import browser_session, context, cookies, limits
+from chalicelib.runtime.accounts import Accounts
+from chalicelib.web import account_session, browser_session, context, cookies, limits
 from chalicelib.web.errors import RequestError, reply_for
 
 bp = Blueprint(__name__)
@@ -80,6 +81,8 @@ def _checkin(name: str, query: dict[str, str]) -> Response:
     limits.check_values(parameters, services.settings, "The check-in parameter")
     changed = parameters.pop("_changed", None)
     initial = str(parameters.pop("_initial", "")).lower() in ("true", "1")
-    commands = context.sessions().checkin(ref, parameters, str(changed) if changed else None, initial)
+    signed = account_session.signed_in(Accounts(services), bp.current_request.headers.get("cookie"), secure)
+    commands = context.sessions().checkin(ref, parameters, str(changed) if changed else None, initial,
+                                          signed.info() if signed else None)
     return _json({"success": True, "commands": commands,
                   "checkin_code": form.get("checkinCode") or random.randint(0, 10**9)})

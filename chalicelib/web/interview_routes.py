@@ -19,6 +19,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -30,11 +31,13 @@ from chalicelib.engine.screen import Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.signals import BUTTON_COMMANDS, Command
 from chalicelib.language.blocks import CONTENT_TYPES
 from chalicelib.runtime import direct_uploads, links, uploads
+from chalicelib.runtime.accounts import Accounts, SignedIn
 from chalicelib.runtime.documents import download_name, file_name
 from chalicelib.runtime.errors import InvalidLinkError, NoPreviousStepError
+from chalicelib.runtime.owned_sessions import OwnedSessions, session_secret
 from chalicelib.runtime.sessions import AnswerStatus, SessionRef, TurnResult
 from chalicelib.storage.errors import SessionNotFoundError
-from chalicelib.web import browser_session, context, cookies, limits, page, responses
+from chalicelib.web import account_pages, account_session, browser_session, context, cookies, limits, page, responses
 from chalicelib.web.errors import INTERNAL, Reply, RequestError, reply_for
 from chalicelib.web.file_responses import file_response
 from chalicelib.web.responses import raw_response
@@ -63,7 +66,25 @@ def _secure() -> bool:
     return context.services().settings.cookie_secure
 
 
+def _signed_in() -> SignedIn | None:
+    """Who the browser is signed in as (the sign-in cookie), or None."""
+    return account_session.signed_in(Accounts(context.services()), bp.current_request.headers.get("cookie"),
+                                     _secure())
+
+
+def _with_nav(body: str) -> str:
+    """The page with its account links (Sign in, or My interviews) below the content."""
+    signed = _signed_in()
+    request = bp.current_request
+    query: dict[str, str] = dict(request.query_params or {})
+    here = f"{base_path()}/interview?i={quote(query['i'])}" if request.path == "/interview" and query.get("i") else ""
+    nav = account_pages.nav(base_path(), signed.email if signed else None, here)
+    head, found, tail = body.rpartition("</main>")  # after the content: Tab reaches the question first
+    return head + found + nav + tail if found else body
+
+
 def _html(body: str, status: int = 200, headers: Mapping[str, Any] | None = None) -> Response:
+    body = _with_nav(body)
     return Response(body=body, status_code=status,
                     headers={**page.HTML_HEADERS, **(_HSTS if _secure() else {}), **(headers or {})})
 
@@ -296,6 +317,10 @@ def _ref_if_valid(name: str) -> SessionRef | None:
 
 
 def _request(ref: SessionRef, base: str, **kwargs: Any) -> Request:
+    signed = _signed_in()
+    if signed is not None:
+        kwargs["user"] = signed.info()
+        kwargs["user_key"] = signed.key
     return Request(ref.interview, ref.session_id, base_url=base, interface=Interface.WEB, **kwargs)
 
 
@@ -318,13 +343,22 @@ def _show(name: str, params: Mapping[str, str]) -> Response:
         result = sessions.view(ref, _request(ref, base, url_args=url_args))
     except SessionNotFoundError:
         ref, result, headers = _new_session(name, base, url_args)
+    signed = _signed_in()
+    if signed is not None and not result.head.owner and not browser_session.is_shared(ref):
+        # signed in with an anonymous session in hand: it becomes the user's (kept, answers and all)
+        head = OwnedSessions(sessions).adopt(ref, result.head, signed.user_id, signed.key)
+        result = replace(result, head=head)
     return _outcome_response(ref, result, base, headers)
 
 
 def _new_session(name: str, base: str, url_args: Mapping[str, Any],
                  evaluate: bool = True) -> tuple[SessionRef, TurnResult, dict[str, Any]]:
     """A new session of `name`, and the headers that hand its cookie to the browser."""
-    ref, result = context.sessions().start(name, url_args=url_args, base_url=base, evaluate=evaluate)
+    signed = _signed_in()
+    ref, result = context.sessions().start(
+        name, url_args=url_args, base_url=base, evaluate=evaluate, user=signed.info() if signed else None,
+        user_key=signed.key if signed else None,
+        secret_for=(lambda session_id: session_secret(signed.key, session_id)) if signed else None)
     assert ref.secret is not None
     return ref, result, {"Set-Cookie": [cookies.session_cookie(name, ref.session_id, ref.secret, _secure())]}
 

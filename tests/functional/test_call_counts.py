@@ -153,3 +153,24 @@ def test_a_turn_that_stores_snapshots_is_still_one_read_and_one_write(api: Api, 
     assert result[0].status == 200 and result[0].json["questionText"].strip() == "Thank you: Quince"
     assert changed == {"Query": 1, "TransactWriteItems": 1}
     assert _during(calls, session.question) == {"Query": 1}  # the same snapshots again: nothing written
+
+
+def test_account_routes_stay_within_their_reads_and_writes(client: Any, calls: Calls) -> None:
+    from tests.functional.accounts.test_accounts_web import PASSWORD, PROBE, _register, _resume_links, _sign_in
+    from tests.functional.accounts.test_accounts_web import Browser as AccountBrowser
+
+    _register(client)
+    browser = AccountBrowser(client)
+    browser.answer("Counted Answer")  # an anonymous session
+
+    # Signing in: the user's item, and one counter per account and per client
+    assert _during(calls, lambda: _sign_in(browser, "ada@example.com", PASSWORD)) == {"GetItem": 1,
+                                                                                     "UpdateItem": 2}
+    # The first view after signing in adopts the session: its one read, and one write, once
+    assert _during(calls, lambda: browser.page(f"/interview?i={PROBE}")) == {"Query": 1, "TransactWriteItems": 1}
+    assert _during(calls, lambda: browser.page(f"/interview?i={PROBE}")) == {"Query": 1}
+    # My interviews: one Query of the owner index; resuming: the head and the wrapped secret
+    listed: list[str] = []
+    assert _during(calls, lambda: listed.append(browser.page("/interviews"))) == {"Query": 1}
+    link = _resume_links(listed[0])[0]
+    assert _during(calls, lambda: browser.get(link)) == {"Query": 1, "GetItem": 1}
