@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.storage.base import SessionStore
+from chalicelib.storage.effects import EffectRecord
 from chalicelib.storage.mail import MailAddress, MailRecord
 from chalicelib.storage.outbox import SendRecord
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
@@ -33,8 +34,10 @@ class WrappedStore(SessionStore):
     def commit(self, before: SessionHead, after: SessionHead, put: StepRecord | None,
                delete_steps: Sequence[int] = (), extras: Mapping[str, Sealed] | None = None,
                tasks: Sequence[TaskWrite] = (), notes: Sequence[Notification] = (),
-               sends: Sequence[SendRecord] = (), addresses: Sequence[MailAddress] = ()) -> None:
-        self.inner.commit(before, after, put, delete_steps, extras, tasks, notes, sends=sends, addresses=addresses)
+               sends: Sequence[SendRecord] = (), addresses: Sequence[MailAddress] = (),
+               effects: Sequence[EffectRecord] = (), marks: Sequence[str] = ()) -> None:
+        self.inner.commit(before, after, put, delete_steps, extras, tasks, notes, sends=sends, addresses=addresses,
+                          effects=effects, marks=marks)
 
     def recorded_commit(self, outcomes: list[str], before: SessionHead, after: SessionHead,
                         put: StepRecord | None, delete_steps: Sequence[int] = (),
@@ -58,6 +61,12 @@ class WrappedStore(SessionStore):
 
     def list_sends(self, session_id: str) -> list[SendRecord]:
         return self.inner.list_sends(session_id)
+
+    def update_effect(self, record: EffectRecord) -> bool:
+        return self.inner.update_effect(record)
+
+    def list_effects(self, session_id: str) -> list[EffectRecord]:
+        return self.inner.list_effects(session_id)
 
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
         return self.inner.load_task(session_id, task_id)

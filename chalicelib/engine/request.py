@@ -74,6 +74,21 @@ class KeyStorePort(Protocol):
     def fetch_data(self, key: str) -> Any: ...
 
 
+class SessionsPort(Protocol):
+    """Other sessions (create_session, set_session_variables, get_session_variables,
+    run_action_in_session): reads at once; changes made after this turn commits, each once."""
+
+    def create(self, interview: str, secret: str | None, url_args: Mapping[str, Any] | None) -> str: ...
+
+    def set(self, interview: str, session_id: str, values: Mapping[str, Any], secret: str | None,
+            question_name: str | None, overwrite: bool, delete: Sequence[str], process_objects: bool) -> None: ...
+
+    def get(self, interview: str, session_id: str, secret: str | None, simplify: bool) -> Any: ...
+
+    def run_action(self, interview: str, session_id: str, action: str, arguments: Mapping[str, Any],
+                   secret: str | None, persistent: bool, overwrite: bool) -> None: ...
+
+
 @dataclass(frozen=True)
 class UserInfo:
     id: str = ""
@@ -103,6 +118,7 @@ class Request:
     stash: StashPort | None = None
     records: RecordsPort | None = None
     keystore: KeyStorePort | None = None
+    sessions: SessionsPort | None = None  # other sessions (runtime.push_pull)
     step: int = 1
     messaging: MessagingDefaults = field(default_factory=MessagingDefaults)  # DEFAULT_SENDER, DEFAULT_COUNTRY
     # Signs the action links url_action() makes: (session id, action, arguments) → signature.

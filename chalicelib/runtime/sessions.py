@@ -45,18 +45,24 @@ from chalicelib.runtime import links, mail_port
 from chalicelib.runtime.checkin import checkin_arguments, checkin_commands, follow_replaced_choices
 from chalicelib.runtime.clock import Clock, SystemClock
 from chalicelib.runtime.documents import load_document, store_documents
+from chalicelib.runtime.effects import EffectService
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
 from chalicelib.runtime.keystore import SharedKeyStore
 from chalicelib.runtime.mail_port import SessionMailPort
 from chalicelib.runtime.messaging import MessageService, Outgoing, defaults
 from chalicelib.runtime.purge import expiry
+from chalicelib.runtime.push_pull import OtherSessions, PlannedEffect
 from chalicelib.runtime.records import SharedRecords
+from chalicelib.runtime.refs import SESSION_ID_LENGTH as SESSION_ID_LENGTH
+from chalicelib.runtime.refs import SessionRef as SessionRef
+from chalicelib.runtime.refs import VariableChanges as VariableChanges
 from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.stash import Stash, StashForInterview
 from chalicelib.runtime.tasks import TaskService
 from chalicelib.runtime.variables import check_writable, from_sent
 from chalicelib.storage import crypto
+from chalicelib.storage.effects import EffectRecord
 from chalicelib.storage.errors import VersionConflictError, WrongSecretError
 from chalicelib.storage.mail import MailAddress
 from chalicelib.storage.records import BlobKind, Sealed, SessionHead, StepRecord
@@ -70,21 +76,12 @@ log = logging.getLogger(__name__)
 _MAX_ATTEMPTS = 60
 _CRON_RUNS_KEPT = 8  # scheduled runs remembered on the head: enough to catch any redelivery of a recent pass
 _WAIT_POLL_SECONDS = 0.25  # how often `task.wait()` reads the task again
-SESSION_ID_LENGTH = 32
 _SESSION_ID = re.compile(rf"[A-Za-z0-9]{{{SESSION_ID_LENGTH}}}")
 
 
 def is_session_id(value: str) -> bool:
     """True for what `Sessions.start` makes a session id: 32 letters and digits."""
     return bool(_SESSION_ID.fullmatch(value))
-
-
-@dataclass(frozen=True)
-class SessionRef:
-    interview: str
-    session_id: str
-    secret: str | None = None
-    key: bytes | None = field(default=None, repr=False)  # the session key itself (background tasks)
 
 
 @dataclass(frozen=True)
@@ -109,18 +106,6 @@ class AnswerStatus(enum.Enum):
 class Answered:
     status: AnswerStatus
     result: TurnResult
-
-
-@dataclass(frozen=True)
-class VariableChanges:
-    """What an API client sets: values to assign, names to delete, the question it answered
-    (a mandatory one then counts as done) and the events it dealt with."""
-
-    values: Mapping[str, Any] = field(default_factory=dict)
-    delete: Sequence[str] = ()
-    question_name: str | None = None
-    events_done: Sequence[str] = ()
-    raw: bool = False  # set the values as sent; otherwise text that begins with an ISO date is set as a date
 
 
 @dataclass(frozen=True)
@@ -218,15 +203,19 @@ class Sessions:
         self.clock: Clock = clock or SystemClock()
         self.jitter: Jitter = jitter or random.random
         self.messages = MessageService(services, self.clock, self.jitter)
+        self.effects = EffectService(self)
 
-    def _with_ports(self, request: Request, session_id: str, key: bytes | None) -> Request:
+    def _with_ports(self, request: Request, session_id: str, key: bytes | None, *, secret: str | None = None,
+                    turn_id: str | None = None) -> Request:
         """`request` with what the interview's functions reach beyond its answers: the session's tasks,
-        the stash, the shared records and values, the signer of its action links, and the senders'
-        defaults (send_email, send_sms)."""
+        the stash, the shared records and values, the signer of its action links, the senders'
+        defaults (send_email, send_sms), and other sessions (runtime.push_pull: changed only by a
+        turn that saves, `turn_id`; `secret` is the session's own, the default for them)."""
         return replace(request, tasks=self.task_port(session_id, key), stash=StashForInterview(Stash(self.services)),
                        records=SharedRecords(self.services), keystore=SharedKeyStore(self.services),
                        sign_link=self.link_signer, messaging=defaults(self.services.settings),
-                       mail=self.mail_port(session_id))
+                       mail=self.mail_port(session_id),
+                       sessions=OtherSessions(self, request.interview, session_id, secret, request.user, turn_id))
 
     def task_port(self, session_id: str, key: bytes | None) -> SessionTaskPort:
         return SessionTaskPort(self.tasks, session_id, key, self.clock)
@@ -248,14 +237,17 @@ class Sessions:
     # ------------------------------------------------------------------ starting and showing
     def start(self, interview_name: str, *, secret: str | None = None, url_args: Mapping[str, Any] | None = None,
               user: UserInfo | None = None, interface: str = Interface.WEB, base_url: str = "",
-              evaluate: bool = True) -> tuple[SessionRef, TurnResult]:
-        """Create a session, evaluate it once and save step 1."""
+              evaluate: bool = True, session_id: str | None = None,
+              key: bytes | None = None) -> tuple[SessionRef, TurnResult]:
+        """Create a session, evaluate it once and save step 1. `session_id` and `key` are create_session's
+        (runtime.effects): an id derived from the calling turn (SessionExistsError if it is taken) and
+        the key from the caller's secret; otherwise both are new."""
         if secret is not None and len(secret) < crypto.MIN_SECRET:
             raise WeakSecretError(f"a chosen secret must have at least {crypto.MIN_SECRET} characters, found"
                                   f" {len(secret)}; use a longer one, or none to get a random secret")
         interview = self.services.loader.load(interview_name)
-        session_id = crypto.random_token(SESSION_ID_LENGTH)
-        secret = secret or crypto.random_token(16)
+        session_id = session_id or crypto.random_token(SESSION_ID_LENGTH)
+        secret = None if key is not None else secret or crypto.random_token(16)
         answers: dict[str, Any] = {"url_args": dict(url_args or {})}
         state = SessionState()
         request = Request(interview_name, session_id, user=user or UserInfo(), interface=interface,
@@ -265,29 +257,35 @@ class Sessions:
         head = SessionHead(interview_name, session_id, version=1, step=1, encrypted=True, created=now,
                            modified=now, owner=(user.id if user else ""), title=interview.title,
                            expires_at=expiry(self.services.settings, interview, now))
-        key = crypto.session_key(secret, session_id)
-        first = self._first_run(interview, answers, state, request, key) if evaluate else Sessions._Evaluated(
-            None, answers)
+        if secret is not None:
+            key = crypto.session_key(secret, session_id)
+        assert key is not None  # one of the two is given: a key, or a secret (chosen or drawn)
+        first = self._first_run(interview, answers, state, request, key, secret) if evaluate \
+            else Sessions._Evaluated(None, answers)
         head, sealed = self._seal(head, first.answers, state, key, step=1)
         store_documents(self.services, session_id, key if head.encrypted else None, first.documents)
         self.services.store.create(head, StepRecord(1, sealed.blob, sealed.kind))
-        if first.kv or first.outbox or first.messages or first.addresses:
+        if first.kv or first.outbox or first.messages or first.addresses or first.effects:
             tasks = self.tasks.new_records(head, key, request.user, first.outbox)
             outgoing = self.messages.prepare(session_id, f"v{head.version}", first.messages)
+            effects = self.effects.prepare(session_id, first.effects, request.user)
             head = self._commit_extras(head, first.kv, key, tasks, outgoing,
-                                       self._addresses(head, request.user, first))
-        return SessionRef(interview_name, session_id, secret), TurnResult(first.outcome, head)
+                                       self._addresses(head, request.user, first), effects)
+        return SessionRef(interview_name, session_id, secret, key=key if secret is None else None), \
+            TurnResult(first.outcome, head)
 
     def _first_run(self, interview: Interview, answers: dict[str, Any], state: SessionState, request: Request,
-                   key: bytes) -> Sessions._Evaluated:
-        request = self._with_ports(request, request.session_id, key)
+                   key: bytes, secret: str | None) -> Sessions._Evaluated:
+        # its turn id is the version it writes (1): a turn that reads version 1 comes only after a start
+        # that committed nothing more, so none of this run's effects
+        request = self._with_ports(request, request.session_id, key, secret=secret, turn_id="v1")
         ev = Evaluation(interview, answers, request, namespace.build, state)
         try:
             outcome: Outcome | None = ev.run()
         except UndefinedVariableError:
             outcome = None  # as docassemble: the first pass may stop on a missing name; the session still starts
         return Sessions._Evaluated(outcome, ev.answers(), kv=ev.kv_writes, outbox=ev.outbox, documents=ev.documents,
-                                   messages=ev.messages, addresses=ev.new_addresses)
+                                   messages=ev.messages, addresses=ev.new_addresses, effects=_planned(request))
 
     def view(self, ref: SessionRef, request: Request) -> TurnResult:
         """Evaluate and save over the current step (a page view, GET /api/session/question)."""
@@ -340,9 +338,11 @@ class Sessions:
         return Answered(AnswerStatus.SAVED, result)
 
     def set_variables(self, ref: SessionRef, request: Request, changes: VariableChanges, new_step: bool = True,
-                      evaluate: bool = True) -> TurnResult:
+                      evaluate: bool = True, mark: str | None = None) -> TurnResult:
         """Set and delete variables (the API's variables/delete_variables), then evaluate. Every name
-        is checked before anything changes: only the interview's own variables can be set or deleted."""
+        is checked before anything changes: only the interview's own variables can be set or deleted.
+        `mark` is an effect's from another session (runtime.effects): committed with the change, only
+        if new (AlreadyAppliedError: it was applied before, nothing is written)."""
         for name in [*changes.values, *changes.delete]:
             check_writable(str(name))
 
@@ -360,11 +360,18 @@ class Sessions:
             state.drop_actions({str(e) for e in changes.events_done} | {str(n) for n in changes.values})
             return _Changed()
 
-        return self._turn(ref, request, change=change, new_step=new_step, evaluate=evaluate)
+        return self._turn(ref, request, change=change, new_step=new_step, evaluate=evaluate, mark=mark)
 
-    def run_action(self, ref: SessionRef, request: Request, new_step: bool = True) -> TurnResult:
-        """Run `request.action` (a link's, or the API's) and save the result."""
-        return self._turn(ref, request, change=None, new_step=new_step)
+    def run_action(self, ref: SessionRef, request: Request, new_step: bool = True,
+                   mark: str | None = None) -> TurnResult:
+        """Run `request.action` (a link's, or the API's) and save the result; `mark` as in set_variables."""
+        return self._turn(ref, request, change=None, new_step=new_step, mark=mark)
+
+    def effect_list(self, ref: SessionRef) -> list[EffectRecord]:
+        """The changes the session asked for in other sessions, and how each went (runtime.effects);
+        those left pending by a process that died are applied again first."""
+        self.key_for(ref)  # the caller must be able to open the session
+        return self.effects.records(ref.session_id)
 
     def back(self, ref: SessionRef) -> SessionHead:
         """Make the previous step current again, discarding the latest one. The previous step is
@@ -520,15 +527,16 @@ class Sessions:
               evaluate: bool = True, finalize: Finalize | None = None,
               adjust: Callable[[Outcome | None, SessionState], None] | None = None,
               screens_only: bool = False, first_read: tuple[SessionHead, StepRecord] | None = None,
-              run_id: str | None = None, carried: Sequence[Outgoing] = ()) -> TurnResult:
+              run_id: str | None = None, carried: Sequence[Outgoing] = (), mark: str | None = None) -> TurnResult:
         """One turn (see the module's docstring). A turn over the current step that changes
         nothing (a page shown again) writes nothing. With `screens_only`, an evaluation that
         ends other than on a screen raises _NotAScreen, with nothing written. `first_read` is
         a read the caller just made, used for the first attempt instead of reading again. With
         `run_id` the turn is a scheduled run (see `scheduled`). `carried` are a background task's
-        messages, recorded by the commit and sent after it with the turn's own."""
+        messages, recorded by the commit and sent after it with the turn's own. `mark` is an
+        effect's from another session (see set_variables)."""
         interview = self.services.loader.load(ref.interview)
-        may_skip = change is None and not new_step and finalize is None
+        may_skip = change is None and not new_step and finalize is None and mark is None
         for attempt in _attempts(self.services.settings.turn_retry_seconds, self.clock):
             loaded = first_read if attempt == 0 and first_read is not None else self._load_once(ref, attempt)
             if loaded is None:
@@ -539,7 +547,7 @@ class Sessions:
             key = self._key(head, ref)
             answers, state = self._open(head, step, ref)
             before = _fingerprint(answers, state) if may_skip else None
-            result = self._evaluate(interview, answers, state, head, key, request, change, evaluate)
+            result = self._evaluate(interview, answers, state, head, key, request, change, evaluate, ref.secret)
             if screens_only and result.outcome is not None and result.outcome.kind is not OutcomeKind.SCREEN:
                 raise _NotAScreen(result.outcome.kind.value)
             unsaved = _unsaved(result, head, state)
@@ -552,13 +560,13 @@ class Sessions:
             if result.changed.unchanged:
                 return TurnResult(result.outcome, head, unchanged=True)
             if before is not None and not result.kv and not result.outbox and not result.messages \
-                    and not result.addresses \
+                    and not result.addresses and not result.effects \
                     and _fingerprint(result.answers, state) == before:
                 store_documents(self.services, head.session_id, key if head.encrypted else None, result.documents)
                 return TurnResult(result.outcome, head)
             try:
                 return self._save(interview, head, key, state, result, request.user, new_step, finalize, run_id,
-                                  carried)
+                                  carried, mark)
             except VersionConflictError:
                 log.info("version conflict on %s (attempt %d); retrying on fresh state", ref.session_id,
                          attempt + 1)
@@ -567,7 +575,7 @@ class Sessions:
 
     def _save(self, interview: Interview, head: SessionHead, key: bytes | None, state: SessionState,
               result: Sessions._Evaluated, user: UserInfo, new_step: bool, finalize: Finalize | None,
-              run_id: str | None = None, carried: Sequence[Outgoing] = ()) -> TurnResult:
+              run_id: str | None = None, carried: Sequence[Outgoing] = (), mark: str | None = None) -> TurnResult:
         """Seal the turn's step and commit it with everything the turn made, conditioned on `head`'s
         version (VersionConflictError if another writer got there first); then send the new tasks,
         e-mails and SMS (runtime.messaging: the turn's id is the version it read).
@@ -587,12 +595,15 @@ class Sessions:
             after = replace(after, has_tasks=True)
         task_writes, notes = finalize(result.outcome) if finalize else ([], [])
         outgoing = [*carried, *self.messages.prepare(head.session_id, f"v{head.version}", result.messages)]
+        effects = self.effects.prepare(head.session_id, result.effects, user)
         self.services.store.commit(head, after, StepRecord(number, sealed.blob, sealed.kind), delete_steps=drop,
                                    extras=self._extras(head, result.kv, key), tasks=new_tasks + task_writes,
                                    notes=notes, **_sends(outgoing),
-                                   **_with_addresses(self._addresses(after, user, result)))
+                                   **_with_addresses(self._addresses(after, user, result)),
+                                   **_with_effects(effects, mark))
         self.tasks.enqueue([w.record for w in new_tasks])
         self.messages.deliver(outgoing)
+        self.effects.apply(effects)
         return TurnResult(result.outcome, after, command=result.changed.command)
 
     @dataclass
@@ -605,17 +616,20 @@ class Sessions:
         documents: list[DocumentValue] = field(default_factory=list)
         messages: list[OutboundMessage] = field(default_factory=list)
         addresses: list[NewAddress] = field(default_factory=list)  # interview_email() made these
+        effects: list[PlannedEffect] = field(default_factory=list)  # changes to other sessions (push_pull)
 
     def _evaluate(self, interview: Interview, answers: dict[str, Any], state: SessionState, head: SessionHead,
-                  key: bytes | None, request: Request, change: _Change | None, evaluate: bool) -> Sessions._Evaluated:
+                  key: bytes | None, request: Request, change: _Change | None, evaluate: bool,
+                  secret: str | None = None) -> Sessions._Evaluated:
         changed = change(answers, state) if change is not None else _Changed()
         if changed.stale or changed.errors or not evaluate or changed.command is not None:
             return Sessions._Evaluated(None, answers, changed)
-        request = replace(self._with_ports(request, head.session_id, key), kv=_Kv(self, head, key), step=head.step)
+        request = replace(self._with_ports(request, head.session_id, key, secret=secret, turn_id=f"v{head.version}"),
+                          kv=_Kv(self, head, key), step=head.step)
         ev = Evaluation(interview, answers, request, namespace.build, state)
         outcome = ev.run()
         return Sessions._Evaluated(outcome, ev.answers(), changed, ev.kv_writes, ev.outbox, ev.documents,
-                                   ev.messages, ev.new_addresses)
+                                   ev.messages, ev.new_addresses, _planned(request))
 
     # ------------------------------------------------------------------ sealing
     def _key(self, head: SessionHead, ref: SessionRef) -> bytes | None:
@@ -658,12 +672,13 @@ class Sessions:
 
     def _commit_extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes,
                        tasks: list[TaskWrite], outgoing: Sequence[Outgoing] = (),
-                       addresses: Sequence[MailAddress] = ()) -> SessionHead:
+                       addresses: Sequence[MailAddress] = (), effects: Sequence[EffectRecord] = ()) -> SessionHead:
         after = replace(head, version=head.version + 1, has_tasks=head.has_tasks or bool(tasks))
         self.services.store.commit(head, after, None, extras=self._extras(head, kv, key), tasks=tasks,
-                                   **_sends(outgoing), **_with_addresses(addresses))
+                                   **_sends(outgoing), **_with_addresses(addresses), **_with_effects(effects, None))
         self.tasks.enqueue([w.record for w in tasks])
         self.messages.deliver(outgoing)
+        self.effects.apply(effects)
         return after
 
 
@@ -671,6 +686,17 @@ def _with_addresses(addresses: Sequence[MailAddress]) -> dict[str, Any]:
     """The commit's `addresses` argument, only when there are any (a store written before mail
     addresses existed still takes every other commit)."""
     return {"addresses": addresses} if addresses else {}
+
+
+def _with_effects(effects: Sequence[EffectRecord], mark: str | None) -> dict[str, Any]:
+    """The commit's `effects` and `marks` arguments, only when there are any (runtime.effects)."""
+    found: dict[str, Any] = {"effects": effects} if effects else {}
+    return {**found, "marks": [mark]} if mark is not None else found
+
+
+def _planned(request: Request) -> list[PlannedEffect]:
+    """The changes to other sessions the evaluation with `request` planned."""
+    return list(request.sessions.planned) if isinstance(request.sessions, OtherSessions) else []
 
 
 def _sends(outgoing: Sequence[Outgoing]) -> dict[str, Any]:

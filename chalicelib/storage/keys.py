@@ -8,7 +8,10 @@ says nothing about the others, and no key serves two primitives:
 - `csrf`: HMAC of the browser's CSRF tokens;
 - `sign`: HMAC of the blobs of unencrypted (`multi_user`) sessions;
 - `wrap`: AES-GCM that wraps a session key for the background worker;
-- `links`: HMAC of action links (`url_action`), checked before a GET runs an action.
+- `links`: HMAC of action links (`url_action`), checked before a GET runs an action;
+- `effects`: AES-GCM of what a turn asked to change in another session (values, action,
+  the target's key), held only until it is applied (storage.effects), and HMAC of the ids
+  of sessions `create_session` makes.
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ class ServerKeys:
     sign: bytes = field(repr=False)
     wrap: bytes = field(repr=False)
     links: bytes = field(repr=False)
+    effects: bytes = field(repr=False)
 
     @classmethod
     def derive(cls, master: bytes) -> ServerKeys:
         if len(master) < MASTER_KEY_BYTES:
             raise ValueError(f"the server key must be at least {MASTER_KEY_BYTES} bytes, found {len(master)}")
         return cls(csrf=_derive(master, "csrf"), sign=_derive(master, "sign"), wrap=_derive(master, "wrap"),
-                   links=_derive(master, "links"))
+                   links=_derive(master, "links"), effects=_derive(master, "effects"))
