@@ -1,0 +1,61 @@
+"""docassemble's JSON examples (issue 13): `json-response.yml` and `response-json.yml` answer a
+shared link with JSON, and `interview_url_action.yml` changes a shared session from a link; each
+link is made in one session and fetched by a fresh client that has no cookie and no API key.
+
+Interviews: ../shared/examples (unmodified).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlparse
+
+from chalice.test import Client
+
+from app import app
+from tests.conftest import Api
+from tests.functional.api.helpers import ApiSession, decoded_action, links, ok_json
+
+
+def shared(api: Api, interview: str) -> ApiSession:
+    made = api.new_session(interview)
+    assert made["encrypted"] is False  # the example sets multi_user = True
+    return ApiSession(api, interview, made["session"], "")
+
+
+def fetch_fresh(href: str) -> Any:
+    """GET `href` as a client with no cookie and no key (someone the link was shared with)."""
+    parsed = urlparse(href)
+    with Client(app) as stranger:
+        return stranger.http.get(f"{parsed.path}?{parsed.query}")
+
+
+def test_json_response_answers_the_shared_link_with_the_preferences(examples: Any, api: Api) -> None:
+    # Given: a session of json-response.yml with both answers
+    session = shared(api, "json-response.yml")
+    session.set({"favorite_fruit": "mango", "favorite_vegetable": "leek"})
+    screen = ok_json(session.question())
+    assert screen["questionText"] == "Your preferences"
+    (href,) = [h for h in links(screen["subquestionText"]) if "action=" in h]
+
+    # When: someone else fetches "this URL"
+    reply = fetch_fresh(href)
+
+    # Then: they get the preferences as JSON
+    assert reply.status_code == 200, reply.body
+    assert reply.headers["Content-Type"].startswith("application/json")
+    assert json.loads(reply.body) == {"fruit": "mango", "vegetable": "leek"}
+
+
+def test_response_json_answers_the_link_and_follows_changes(examples: Any, api: Api) -> None:
+    session = shared(api, "response-json.yml")
+    session.set({"favorite_fruit": "apple", "number_of_pieces": 3})
+    screen = ok_json(session.question())
+    assert "You currently have three pieces of apple." in screen["questionText"].replace("\n", " ")
+    (href,) = [h for h in links(screen["subquestionText"]) if decoded_action(h)["action"] == "query_fruit"]
+    assert "session=" in href  # interview_url_action: the session's own address, for another application
+
+    assert json.loads(fetch_fresh(href).body) == {"fruit": "apple", "pieces": 3}
+    session.set({"number_of_pieces": 5})
+    assert json.loads(fetch_fresh(href).body) == {"fruit": "apple", "pieces": 5}
