@@ -58,4 +58,7 @@ def test_response_json_answers_the_link_and_follows_changes(examples: Any, api: 
 
     assert json.loads(fetch_fresh(href).body) == {"fruit": "apple", "pieces": 3}
     session.set({"number_of_pieces": 5})
+    # the action the link ran is done: the owner's own screen is the question again, not the JSON
+    assert "You currently have five pieces of apple." in ok_json(session.question())["questionText"].replace(
+        "\n", " ")
     assert json.loads(fetch_fresh(href).body) == {"fruit": "apple", "pieces": 5}
