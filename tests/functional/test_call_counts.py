@@ -120,3 +120,24 @@ def test_a_check_in_that_runs_its_action_reads_once_and_writes_once(client: Any,
     counted = _during(calls, check_in)
     assert counted == {"Query": 1, "TransactWriteItems": 1}
     assert "2 check-ins" in browser.page("/interview?i=checkin_counter.yml")
+
+
+def test_a_change_to_another_session_is_one_turn_on_each_and_a_read_of_it_one_query(
+        api: Api, calls: Calls) -> None:
+    # Given: session A of pp_parent.yml, which made session B of pp_child.yml
+    parent = api.new_session("pp_parent.yml")
+    a = ApiSession(api, "pp_parent.yml", parent["session"], parent["secret"])
+    assert a.action("make_child", arguments={"i": "pp_child.yml", "values": {"name": "B"}}).status == 204
+
+    # A's turn that runs an action in B: A's read, the check that B opens (one Query), A's commit;
+    # then B's turn (one read, one commit) and the record that the change was applied
+    poke = _during(calls, lambda: a.action("poke", arguments={"i": "pp_child.yml", "action": "bump"}))
+    assert poke == {"Query": 3, "TransactWriteItems": 2, "PutItem": 1}
+
+    # A's turn that reads B: A's read, B's read, A's commit of what it read
+    pull = _during(calls, lambda: a.action("pull", arguments={"i": "pp_child.yml"}))
+    assert pull == {"Query": 2, "TransactWriteItems": 1}
+
+    # The list of A's changes: the check that A opens, and the list
+    listed = _during(calls, lambda: api.get(f"/api/session/effects?{a.query()}"))
+    assert listed == {"Query": 2}

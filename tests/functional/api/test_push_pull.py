@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.engine.request import Interface, Request
+from chalicelib.engine.request import Interface, Request, UserInfo
+from chalicelib.runtime.effects import PENDING_GRACE_SECONDS, EffectService
+from chalicelib.runtime.push_pull import PlannedEffect
 from chalicelib.runtime.sessions import SessionRef, Sessions, VariableChanges
 from chalicelib.storage.effects import EffectRecord
 from chalicelib.storage.errors import VersionConflictError
@@ -259,6 +261,41 @@ def test_a_conflicting_write_in_b_is_retried_and_not_lost(
     seen = variables(api, CHILD, child, parent.secret)
     assert (seen["other"], seen["counter"]) == (WORDS, 3)
     assert [e["status"] for e in effects(parent)] == ["applied"] * 3
+
+
+class _DiesAfterCommit(EffectService):
+    """Effects as a process that died right after the calling turn committed leaves them: recorded
+    (as if long ago), never applied."""
+
+    def prepare(self, session_id: str, planned: Sequence[PlannedEffect], user: UserInfo) -> list[EffectRecord]:
+        return [dataclasses.replace(r, created=r.created - PENDING_GRACE_SECONDS - 1)
+                for r in super().prepare(session_id, planned, user)]
+
+    def apply(self, records: Sequence[EffectRecord]) -> list[EffectRecord]:
+        return list(records)
+
+
+def test_a_change_left_pending_by_a_dead_process_is_applied_when_the_caller_lists_its_changes(
+        api: Api, start: Callable[[str], ApiSession], services: Any) -> None:
+    # Given: A made B; then A's turn that bumps B committed, and its process died before applying it
+    parent = start(PARENT)
+    child = make_child(parent, name="Late")
+    dying = Sessions(services)
+    dying.effects = _DiesAfterCommit(dying)
+    dying.run_action(SessionRef(PARENT, parent.session, parent.secret),
+                     Request(PARENT, parent.session, action="poke", arguments={"i": CHILD, "action": "bump"},
+                             persistent_action=False, interface=Interface.API))
+    assert sorted(e.status for e in services.store.list_effects(parent.session)) == ["applied", "applied", "pending"]
+    assert "counter" not in variables(api, CHILD, child, parent.secret)  # B's action has not run
+
+    # When: A's changes are listed (GET /api/session/effects sweeps those pending too long)
+    listed = effects(parent)
+
+    # Then: the change is applied, once
+    assert [e["status"] for e in listed] == ["applied"] * 3
+    assert variables(api, CHILD, child, parent.secret)["counter"] == 1
+    assert [e["status"] for e in effects(parent)] == ["applied"] * 3
+    assert variables(api, CHILD, child, parent.secret)["counter"] == 1
 
 
 def test_an_error_in_the_target_is_reported_to_the_caller(api: Api, start: Callable[[str], ApiSession]) -> None:
