@@ -28,7 +28,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from chalicelib.engine.errors import EngineError
+from chalicelib.engine.errors import EngineError, InterviewCodeError
 from chalicelib.engine.request import Interface, Request, UserInfo
 from chalicelib.runtime.errors import ConflictError, RuntimeLayerError
 from chalicelib.runtime.push_pull import PlannedEffect, SessionUseCases
@@ -52,6 +52,20 @@ PENDING_GRACE_SECONDS = 60.0  # an effect pending longer than this was left by a
 MAX_DEPTH = 4  # effects applied from within an effect's turn (A changes B, whose action changes C, ...)
 _DAY_SECONDS = 86400
 _FOR_GOOD = (WrongSecretError, SessionNotFoundError, TamperedDataError, EngineError, RuntimeLayerError)
+
+
+def _reason(err: Exception) -> str:
+    """Why an effect failed, as stored with it: the error's kind and where, never the values an
+    interview's exception may carry (those go to the log only)."""
+    if isinstance(err, InterviewCodeError):
+        log.warning("the code of the target failed: %s", err)
+        return f"{type(err.error).__name__} in {err.where} (the message is in the server's log)"
+    if isinstance(err, EngineError):
+        log.warning("the target's interview failed: %s", err)
+        return f"{type(err).__name__} in the target's interview (the message is in the server's log)"
+    if isinstance(err, (StorageError, RuntimeLayerError)):
+        return f"{type(err).__name__}: {err}"  # our own messages: ids and names, no values
+    return f"{type(err).__name__} (the message is in the server's log)"
 
 
 class _Depth(threading.local):
@@ -123,7 +137,7 @@ class EffectService:
                         isinstance(err, _FOR_GOOD) and not isinstance(err, ConflictError)):
                     if not isinstance(err, _FOR_GOOD):
                         log.exception("effect %s of session %s raised", record.key, record.session_id)
-                    reason = f"{type(err).__name__}: {err}"
+                    reason = _reason(err)
                     break
                 reason = f"{err} (after {attempt + 1} of {EFFECT_ATTEMPTS} tries)"
                 if attempt + 1 < EFFECT_ATTEMPTS:

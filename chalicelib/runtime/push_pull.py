@@ -21,6 +21,7 @@ one to reach an encrypted session, and to create one.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -64,6 +65,8 @@ class SessionUseCases(Protocol):
 
 _ID_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 MAX_CHANGES_PER_TURN = 20  # changes to other sessions one turn may ask for (each is an item of its commit)
+MAX_CHANGE_BYTES = 300_000  # one change's values, pickled: its item must fit in DynamoDB's 400 KB
+MAX_TURN_CHANGE_BYTES = 1_500_000  # all of a turn's changes: its commit must fit in a 4 MB transaction
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class OtherSessions:
         self._interview, self._session_id, self._secret = interview, session_id, secret
         self._user, self._turn_id = user, turn_id
         self.planned: list[PlannedEffect] = []
+        self._bytes = 0  # the pickled size of the planned changes
         self._created: dict[str, bytes] = {}  # sessions created in this turn: their keys
 
     # ------------------------------------------------------------------ the port
@@ -154,6 +158,17 @@ class OtherSessions:
         return self._turn_id
 
     def _plan(self, effect: PlannedEffect) -> None:
+        try:
+            size = len(pickle.dumps(dict(effect.data), protocol=pickle.HIGHEST_PROTOCOL))
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as err:
+            raise OtherSessionError(f"the values for session {effect.session_id} cannot be saved ({err}); pass "
+                                    "plain values: text, numbers, dates, lists, dicts and the interview's objects")\
+                from None
+        if size > MAX_CHANGE_BYTES or self._bytes + size > MAX_TURN_CHANGE_BYTES:
+            raise OtherSessionError(f"the values for session {effect.session_id} take {size:,} bytes; one change may"
+                                    f" take at most {MAX_CHANGE_BYTES:,} bytes and the changes of one step "
+                                    f"{MAX_TURN_CHANGE_BYTES:,}; send less, or keep large data in a file")
+        self._bytes += size
         self.planned.append(effect)
 
     def _not_self(self, interview: str, session_id: str) -> None:

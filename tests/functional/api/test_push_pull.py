@@ -306,7 +306,8 @@ def test_an_error_in_the_target_is_reported_to_the_caller(api: Api, start: Calla
     acted(parent.action("poke", arguments={"i": CHILD, "action": "fail"}))  # A's own turn is saved
 
     failed = effects(parent)[-1]
-    assert failed["status"] == "failed" and "the child refuses" in failed["reason"]
+    assert failed["status"] == "failed" and failed["reason"].startswith("ValueError in pp_child.yml, line")
+    assert "the child refuses" not in failed["reason"]  # what the code said stays in the log
     assert variables(api, CHILD, child, parent.secret) == before
 
 
@@ -335,3 +336,17 @@ def test_bad_arguments_are_refused_with_what_was_expected(
     make_child(parent, name="Args")
     result = parent.action("push", arguments=arguments)
     assert result.status >= 400 and expected in result.body.decode(), result.body
+
+
+def test_values_too_large_for_one_change_are_refused_before_anything_is_saved(
+        api: Api, start: Callable[[str], ApiSession]) -> None:
+    # Given: A and its B, and values of 400,000 characters (API arguments are bounded, so the
+    # interview code builds them itself: pp_parent's `push` repeats a text)
+    parent = start(PARENT)
+    child = make_child(parent, name="Big")
+
+    result = parent.action("push", arguments={"i": CHILD, "values": {"note": "x"}, "repeat": 400_000})
+
+    assert result.status >= 400 and "one change may take at most 300,000 bytes" in result.body.decode()
+    assert "note" not in variables(api, CHILD, child, parent.secret)
+    assert [e["kind"] for e in effects(parent)] == ["create", "set"]
