@@ -25,10 +25,16 @@ def shared(api: Api, interview: str) -> ApiSession:
 
 
 def fetch_fresh(href: str) -> Any:
-    """GET `href` as a client with no cookie and no key (someone the link was shared with)."""
-    parsed = urlparse(href)
+    """GET `href` as a client with no cookie and no key (someone the link was shared with),
+    following redirects as a browser would."""
     with Client(app) as stranger:
-        return stranger.http.get(f"{parsed.path}?{parsed.query}")
+        for _ in range(3):
+            parsed = urlparse(href)
+            reply = stranger.http.get(f"{parsed.path}?{parsed.query}")
+            if reply.status_code not in (302, 303):
+                return reply
+            href = reply.headers["Location"]
+    raise AssertionError(f"{href} kept redirecting")
 
 
 def test_json_response_answers_the_shared_link_with_the_preferences(examples: Any, api: Api) -> None:
@@ -62,3 +68,20 @@ def test_response_json_answers_the_link_and_follows_changes(examples: Any, api: 
     assert "You currently have five pieces of apple." in ok_json(session.question())["questionText"].replace(
         "\n", " ")
     assert json.loads(fetch_fresh(href).body) == {"fruit": "apple", "pieces": 5}
+
+
+def test_interview_url_action_links_change_the_shared_session_for_anyone(examples: Any, api: Api) -> None:
+    # Given: a session of interview_url_action.yml, shown over the API, with its three links
+    session = shared(api, "interview_url_action.yml")
+    screen = ok_json(session.question())
+    assert screen["questionText"] == "The current status is normal."
+    by_status = {decoded_action(h)["arguments"]["status"]: h for h in links(screen["subquestionText"])}
+    assert set(by_status) == {"normal", "danger", "critical"}
+
+    # When: someone with no cookie and no key opens the "critical" link
+    page = fetch_fresh(by_status["critical"])
+
+    # Then: they see the shared session with the new status, and so does the API
+    assert page.status_code == 200 and "The current status is critical." in page.body.decode()
+    assert session.variables().json["status"] == "critical"
+    assert ok_json(session.question())["questionText"] == "The current status is critical."
