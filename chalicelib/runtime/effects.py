@@ -16,7 +16,8 @@
    one that will not (a wrong secret, a missing session, an error in the target's
    interview) fails at once. A failure is logged, and the caller sees it in
    `GET /api/session/effects`, which also applies again any effect left pending
-   longer than PENDING_GRACE_SECONDS (its process died after the commit).
+   longer than PENDING_GRACE_SECONDS (its process died after the commit), up to a day
+   after it was committed (SWEEP_MAX_AGE_SECONDS; older ones are recorded failed).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ log = logging.getLogger(__name__)
 
 EFFECT_ATTEMPTS = 3
 PENDING_GRACE_SECONDS = 60.0  # an effect pending longer than this was left by a process that died
+# A pending effect older than this is not applied any more, but recorded failed: a target's marks
+# live at least 7 days (its head's expiry), so an effect is never applied after its mark is gone.
+SWEEP_MAX_AGE_SECONDS = 86400.0
 MAX_DEPTH = 4  # effects applied from within an effect's turn (A changes B, whose action changes C, ...)
 _DAY_SECONDS = 86400
 _FOR_GOOD = (WrongSecretError, SessionNotFoundError, TamperedDataError, EngineError, RuntimeLayerError)
@@ -116,11 +120,17 @@ class EffectService:
     def records(self, session_id: str) -> list[EffectRecord]:
         """The session's effects, after applying again those left pending too long (the sweep)."""
         effects = self.sessions.services.store.list_effects(session_id)
-        stale = [e for e in effects
-                 if e.status == EffectStatus.PENDING and e.created < time.time() - PENDING_GRACE_SECONDS]
+        now = time.time()
+        stale = [e for e in effects if e.status == EffectStatus.PENDING and e.created < now - PENDING_GRACE_SECONDS]
         if not stale:
             return effects
-        self.apply(stale)
+        for effect in stale:
+            if effect.created < now - SWEEP_MAX_AGE_SECONDS:
+                log.error("effect %s of session %s was left pending for over a day; it is not applied now",
+                          effect.key, effect.session_id)
+                self._record(effect, EffectStatus.FAILED, "left pending for over a day (the server stopped); not "
+                                                          "applied")
+        self.apply([e for e in stale if e.created >= now - SWEEP_MAX_AGE_SECONDS])
         return self.sessions.services.store.list_effects(session_id)
 
     # ------------------------------------------------------------------ one effect

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from chalicelib.engine.request import Interface, Request, UserInfo
-from chalicelib.runtime.effects import PENDING_GRACE_SECONDS, EffectService
+from chalicelib.runtime.effects import PENDING_GRACE_SECONDS, SWEEP_MAX_AGE_SECONDS, EffectService
 from chalicelib.runtime.push_pull import PlannedEffect
 from chalicelib.runtime.sessions import SessionRef, Sessions, VariableChanges
 from chalicelib.storage.effects import EffectRecord
@@ -265,10 +265,14 @@ def test_a_conflicting_write_in_b_is_retried_and_not_lost(
 
 class _DiesAfterCommit(EffectService):
     """Effects as a process that died right after the calling turn committed leaves them: recorded
-    (as if long ago), never applied."""
+    (as if `age` seconds ago), never applied."""
+
+    def __init__(self, sessions: Sessions, age: float = PENDING_GRACE_SECONDS + 1) -> None:
+        super().__init__(sessions)
+        self.age = age
 
     def prepare(self, session_id: str, planned: Sequence[PlannedEffect], user: UserInfo) -> list[EffectRecord]:
-        return [dataclasses.replace(r, created=r.created - PENDING_GRACE_SECONDS - 1)
+        return [dataclasses.replace(r, created=r.created - self.age)
                 for r in super().prepare(session_id, planned, user)]
 
     def apply(self, records: Sequence[EffectRecord]) -> list[EffectRecord]:
@@ -350,3 +354,22 @@ def test_values_too_large_for_one_change_are_refused_before_anything_is_saved(
     assert result.status >= 400 and "one change may take at most 300,000 bytes" in result.body.decode()
     assert "note" not in variables(api, CHILD, child, parent.secret)
     assert [e["kind"] for e in effects(parent)] == ["create", "set"]
+
+
+def test_a_change_left_pending_for_over_a_day_is_recorded_failed_not_applied(
+        api: Api, start: Callable[[str], ApiSession], services: Any) -> None:
+    # Given: A's change to B committed more than a day ago and never applied
+    parent = start(PARENT)
+    child = make_child(parent, name="Old")
+    dying = Sessions(services)
+    dying.effects = _DiesAfterCommit(dying, age=SWEEP_MAX_AGE_SECONDS + 1)
+    dying.run_action(SessionRef(PARENT, parent.session, parent.secret),
+                     Request(PARENT, parent.session, action="poke", arguments={"i": CHILD, "action": "bump"},
+                             persistent_action=False, interface=Interface.API))
+
+    # When: A's changes are listed
+    listed = {e["kind"]: e for e in effects(parent)}
+
+    # Then: the old change is recorded failed, saying why, and B is not changed
+    assert listed["action"]["status"] == "failed" and "over a day" in listed["action"]["reason"]
+    assert "counter" not in variables(api, CHILD, child, parent.secret)
