@@ -73,7 +73,7 @@ MAX_TURN_CHANGE_BYTES = 1_500_000  # all of a turn's changes: its commit must fi
 class PlannedEffect:
     """A change to another session asked for in this turn, not yet committed."""
 
-    key: str  # "<turn id>-<index>"
+    key: str  # "<turn id>-<index>", the index in two digits, so that keys sort in the order made
     kind: EffectKind
     interview: str
     session_id: str
@@ -107,7 +107,7 @@ class OtherSessions:
     def create(self, interview: str, secret: str | None, url_args: Mapping[str, Any] | None) -> str:
         self._sessions.services.loader.load(interview)  # a missing interview is an error now, not later
         turn_id = self._changing("create_session")
-        key = f"{turn_id}-{len(self.planned)}"
+        key = f"{turn_id}-{len(self.planned):02d}"
         session_id = derive_session_id(self._sessions.services.sealer.derived_id(self._session_id, key),
                                        SESSION_ID_LENGTH)
         chosen = self._secret_for(secret, creating=True)
@@ -123,7 +123,7 @@ class OtherSessions:
             check_writable(str(name))
         turn_id = self._changing("set_session_variables")
         target_key = self._check_target(interview, session_id, secret)
-        self._plan(PlannedEffect(f"{turn_id}-{len(self.planned)}", EffectKind.SET, interview, session_id, {
+        self._plan(PlannedEffect(f"{turn_id}-{len(self.planned):02d}", EffectKind.SET, interview, session_id, {
             "key": target_key, "values": dict(values), "delete": list(delete), "question_name": question_name,
             "overwrite": bool(overwrite), "process_objects": bool(process_objects)}))
 
@@ -131,7 +131,7 @@ class OtherSessions:
                    secret: str | None, persistent: bool, overwrite: bool) -> None:
         turn_id = self._changing("run_action_in_session")
         target_key = self._check_target(interview, session_id, secret)
-        self._plan(PlannedEffect(f"{turn_id}-{len(self.planned)}", EffectKind.ACTION, interview, session_id, {
+        self._plan(PlannedEffect(f"{turn_id}-{len(self.planned):02d}", EffectKind.ACTION, interview, session_id, {
             "key": target_key, "action": action, "arguments": dict(arguments), "persistent": bool(persistent),
             "overwrite": bool(overwrite)}))
 

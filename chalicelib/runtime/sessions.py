@@ -257,9 +257,9 @@ class Sessions:
         head = SessionHead(interview_name, session_id, version=1, step=1, encrypted=True, created=now,
                            modified=now, owner=(user.id if user else ""), title=interview.title,
                            expires_at=expiry(self.services.settings, interview, now))
-        if secret is not None:
-            key = crypto.session_key(secret, session_id)
-        assert key is not None  # one of the two is given: a key, or a secret (chosen or drawn)
+        key = crypto.session_key(secret, session_id) if secret is not None else key
+        if key is None:
+            raise ValueError("start needs a secret or a key")  # unreachable: a secret is drawn when neither is given
         first = self._first_run(interview, answers, state, request, key, secret) if evaluate \
             else Sessions._Evaluated(None, answers)
         head, sealed = self._seal(head, first.answers, state, key, step=1)

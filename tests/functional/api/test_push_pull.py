@@ -106,6 +106,20 @@ def _steps(session_id: str) -> int:
     return context.services().store.load(CHILD, session_id)[0].step
 
 
+def test_many_changes_of_one_step_are_applied_in_the_order_made(
+        api: Api, start: Callable[[str], ApiSession], services: Any) -> None:
+    parent = start(PARENT)
+    child = make_child(parent, name="Series")
+
+    acted(parent.action("push_series", arguments={"i": CHILD, "count": 12}))
+
+    assert variables(api, CHILD, child, parent.secret)["last"] == 11  # the last one made is the last applied
+    keys = [e["key"] for e in effects(parent)][2:]
+    assert [int(key.rsplit("-", 1)[1]) for key in keys] == list(range(12))  # listed in the order made
+    too_many = parent.action("push_series", arguments={"i": CHILD, "count": 21})
+    assert too_many.status >= 400 and "at most 20 changes to other sessions" in too_many.body.decode()
+
+
 def test_a_wrong_secret_is_a_clear_error_and_changes_nothing(api: Api, start: Callable[[str], ApiSession]) -> None:
     # Given: B, an encrypted session of its own (not made by A), and A
     child = start(CHILD)
