@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,18 @@ def interview_file(file_id: str, name: str) -> Response:
             "Content-Disposition": f'attachment; filename="{download_name(name.rsplit(".", 1)[0], fmt)}"'})
 
     return _guarded(interview, download)
+
+
+@bp.route("/goto", methods=["GET"])
+def goto() -> Response:
+    """A temporary link (`interview_url(temporary=…)`): to the interview address it signs, until it expires."""
+    params = dict(bp.current_request.query_params or {})
+    try:
+        target = links.temporary_target(context.services().keys.links, params.get("u", ""), params.get("e", ""),
+                                        params.get("sig"), time.time())
+    except InvalidLinkError as err:
+        return _error_page(400, err.title, str(err))
+    return _redirect(base_path() + target)
 
 
 @bp.route("/interview", methods=["GET"])

@@ -85,3 +85,33 @@ def test_interview_url_action_links_change_the_shared_session_for_anyone(example
     assert page.status_code == 200 and "The current status is critical." in page.body.decode()
     assert session.variables().json["status"] == "critical"
     assert ok_json(session.question())["questionText"] == "The current status is critical."
+
+
+def test_a_temporary_link_leads_to_the_session_until_it_expires(api: Api, services: Any) -> None:
+    import time
+    from urllib.parse import parse_qs, urlencode
+
+    from chalicelib.runtime import links as signed_links
+
+    # Given: a shared session whose screen offers temporary links (interview_url(temporary=…))
+    session = shared(api, "pp_links.yml")
+    hrefs = links(ok_json(session.question())["subquestionText"])
+    day, two_hours, ordinary = hrefs
+    assert ordinary == f"/interview?i=pp_links.yml&session={session.session}"
+    query = parse_qs(urlparse(two_hours).query)
+    assert urlparse(two_hours).path == "/goto" and query["u"] == [ordinary + "&source=mail"]
+    assert 7100 < int(query["e"][0]) - time.time() <= 7200
+    assert 86300 < int(parse_qs(urlparse(day).query)["e"][0]) - time.time() <= 86400
+
+    # When/Then: someone else opens it: they reach the session's screen
+    page = fetch_fresh(two_hours)
+    assert page.status_code == 200 and "Links of this session" in page.body.decode()
+
+    # A link changed, or signed for another address, or past its time, leads nowhere
+    changed = two_hours.replace("source%3Dmail", "source%3Dweb")
+    past = int(time.time()) - 1
+    expired = "/goto?" + urlencode({"u": ordinary, "e": past, "sig": signed_links.action_signature(
+        services.keys.links, "goto", ordinary, {"e": past})})
+    for href, title in ((changed, "This link is not valid"), (expired, "This link has expired")):
+        reply = fetch_fresh(href)
+        assert reply.status_code == 400 and title in reply.body.decode()
