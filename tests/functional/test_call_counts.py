@@ -141,3 +141,14 @@ def test_a_change_to_another_session_is_one_turn_on_each_and_a_read_of_it_one_qu
     # The list of A's changes: the check that A opens, and the list
     listed = _during(calls, lambda: api.get(f"/api/session/effects?{a.query()}"))
     assert listed == {"Query": 2}
+
+
+def test_a_temporary_link_costs_no_aws_call(api: Api, client: Any, calls: Calls) -> None:
+    from tests.functional.api.helpers import links
+
+    data = api.new_session("pp_links.yml")
+    session = ApiSession(api, "pp_links.yml", data["session"], "")
+    (_, two_hours, _) = links(session.question().json["subquestionText"])
+    replies: list[Any] = []
+    assert _during(calls, lambda: replies.append(client.http.get(two_hours))) == {}
+    assert replies[0].status_code == 303
