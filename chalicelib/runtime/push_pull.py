@@ -172,6 +172,9 @@ class OtherSessions:
         self.planned.append(effect)
 
     def _not_self(self, interview: str, session_id: str) -> None:
+        if len(session_id) != SESSION_ID_LENGTH or not session_id.isascii() or not session_id.isalnum():
+            raise OtherSessionError(f"session_id must be a session id ({SESSION_ID_LENGTH} letters and digits, as "
+                                    f"create_session returns it), found {session_id[:40]!r}")
         if session_id == self._session_id:
             raise OtherSessionError("this function works on another session, not the current one; use the "
                                     "variables themselves (or all_variables()) here")

@@ -347,6 +347,7 @@ def test_a_session_created_in_this_turn_is_read_from_the_next_one(
     ({"i": "", "values": {}}, "yaml_filename must be non-empty text"),
     ({"i": CHILD, "values": {"_internal": 1}}, "cannot be set or deleted"),
     ({"i": "no_such_interview.yml", "values": {}}, "no_such_interview.yml"),
+    ({"i": CHILD, "session": "../etc", "values": {}}, "session_id must be a session id"),
 ])
 def test_bad_arguments_are_refused_with_what_was_expected(
         start: Callable[[str], ApiSession], arguments: dict[str, Any], expected: str) -> None:
