@@ -388,3 +388,15 @@ def test_a_change_left_pending_for_over_a_day_is_recorded_failed_not_applied(
     # Then: the old change is recorded failed, saying why, and B is not changed
     assert listed["action"]["status"] == "failed" and "over a day" in listed["action"]["reason"]
     assert "counter" not in variables(api, CHILD, child, parent.secret)
+
+
+def test_a_session_that_creates_another_when_it_starts(api: Api, start: Callable[[str], ApiSession]) -> None:
+    # Given/When: a new session whose first evaluation creates B and names it
+    starter = start("pp_starter.yml")
+
+    # Then: B exists, with the name and its url_args, opened with the starter's secret; both applied
+    child = starter.variables().json["child_id"]
+    seen = variables(api, CHILD, child, starter.secret)
+    assert (seen["name"], seen["url_args"]) == ("First", {"from": "starter"})
+    assert [(e["kind"], e["status"]) for e in effects(starter)] == [("create", "applied"), ("set", "applied")]
+    assert [e["key"] for e in effects(starter)] == ["v1-00", "v1-01"]  # the first run's turn id is v1
