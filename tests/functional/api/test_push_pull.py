@@ -400,3 +400,22 @@ def test_a_session_that_creates_another_when_it_starts(api: Api, start: Callable
     assert (seen["name"], seen["url_args"]) == ("First", {"from": "starter"})
     assert [(e["kind"], e["status"]) for e in effects(starter)] == [("create", "applied"), ("set", "applied")]
     assert [e["key"] for e in effects(starter)] == ["v1-00", "v1-01"]  # the first run's turn id is v1
+
+
+def test_a_shared_caller_without_a_secret_must_pass_one_to_create(api: Api) -> None:
+    # Given: a multi_user session, opened by its id alone (no secret of its own)
+    made = api.new_session("pp_shared_parent.yml")
+    parent = ApiSession(api, "pp_shared_parent.yml", made["session"], "")
+
+    # When/Then: creating without secret= says to pass one; a short secret is refused; nothing is made
+    bare = parent.action("make_child")
+    short = parent.action("make_child", arguments={"secret": "short"})
+    assert bare.status >= 400 and "pass secret=" in bare.body.decode()
+    assert short.status >= 400 and "at least 16 characters" in short.body.decode()
+    assert effects(parent) == []
+
+    # and with a secret of its own, the new session opens with that secret only
+    acted(parent.action("make_child", arguments={"secret": "p" * 16}))
+    child = parent.variables().json["child_id"]
+    assert api.get(f"/api/session?i={CHILD}&session={child}&secret={'q' * 16}").status == 403
+    assert variables(api, CHILD, child, "p" * 16)["url_args"] == {}
