@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.storage.base import SessionStore
+from chalicelib.storage.effects import EffectRecord
 from chalicelib.storage.mail import MailAddress, MailRecord
 from chalicelib.storage.outbox import SendRecord, SendRef
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
@@ -35,9 +36,10 @@ class WrappedStore(SessionStore):
                delete_steps: Sequence[int] = (), extras: Mapping[str, Sealed] | None = None,
                tasks: Sequence[TaskWrite] = (), notes: Sequence[Notification] = (),
                sends: Sequence[SendRecord] = (), addresses: Sequence[MailAddress] = (),
-               snapshots: Sequence[SnapshotRecord] = ()) -> None:
+               snapshots: Sequence[SnapshotRecord] = (), effects: Sequence[EffectRecord] = (),
+               marks: Sequence[str] = ()) -> None:
         self.inner.commit(before, after, put, delete_steps, extras, tasks, notes, sends=sends, addresses=addresses,
-                          snapshots=snapshots)
+                          snapshots=snapshots, effects=effects, marks=marks)
 
     def list_snapshots(self, interview: str, session_id: str = "", tag: str | None = None, limit: int = 50,
                        start: str = "") -> SnapshotPage:
@@ -71,6 +73,11 @@ class WrappedStore(SessionStore):
 
     def claim_send(self, ref: SendRef, now: float, until: float) -> SendRecord | None:
         return self.inner.claim_send(ref, now, until)
+    def update_effect(self, record: EffectRecord) -> bool:
+        return self.inner.update_effect(record)
+
+    def list_effects(self, session_id: str) -> list[EffectRecord]:
+        return self.inner.list_effects(session_id)
 
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
         return self.inner.load_task(session_id, task_id)

@@ -146,7 +146,11 @@ class Evaluation:
         block, bindings = candidates[0]
         if block.kind is Kind.QUESTION:
             raise _Ask(block, name, bindings, event=name)
-        self._define_with(block, bindings, forced=True)
+        try:
+            self._define_with(block, bindings, forced=True)
+        except ResponseSignal:
+            self._pop_action(name)  # answered (json_response, response): the next turn must not answer it again
+            raise
         self._pop_action(name)
 
     def seek(self, name: str) -> Any:

@@ -93,6 +93,21 @@ class DataStorePort(Protocol):
     def names(self, prefix: str) -> list[str]: ...
 
 
+class SessionsPort(Protocol):
+    """Other sessions (create_session, set_session_variables, get_session_variables,
+    run_action_in_session): reads at once; changes made after this turn commits, each once."""
+
+    def create(self, interview: str, secret: str | None, url_args: Mapping[str, Any] | None) -> str: ...
+
+    def set(self, interview: str, session_id: str, values: Mapping[str, Any], secret: str | None,
+            question_name: str | None, overwrite: bool, delete: Sequence[str], process_objects: bool) -> None: ...
+
+    def get(self, interview: str, session_id: str, secret: str | None, simplify: bool) -> Any: ...
+
+    def run_action(self, interview: str, session_id: str, action: str, arguments: Mapping[str, Any],
+                   secret: str | None, persistent: bool, overwrite: bool) -> None: ...
+
+
 @dataclass(frozen=True)
 class UserInfo:
     id: str = ""
@@ -126,6 +141,7 @@ class Request:
     sql: SqlPort | None = None  # SQLObject's database
     datastore: DataStorePort | None = None  # DAStore
     user_key: bytes | None = field(default=None, repr=False)  # a signed-in browser user's own key (DAStore)
+    sessions: SessionsPort | None = None  # other sessions (runtime.push_pull)
     step: int = 1
     messaging: MessagingDefaults = field(default_factory=MessagingDefaults)  # DEFAULT_SENDER, DEFAULT_COUNTRY
     # Signs the action links url_action() makes: (session id, action, arguments) → signature.

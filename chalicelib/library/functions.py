@@ -143,16 +143,23 @@ class AuthorFunctions:
         return self.url_action("_da_force_ask", variables=items)
 
     def interview_url(self, **kwargs: Any) -> str:
-        """An absolute link to this session; other keyword arguments become url_args."""
+        """An absolute link to this session (or to `session=` of `i=`); other keyword arguments become
+        url_args. With `temporary=` (hours; True or 0: 24) the link goes through /goto and stops
+        working after that many hours."""
         request = self.ev.request
         params = {"i": kwargs.pop("i", request.interview)}
         if "session" in kwargs or kwargs.pop("new_session", None) is None:
             params["session"] = kwargs.pop("session", request.session_id)
         local = kwargs.pop("local", False)
+        hours = _temporary_hours(kwargs.pop("temporary", None))
         for key in _RESERVED_URL_KW:
             kwargs.pop(key, None)
         params.update({k: str(v) for k, v in kwargs.items()})
         path = f"/interview?{urlencode(params)}"
+        if hours is not None and request.sign_link is not None:
+            expires = int(time.time() + hours * 3600)
+            signature = request.sign_link(TEMPORARY_LINK_SCOPE, path, {"e": expires})
+            path = f"/goto?{urlencode({'u': path, 'e': expires, 'sig': signature})}"
         return path if local else f"{request.base_url}{path}"
 
     def interview_url_action(self, action: str, **kwargs: Any) -> str:
@@ -556,6 +563,25 @@ class AuthorFunctions:
     def bound(self) -> dict[str, Any]:
         names = [n for n in dir(self) if not n.startswith("_") and n not in ("ev", "bound")]
         return {n: getattr(self, n) for n in names}
+
+
+# The "session" a temporary link's signature is made for: never a session id (32 letters and digits),
+# so a temporary link's signature can never pass for an action link's, nor the other way round.
+TEMPORARY_LINK_SCOPE = "goto"
+_MAX_TEMPORARY_HOURS = 24 * 366
+
+
+def _temporary_hours(value: Any) -> float | None:
+    """interview_url's `temporary=`: None (or False) for an ordinary link; True or 0 for 24 hours
+    (as docassemble documents); else a number of hours, at most a year."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return 24.0
+    if not isinstance(value, (int, float)) or not 0 <= value <= _MAX_TEMPORARY_HOURS:
+        raise ValueError(f"temporary must be a number of hours from 0 to {_MAX_TEMPORARY_HOURS} (or True), "
+                         f"found {value!r}")
+    return float(value) or 24.0
 
 
 _SHORT_CODE_LETTERS = "abcdefghijklmnopqrstuvwxyz"

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.library import datastore, dates, files, keystore, mail, objects, places, sql, tasks, text
 from chalicelib.library.functions import AuthorFunctions
+from chalicelib.library.other_sessions import NAMES as OTHER_SESSION_NAMES
+from chalicelib.library.other_sessions import OtherSessionFunctions
 
 if TYPE_CHECKING:
     from chalicelib.engine.evaluator import Evaluation
@@ -32,6 +34,7 @@ def _static() -> dict[str, Any]:
 def build(ev: Evaluation) -> dict[str, Any]:
     names = dict(_static())
     names.update(AuthorFunctions(ev).bound())
+    names.update(OtherSessionFunctions(ev).bound())
     return names
 
 
@@ -39,4 +42,4 @@ def build(ev: Evaluation) -> dict[str, Any]:
 def library_names() -> frozenset[str]:
     """Every name `build` provides (functions and classes), which answers must never replace."""
     bound = (n for n in dir(AuthorFunctions) if not n.startswith("_") and n not in ("ev", "bound"))
-    return frozenset(_static()) | frozenset(bound)
+    return frozenset(_static()) | frozenset(bound) | frozenset(OTHER_SESSION_NAMES)

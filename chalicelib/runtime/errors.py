@@ -45,3 +45,9 @@ class SendError(RuntimeLayerError):
 
 class SendRejectedError(SendError):
     """SES or SNS refused the message for good (an unverified sender, an invalid address); not retried."""
+
+
+class OtherSessionError(RuntimeLayerError):
+    """A call on another session (create_session, set_session_variables, ...) that cannot be made: the
+    session is missing, the secret does not open it, it is the current session, or this turn cannot
+    change other sessions (HTTP 400)."""

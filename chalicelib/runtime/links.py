@@ -20,11 +20,12 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
-from chalicelib.library.functions import decode_action
+from chalicelib.library.functions import TEMPORARY_LINK_SCOPE, decode_action
 from chalicelib.runtime.errors import InvalidLinkError
 
 LinkSigner = Callable[[str, str, Mapping[str, Any]], str]
 _SIGNATURE_CHARS = 32
+_MAX_TARGET_CHARS = 4000  # the interview address a temporary link leads to
 
 
 def canonical_arguments(arguments: Mapping[str, Any]) -> str:
@@ -63,3 +64,15 @@ def read_link(key: bytes, session_id: str | None, blob: str, signature: str | No
                                "followed and nothing was done. Go back to the interview and use its own links.",
                                "This link is not valid for this session")
     return action, arguments
+
+
+def temporary_target(key: bytes, target: str, expires: str, signature: str | None, now: float) -> str:
+    """The interview address a temporary link (`interview_url(temporary=…)`, `/goto?u=&e=&sig=`) leads
+    to, if this server signed it and it has not expired; InvalidLinkError otherwise."""
+    if not target.startswith("/interview?") or len(target) > _MAX_TARGET_CHARS or not expires.isdigit() \
+            or len(expires) > 12 or not signature_ok(key, TEMPORARY_LINK_SCOPE, target, {"e": int(expires)},
+                                                     signature):
+        raise InvalidLinkError("This link was changed or cut short; ask for the link again.", "This link is not valid")
+    if int(expires) < now:
+        raise InvalidLinkError("Ask whoever gave it to you for a new one.", "This link has expired")
+    return target

@@ -36,7 +36,7 @@ from chalicelib.engine.evaluator import Evaluation
 from chalicelib.engine.files import DAFile
 from chalicelib.engine.mail import NewAddress
 from chalicelib.engine.messages import OutboundMessage
-from chalicelib.engine.request import FormAnswer, Interface, Request, Upload, UserInfo
+from chalicelib.engine.request import FormAnswer, Interface, Request, UserInfo
 from chalicelib.engine.screen import FieldError, Outcome, OutcomeKind, ScreenView
 from chalicelib.engine.snapshots import NewSnapshot
 from chalicelib.engine.state import SessionState
@@ -48,12 +48,17 @@ from chalicelib.runtime.checkin import checkin_arguments, checkin_commands, foll
 from chalicelib.runtime.clock import Clock, SystemClock
 from chalicelib.runtime.datastore import SessionDataStore
 from chalicelib.runtime.documents import load_document, store_documents
+from chalicelib.runtime.effects import EffectService
 from chalicelib.runtime.errors import ConflictError, NoPreviousStepError, WeakSecretError
 from chalicelib.runtime.mail_port import SessionMailPort
 from chalicelib.runtime.messaging import TASK_SEND_PREFIX, MessageService, Outgoing, defaults
 from chalicelib.runtime.purge import expiry
+from chalicelib.runtime.push_pull import OtherSessions, PlannedEffect
 from chalicelib.runtime.records import SharedRecords
 from chalicelib.runtime.redis_store import shared_keystore
+from chalicelib.runtime.refs import SESSION_ID_LENGTH as SESSION_ID_LENGTH
+from chalicelib.runtime.refs import SessionRef as SessionRef
+from chalicelib.runtime.refs import VariableChanges as VariableChanges
 from chalicelib.runtime.retry import TURN_BACKOFF, Jitter
 from chalicelib.runtime.services import Services
 from chalicelib.runtime.sql import SqlDatabase
@@ -62,6 +67,7 @@ from chalicelib.runtime.tasks import TaskService
 from chalicelib.runtime.uploads import SessionFilePort, read_kept, read_private, store_uploads, take_uploads, to_files
 from chalicelib.runtime.variables import check_writable, from_sent
 from chalicelib.storage import crypto
+from chalicelib.storage.effects import EffectRecord
 from chalicelib.storage.errors import SessionNotFoundError, VersionConflictError, WrongSecretError
 from chalicelib.storage.mail import MailAddress
 from chalicelib.storage.outbox import SendRecord, SendStatus
@@ -77,21 +83,12 @@ log = logging.getLogger(__name__)
 _MAX_ATTEMPTS = 60
 _CRON_RUNS_KEPT = 8  # scheduled runs remembered on the head: enough to catch any redelivery of a recent pass
 _WAIT_POLL_SECONDS = 0.25  # how often `task.wait()` reads the task again
-SESSION_ID_LENGTH = 32
 _SESSION_ID = re.compile(rf"[A-Za-z0-9]{{{SESSION_ID_LENGTH}}}")
 
 
 def is_session_id(value: str) -> bool:
     """True for what `Sessions.start` makes a session id: 32 letters and digits."""
     return bool(_SESSION_ID.fullmatch(value))
-
-
-@dataclass(frozen=True)
-class SessionRef:
-    interview: str
-    session_id: str
-    secret: str | None = None
-    key: bytes | None = field(default=None, repr=False)  # the session key itself (background tasks)
 
 
 @dataclass(frozen=True)
@@ -116,19 +113,6 @@ class AnswerStatus(enum.Enum):
 class Answered:
     status: AnswerStatus
     result: TurnResult
-
-
-@dataclass(frozen=True)
-class VariableChanges:
-    """What an API client sets: values to assign, names to delete, the question it answered
-    (a mandatory one then counts as done) and the events it dealt with."""
-
-    values: Mapping[str, Any] = field(default_factory=dict)
-    delete: Sequence[str] = ()
-    question_name: str | None = None
-    events_done: Sequence[str] = ()
-    raw: bool = False  # set the values as sent; otherwise text that begins with an ISO date is set as a date
-    files: Mapping[str, Sequence[Upload]] = field(default_factory=dict)  # uploads, set as DAFileLists
 
 
 @dataclass(frozen=True)
@@ -227,17 +211,21 @@ class Sessions:
         self.clock: Clock = clock or SystemClock()
         self.jitter: Jitter = jitter or random.random
         self.messages = MessageService(services, self.clock, self.jitter)
+        self.effects = EffectService(self)
 
-    def _with_ports(self, request: Request, session_id: str, key: bytes | None) -> Request:
+    def _with_ports(self, request: Request, session_id: str, key: bytes | None, *, secret: str | None = None,
+                    turn_id: str | None = None) -> Request:
         """`request` with what the interview's functions reach beyond its answers: the session's tasks,
-        the stash, the shared records and values, the signer of its action links, and the senders'
-        defaults (send_email, send_sms)."""
+        the stash, the shared records and values, the signer of its action links, the senders'
+        defaults (send_email, send_sms), and other sessions (runtime.push_pull: changed only by a
+        turn that saves, `turn_id`; `secret` is the session's own, the default for them)."""
         return replace(request, tasks=self.task_port(session_id, key), stash=StashForInterview(Stash(self.services)),
                        records=SharedRecords(self.services), keystore=shared_keystore(self.services),
                        sql=SqlDatabase(self.services.settings.database_url),
                        datastore=SessionDataStore(self.services, key, request.user_key, key is not None),
                        sign_link=self.link_signer, messaging=defaults(self.services.settings),
-                       mail=self.mail_port(session_id, key), files=SessionFilePort(self.services, session_id, key))
+                       mail=self.mail_port(session_id, key), files=SessionFilePort(self.services, session_id, key),
+                       sessions=OtherSessions(self, request.interview, session_id, secret, request.user, turn_id))
 
     def task_port(self, session_id: str, key: bytes | None) -> SessionTaskPort:
         return SessionTaskPort(self.tasks, session_id, key, self.clock)
@@ -263,15 +251,19 @@ class Sessions:
     def start(self, interview_name: str, *, secret: str | None = None, url_args: Mapping[str, Any] | None = None,
               user: UserInfo | None = None, interface: str = Interface.WEB, base_url: str = "",
               evaluate: bool = True, secret_for: Callable[[str], str] | None = None,
-              user_key: bytes | None = None) -> tuple[SessionRef, TurnResult]:
+              user_key: bytes | None = None, session_id: str | None = None,
+              key: bytes | None = None) -> tuple[SessionRef, TurnResult]:
         """Create a session, evaluate it once and save step 1. `secret_for` makes the secret from the
-        new session's id (a signed-in user's sessions: runtime.owned_sessions)."""
+        new session's id (a signed-in user's sessions: runtime.owned_sessions). `session_id` and `key`
+        are create_session's (runtime.effects): an id derived from the calling turn (SessionExistsError
+        if it is taken) and the key from the caller's secret; otherwise both are new."""
         if secret is not None and len(secret) < crypto.MIN_SECRET:
             raise WeakSecretError(f"a chosen secret must have at least {crypto.MIN_SECRET} characters, found"
                                   f" {len(secret)}; use a longer one, or none to get a random secret")
         interview = self.services.loader.load(interview_name)
-        session_id = crypto.random_token(SESSION_ID_LENGTH)
-        secret = secret or (secret_for(session_id) if secret_for else crypto.random_token(16))
+        session_id = session_id or crypto.random_token(SESSION_ID_LENGTH)
+        secret = None if key is not None else secret or (secret_for(session_id) if secret_for
+                                                         else crypto.random_token(16))
         answers: dict[str, Any] = {"url_args": dict(url_args or {})}
         state = SessionState()
         request = Request(interview_name, session_id, user=user or UserInfo(), interface=interface,
@@ -281,23 +273,30 @@ class Sessions:
         head = SessionHead(interview_name, session_id, version=1, step=1, encrypted=True, created=now,
                            modified=now, owner=(user.id if user else ""), title=interview.title,
                            expires_at=expiry(self.services.settings, interview, now))
-        key = crypto.session_key(secret, session_id)
-        first = self._first_run(interview, answers, state, request, key) if evaluate else Sessions._Evaluated(
-            None, answers)
+        key = crypto.session_key(secret, session_id) if secret is not None else key
+        if key is None:
+            raise ValueError("start needs a secret or a key")  # unreachable: a secret is drawn when neither is given
+        first = self._first_run(interview, answers, state, request, key, secret) if evaluate \
+            else Sessions._Evaluated(None, answers)
         head, sealed = self._seal(head, first.answers, state, key, step=1)
         store_documents(self.services, session_id, key if head.encrypted else None, first.documents)
         self.services.store.create(head, StepRecord(1, sealed.blob, sealed.kind))
-        if first.kv or first.outbox or first.messages or first.addresses or first.snapshots:
+        if first.kv or first.outbox or first.messages or first.addresses or first.snapshots or first.effects:
             tasks = self.tasks.new_records(head, key, request.user, first.outbox)
             outgoing = self.messages.prepare(session_id, f"v{head.version}", first.messages)
+            effects = self.effects.prepare(session_id, first.effects, request.user)
             head = self._commit_extras(head, first.kv, key, tasks, outgoing,
                                        self._addresses(head, key, request.user, first),
-                                       snapshots.seal_all(self.services, head, key, first.snapshots, time.time()))
-        return SessionRef(interview_name, session_id, secret), TurnResult(first.outcome, head)
+                                       snapshots.seal_all(self.services, head, key, first.snapshots, time.time()),
+                                       effects)
+        return SessionRef(interview_name, session_id, secret, key=key if secret is None else None), \
+            TurnResult(first.outcome, head)
 
     def _first_run(self, interview: Interview, answers: dict[str, Any], state: SessionState, request: Request,
-                   key: bytes) -> Sessions._Evaluated:
-        request = self._with_ports(request, request.session_id, key)
+                   key: bytes, secret: str | None) -> Sessions._Evaluated:
+        # its turn id is the version it writes (1): a turn that reads version 1 comes only after a start
+        # that committed nothing more, so none of this run's effects
+        request = self._with_ports(request, request.session_id, key, secret=secret, turn_id="v1")
         ev = Evaluation(interview, answers, request, namespace.build, state)
         try:
             outcome: Outcome | None = ev.run()
@@ -305,7 +304,7 @@ class Sessions:
             outcome = None  # as docassemble: the first pass may stop on a missing name; the session still starts
         return Sessions._Evaluated(outcome, ev.answers(), kv=ev.kv_writes, outbox=ev.outbox, documents=ev.documents,
                                    messages=ev.messages, addresses=ev.new_addresses,
-                                   snapshots=list(ev.snapshots.values()))
+                                   snapshots=list(ev.snapshots.values()), effects=_planned(request))
 
     def view(self, ref: SessionRef, request: Request) -> TurnResult:
         """Evaluate and save over the current step (a page view, GET /api/session/question)."""
@@ -373,9 +372,11 @@ class Sessions:
         return Answered(AnswerStatus.SAVED, result)
 
     def set_variables(self, ref: SessionRef, request: Request, changes: VariableChanges, new_step: bool = True,
-                      evaluate: bool = True) -> TurnResult:
+                      evaluate: bool = True, mark: str | None = None) -> TurnResult:
         """Set and delete variables (the API's variables/delete_variables), then evaluate. Every name
-        is checked before anything changes: only the interview's own variables can be set or deleted."""
+        is checked before anything changes: only the interview's own variables can be set or deleted.
+        `mark` is an effect's from another session (runtime.effects): committed with the change, only
+        if new (AlreadyAppliedError: it was applied before, nothing is written)."""
         for name in [*changes.values, *changes.delete, *changes.files]:
             check_writable(str(name))
 
@@ -399,11 +400,18 @@ class Sessions:
             state.drop_actions({str(e) for e in changes.events_done} | {str(n) for n in changes.values})
             return _Changed(uploads=tuple(uploaded))
 
-        return self._turn(ref, request, change=change, new_step=new_step, evaluate=evaluate)
+        return self._turn(ref, request, change=change, new_step=new_step, evaluate=evaluate, mark=mark)
 
-    def run_action(self, ref: SessionRef, request: Request, new_step: bool = True) -> TurnResult:
-        """Run `request.action` (a link's, or the API's) and save the result."""
-        return self._turn(ref, request, change=None, new_step=new_step)
+    def run_action(self, ref: SessionRef, request: Request, new_step: bool = True,
+                   mark: str | None = None) -> TurnResult:
+        """Run `request.action` (a link's, or the API's) and save the result; `mark` as in set_variables."""
+        return self._turn(ref, request, change=None, new_step=new_step, mark=mark)
+
+    def effect_list(self, ref: SessionRef) -> list[EffectRecord]:
+        """The changes the session asked for in other sessions, and how each went (runtime.effects);
+        those left pending by a process that died are applied again first."""
+        self.key_for(ref)  # the caller must be able to open the session
+        return self.effects.records(ref.session_id)
 
     def back(self, ref: SessionRef) -> SessionHead:
         """Make the previous step current again, discarding the latest one. The previous step is
@@ -569,15 +577,16 @@ class Sessions:
               evaluate: bool = True, finalize: Finalize | None = None,
               adjust: Callable[[Outcome | None, SessionState], None] | None = None,
               screens_only: bool = False, first_read: tuple[SessionHead, StepRecord] | None = None,
-              run_id: str | None = None, carried: Sequence[Outgoing] = ()) -> TurnResult:
+              run_id: str | None = None, carried: Sequence[Outgoing] = (), mark: str | None = None) -> TurnResult:
         """One turn (see the module's docstring). A turn over the current step that changes
         nothing (a page shown again) writes nothing. With `screens_only`, an evaluation that
         ends other than on a screen raises _NotAScreen, with nothing written. `first_read` is
         a read the caller just made, used for the first attempt instead of reading again. With
         `run_id` the turn is a scheduled run (see `scheduled`). `carried` are a background task's
-        messages, recorded by the commit and sent after it with the turn's own."""
+        messages, recorded by the commit and sent after it with the turn's own. `mark` is an
+        effect's from another session (see set_variables)."""
         interview = self.services.loader.load(ref.interview)
-        may_skip = change is None and not new_step and finalize is None
+        may_skip = change is None and not new_step and finalize is None and mark is None
         for attempt in _attempts(self.services.settings.turn_retry_seconds, self.clock):
             loaded = first_read if attempt == 0 and first_read is not None else self._load_once(ref, attempt)
             if loaded is None:
@@ -588,7 +597,7 @@ class Sessions:
             key = self._key(head, ref)
             answers, state = self._open(head, step, ref)
             before = _fingerprint(answers, state) if may_skip else None
-            result = self._evaluate(interview, answers, state, head, key, request, change, evaluate)
+            result = self._evaluate(interview, answers, state, head, key, request, change, evaluate, ref.secret)
             if screens_only and result.outcome is not None and result.outcome.kind is not OutcomeKind.SCREEN:
                 raise _NotAScreen(result.outcome.kind.value)
             unsaved = _unsaved(result, head, state)
@@ -601,13 +610,13 @@ class Sessions:
             if result.changed.unchanged:
                 return TurnResult(result.outcome, head, unchanged=True)
             if before is not None and not result.kv and not result.outbox and not result.messages \
-                    and not result.addresses and not result.snapshots \
+                    and not result.addresses and not result.snapshots and not result.effects \
                     and _fingerprint(result.answers, state) == before:
                 store_documents(self.services, head.session_id, key if head.encrypted else None, result.documents)
                 return TurnResult(result.outcome, head)
             try:
                 return self._save(interview, head, key, state, result, request.user, new_step, finalize, run_id,
-                                  carried)
+                                  carried, mark)
             except VersionConflictError:
                 log.info("version conflict on %s (attempt %d); retrying on fresh state", ref.session_id,
                          attempt + 1)
@@ -616,7 +625,7 @@ class Sessions:
 
     def _save(self, interview: Interview, head: SessionHead, key: bytes | None, state: SessionState,
               result: Sessions._Evaluated, user: UserInfo, new_step: bool, finalize: Finalize | None,
-              run_id: str | None = None, carried: Sequence[Outgoing] = ()) -> TurnResult:
+              run_id: str | None = None, carried: Sequence[Outgoing] = (), mark: str | None = None) -> TurnResult:
         """Seal the turn's step and commit it with everything the turn made, conditioned on `head`'s
         version (VersionConflictError if another writer got there first); then send the new tasks,
         e-mails and SMS (runtime.messaging: the turn's id is the version it read).
@@ -638,14 +647,17 @@ class Sessions:
             after = replace(after, has_tasks=True)
         task_writes, notes = finalize(result.outcome) if finalize else ([], [])
         outgoing = [*carried, *self.messages.prepare(head.session_id, f"v{head.version}", result.messages)]
+        effects = self.effects.prepare(head.session_id, result.effects, user)
         self.services.store.commit(head, after, StepRecord(number, sealed.blob, sealed.kind), delete_steps=drop,
                                    extras=self._extras(head, result.kv, key), tasks=new_tasks + task_writes,
                                    notes=notes, **_sends(outgoing),
                                    **_with_addresses(self._addresses(after, key, user, result)),
                                    **_with_snapshots(snapshots.seal_all(self.services, after, key, result.snapshots,
-                                                                        after.modified)))
+                                                                        after.modified)),
+                                   **_with_effects(effects, mark))
         self.tasks.enqueue([w.record for w in new_tasks])
         self.messages.deliver(outgoing)
+        self.effects.apply(effects)
         return TurnResult(result.outcome, after, command=result.changed.command)
 
     @dataclass
@@ -660,13 +672,16 @@ class Sessions:
         addresses: list[NewAddress] = field(default_factory=list)  # interview_email() made these
         file_changes: list[DAFile] = field(default_factory=list)  # files whose set_attributes() ran
         snapshots: list[NewSnapshot] = field(default_factory=list)  # store_variables_snapshot() asked for these
+        effects: list[PlannedEffect] = field(default_factory=list)  # changes to other sessions (push_pull)
 
     def _evaluate(self, interview: Interview, answers: dict[str, Any], state: SessionState, head: SessionHead,
-                  key: bytes | None, request: Request, change: _Change | None, evaluate: bool) -> Sessions._Evaluated:
+                  key: bytes | None, request: Request, change: _Change | None, evaluate: bool,
+                  secret: str | None = None) -> Sessions._Evaluated:
         changed = change(answers, state) if change is not None else _Changed()
         if changed.stale or changed.errors or not evaluate or changed.command is not None:
             return Sessions._Evaluated(None, answers, changed)
-        request = replace(self._with_ports(request, head.session_id, key), kv=_Kv(self, head, key), step=head.step)
+        request = replace(self._with_ports(request, head.session_id, key, secret=secret, turn_id=f"v{head.version}"),
+                          kv=_Kv(self, head, key), step=head.step)
         port = request.files
         assert isinstance(port, SessionFilePort)
         port.pending = {f.file_id: data for f in changed.uploads if (data := f.pending_data()) is not None}
@@ -676,7 +691,8 @@ class Sessions:
         finally:
             port.clean_up()
         return Sessions._Evaluated(outcome, ev.answers(), changed, ev.kv_writes, ev.outbox, ev.documents,
-                                   ev.messages, ev.new_addresses, port.changed_files, list(ev.snapshots.values()))
+                                   ev.messages, ev.new_addresses, port.changed_files, list(ev.snapshots.values()),
+                                   _planned(request))
 
     # ------------------------------------------------------------------ sealing
     def _key(self, head: SessionHead, ref: SessionRef) -> bytes | None:
@@ -724,13 +740,15 @@ class Sessions:
 
     def _commit_extras(self, head: SessionHead, kv: Mapping[tuple[str, str], Any], key: bytes,
                        tasks: list[TaskWrite], outgoing: Sequence[Outgoing] = (),
-                       addresses: Sequence[MailAddress] = (),
-                       new_snapshots: Sequence[SnapshotRecord] = ()) -> SessionHead:
+                       addresses: Sequence[MailAddress] = (), new_snapshots: Sequence[SnapshotRecord] = (),
+                       effects: Sequence[EffectRecord] = ()) -> SessionHead:
         after = replace(head, version=head.version + 1, has_tasks=head.has_tasks or bool(tasks))
         self.services.store.commit(head, after, None, extras=self._extras(head, kv, key), tasks=tasks,
-                                   **_sends(outgoing), **_with_addresses(addresses), **_with_snapshots(new_snapshots))
+                                   **_sends(outgoing), **_with_addresses(addresses), **_with_snapshots(new_snapshots),
+                                   **_with_effects(effects, None))
         self.tasks.enqueue([w.record for w in tasks])
         self.messages.deliver(outgoing)
+        self.effects.apply(effects)
         return after
 
 
@@ -749,6 +767,17 @@ def _with_addresses(addresses: Sequence[MailAddress]) -> dict[str, Any]:
 def _with_snapshots(new: Sequence[SnapshotRecord]) -> dict[str, Any]:
     """The commit's `snapshots` argument, only when there are any (as `_with_addresses`)."""
     return {"snapshots": new} if new else {}
+
+
+def _with_effects(effects: Sequence[EffectRecord], mark: str | None) -> dict[str, Any]:
+    """The commit's `effects` and `marks` arguments, only when there are any (runtime.effects)."""
+    found: dict[str, Any] = {"effects": effects} if effects else {}
+    return {**found, "marks": [mark]} if mark is not None else found
+
+
+def _planned(request: Request) -> list[PlannedEffect]:
+    """The changes to other sessions the evaluation with `request` planned."""
+    return list(request.sessions.planned) if isinstance(request.sessions, OtherSessions) else []
 
 
 def _sends(outgoing: Sequence[Outgoing]) -> dict[str, Any]:

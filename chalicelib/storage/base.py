@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 
+from chalicelib.storage.effects import EffectRecord
 from chalicelib.storage.mail import MailAddress, MailRecord
 from chalicelib.storage.outbox import SendRecord, SendRef
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
@@ -80,6 +81,8 @@ class SessionStore(ABC):
         sends: Sequence[SendRecord] = (),
         addresses: Sequence[MailAddress] = (),
         snapshots: Sequence[SnapshotRecord] = (),
+        effects: Sequence[EffectRecord] = (),
+        marks: Sequence[str] = (),
     ) -> None:
         """Atomically: write `put` (if any), delete `delete_steps`, write the named
         `extras` (values that outlive the back button, e.g. persistent task counters),
@@ -88,7 +91,10 @@ class SessionStore(ABC):
         (each only if its short code is free: a taken one is a VersionConflictError,
         so the turn runs again and draws another), the `snapshots` (each replacing the one
         of its session and tag; storage/snapshots.py), and replace the head with
-        `after` -- only if the stored head still has `before.version`.
+        `after` -- only if the stored head still has `before.version`. With it go the new
+        `effects` on other sessions (each only if its key is new, as sends) and the `marks` of
+        effects this turn applies (storage.effects: a mark that exists raises AlreadyAppliedError,
+        nothing written).
 
         A task in another state than expected raises TaskStateError (nothing written);
         a send whose key exists already raises VersionConflictError (its turn committed).
@@ -128,6 +134,15 @@ class SessionStore(ABC):
     @abstractmethod
     def list_sends(self, session_id: str) -> list[SendRecord]:
         """Every send record of a session, oldest first (consistent read)."""
+
+    @abstractmethod
+    def update_effect(self, record: EffectRecord) -> bool:
+        """Record how a committed effect went (applied or failed; its payload dropped), only while it
+        is still pending; False if it is not."""
+
+    @abstractmethod
+    def list_effects(self, session_id: str) -> list[EffectRecord]:
+        """Every effect a session asked for in others, oldest first (consistent read)."""
 
     @abstractmethod
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:

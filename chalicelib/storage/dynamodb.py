@@ -70,7 +70,17 @@ from chalicelib.storage.dynamodb_tasks import (
     task_from_item,
     task_put,
 )
+from chalicelib.storage.effects import (
+    EFFECT_PREFIX,
+    EffectRecord,
+    EffectStatus,
+    effect_from_item,
+    effect_to_item,
+    mark_put,
+    new_effect_put,
+)
 from chalicelib.storage.errors import (
+    AlreadyAppliedError,
     SessionExistsError,
     SessionNotFoundError,
     StorageError,
@@ -619,9 +629,12 @@ class DynamoSessionStore(SessionStore):
         sends: Sequence[SendRecord] = (),
         addresses: Sequence[MailAddress] = (),
         snapshots: Sequence[SnapshotRecord] = (),
+        effects: Sequence[EffectRecord] = (),
+        marks: Sequence[str] = (),
     ) -> None:
         check_commit(before, after, put, delete_steps, extras,
-                     len(tasks) + len(notes) + len(sends) + 2 * len(addresses) + 2 * len(snapshots))
+                     len(tasks) + len(notes) + len(sends) + 2 * len(addresses) + 2 * len(snapshots)
+                     + len(effects) + len(marks))
         actions: list[Item] = []
         s3_key = None
         if put is not None:
@@ -639,6 +652,9 @@ class DynamoSessionStore(SessionStore):
         ]
         send_puts, spilled = self._send_puts(sends)
         actions += send_puts  # a taken key: a version conflict
+        actions += [new_effect_put(self.table_name, record) for record in effects]  # the same
+        first_mark = len(actions)
+        actions += [mark_put(self.table_name, before.session_id, mark, after.expires_at) for mark in marks]
         task_actions = [task_put(self.table_name, write) for write in tasks]
         first_task = len(actions)  # where the task writes are, to tell their failed conditions apart
         actions += task_actions + [note_put(self.table_name, note) for note in notes]
@@ -649,7 +665,8 @@ class DynamoSessionStore(SessionStore):
         actions.append({"Put": self._conditional_head(before, after)})
         with self._discarded_on_failure(spilled):
             self._transact(actions, s3_key, f"committing session {before.session_id!r}",
-                           _commit_conflict(before, range(first_task, first_task + len(task_actions))))
+                           _commit_conflict(before, range(first_task, first_task + len(task_actions)),
+                                            range(first_mark, first_mark + len(marks))))
 
     def list_snapshots(self, interview: str, session_id: str = "", tag: str | None = None, limit: int = 50,
                        start: str = "") -> SnapshotPage:
@@ -740,6 +757,28 @@ class DynamoSessionStore(SessionStore):
             ExpressionAttributeValues={":pk": {"S": session_pk(session_id)}, ":prefix": {"S": SEND_PREFIX}},
         )
         return sorted((send_from_item(i) for i in items), key=lambda r: (r.created, r.key))
+
+    def update_effect(self, record: EffectRecord) -> bool:
+        def moved(reasons: list[Item]) -> StorageError:
+            return TaskStateError(f"effect {record.key!r} is no longer pending")
+
+        try:
+            with aws_errors(f"recording effect {record.key!r} of session {record.session_id!r}", moved):
+                self._aws.dynamodb.put_item(
+                    TableName=self.table_name, Item=effect_to_item(record), ConditionExpression="#s = :pending",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={":pending": {"S": EffectStatus.PENDING.value}})
+        except TaskStateError:
+            return False
+        return True
+
+    def list_effects(self, session_id: str) -> list[EffectRecord]:
+        items = self._query(
+            f"listing effects of session {session_id!r}", ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": session_pk(session_id)}, ":prefix": {"S": EFFECT_PREFIX}},
+        )
+        return sorted((effect_from_item(i) for i in items), key=lambda r: (r.created, r.key))
 
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
         item = self._get(session_id, TASK_PREFIX + task_id)
@@ -918,10 +957,14 @@ def _already_taken(reasons: list[Item]) -> StorageError:
     return TaskStateError("the notification was taken already")
 
 
-def _commit_conflict(before: SessionHead, task_positions: range = range(0)) -> ConditionHandler:
-    """What a failed commit condition means: a task moved on, the head is gone, or it moved on."""
+def _commit_conflict(before: SessionHead, task_positions: range = range(0),
+                     mark_positions: range = range(0)) -> ConditionHandler:
+    """What a failed commit condition means: an effect was applied already, a task moved on, the head
+    is gone, or it moved on."""
 
     def conflict(reasons: list[Item]) -> StorageError:
+        if any(i < len(reasons) and reasons[i].get("Code") == "ConditionalCheckFailed" for i in mark_positions):
+            return AlreadyAppliedError(f"session {before.session_id!r} has applied this effect already")
         if any(i < len(reasons) and reasons[i].get("Code") == "ConditionalCheckFailed" for i in task_positions):
             return TaskStateError("a task of this commit is no longer in the expected state; nothing was written")
         head_reason = reasons[-1] if reasons else {}

@@ -32,5 +32,10 @@ class TaskStateError(StorageError):
     (claimed by another worker, already finished, or already created)."""
 
 
+class AlreadyAppliedError(StorageError):
+    """Raised when a commit carries the mark of an effect from another session that is there already:
+    that effect was applied before (storage.effects); nothing was written."""
+
+
 class AccountError(StorageError):
     """Raised for bad account operations (duplicate e-mail, bad password, ...)."""

@@ -15,6 +15,9 @@ says nothing about the others, and no key serves two primitives:
   record (only with MAIL_ENCRYPTED_SESSIONS), so the mail handler can open it.
 - `account`: AES-GCM of the sign-in cookie (it carries the user's key) and HMAC of
   password-reset links.
+- `effects`: AES-GCM of what a turn asked to change in another session (values, action,
+  the target's key), held only until it is applied (storage.effects), and HMAC of the ids
+  of sessions `create_session` makes.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class ServerKeys:
     outbox: bytes = field(repr=False)
     mail: bytes = field(repr=False)
     account: bytes = field(repr=False)
+    effects: bytes = field(repr=False)
 
     @classmethod
     def derive(cls, master: bytes) -> ServerKeys:
@@ -51,4 +55,5 @@ class ServerKeys:
             raise ValueError(f"the server key must be at least {MASTER_KEY_BYTES} bytes, found {len(master)}")
         return cls(csrf=_derive(master, "csrf"), sign=_derive(master, "sign"), wrap=_derive(master, "wrap"),
                    links=_derive(master, "links"), outbox=_derive(master, "outbox"),
-                   mail=_derive(master, "mail"), account=_derive(master, "account"))
+                   mail=_derive(master, "mail"), account=_derive(master, "account"),
+                   effects=_derive(master, "effects"))

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field, replace
 
 from chalicelib.storage.accounts import AccountStore, ApiKeyRecord
 from chalicelib.storage.base import SessionStore, check_commit
+from chalicelib.storage.effects import EffectRecord, EffectStatus
 from chalicelib.storage.errors import (
     AccountError,
+    AlreadyAppliedError,
     SessionExistsError,
     SessionNotFoundError,
     TaskStateError,
@@ -47,6 +49,8 @@ class MemorySessionStore(SessionStore):
         self._values: dict[str, tuple[bytes, float]] = {}
         self._sends: dict[tuple[str, str], SendRecord] = {}
         self._snapshots: dict[tuple[str, str], SnapshotRecord] = {}  # (interview, session#tag)
+        self._effects: dict[tuple[str, str], EffectRecord] = {}
+        self._marks: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     def _session(self, interview: str, session_id: str) -> _Session:
@@ -93,22 +97,30 @@ class MemorySessionStore(SessionStore):
         sends: Sequence[SendRecord] = (),
         addresses: Sequence[MailAddress] = (),
         snapshots: Sequence[SnapshotRecord] = (),
+        effects: Sequence[EffectRecord] = (),
+        marks: Sequence[str] = (),
     ) -> None:
         check_commit(before, after, put, delete_steps, extras,
-                     len(tasks) + len(notes) + len(sends) + 2 * len(addresses) + 2 * len(snapshots))
+                     len(tasks) + len(notes) + len(sends) + 2 * len(addresses) + 2 * len(snapshots)
+                     + len(effects) + len(marks))
         with self._lock:
             session = self._session(before.interview, before.session_id)
-            if session.head.version != before.version or self._sends_taken(sends):
+            if session.head.version != before.version or self._sends_taken(sends) or any(
+                    (r.session_id, r.key) in self._effects for r in effects):
                 raise VersionConflictError(
                     f"session {before.session_id!r} is at version {session.head.version}, not"
                     f" {before.version}; reload it and apply the change again"
                 )
             self._check_tasks(tasks)
+            if any((before.session_id, mark) in self._marks for mark in marks):
+                raise AlreadyAppliedError(f"session {before.session_id!r} has applied this effect already")
             if any(address.short in self._addresses for address in addresses):
                 raise VersionConflictError("a new mail address's short code is taken; evaluate again to draw another")
             self._apply_tasks(tasks, notes)
             self._addresses.update({address.short: address for address in addresses})
             self._sends.update({(r.session_id, r.key): r for r in sends})
+            self._effects.update({(r.session_id, r.key): r for r in effects})
+            self._marks.update((before.session_id, mark) for mark in marks)
             if put is not None:
                 session.steps[put.step] = put
             for step in delete_steps:
@@ -185,6 +197,19 @@ class MemorySessionStore(SessionStore):
             found = [r for (sid, _), r in self._sends.items() if sid == session_id]
         return sorted(found, key=lambda r: (r.created, r.key))
 
+    def update_effect(self, record: EffectRecord) -> bool:
+        with self._lock:
+            stored = self._effects.get((record.session_id, record.key))
+            if stored is None or stored.status != EffectStatus.PENDING:
+                return False
+            self._effects[(record.session_id, record.key)] = record
+            return True
+
+    def list_effects(self, session_id: str) -> list[EffectRecord]:
+        with self._lock:
+            found = [r for (sid, _), r in self._effects.items() if sid == session_id]
+        return sorted(found, key=lambda r: (r.created, r.key))
+
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
         with self._lock:
             return self._tasks.get((session_id, task_id))
@@ -251,6 +276,9 @@ class MemorySessionStore(SessionStore):
             del self._mail[mail]
         for key in [k for k in self._sends if k[0] == session_id]:
             del self._sends[key]
+        for key in [k for k in self._effects if k[0] == session_id]:
+            del self._effects[key]
+        self._marks = {m for m in self._marks if m[0] != session_id}
 
     def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
         if owner == "":

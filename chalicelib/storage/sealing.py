@@ -26,6 +26,8 @@ The raw server key is used for nothing but deriving the sub-keys (keys.py).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 from chalicelib.storage import crypto
@@ -121,6 +123,20 @@ class Sealer:
         """The key `wrap_mail_key` wrapped for this address; TamperedDataError when it fails its tag."""
         return crypto.unwrap_key(blob, self._keys.mail, f"{session_id}:mailaddr:{short}:key".encode())
 
+    def seal_effect(self, value: object, session_id: str, effect_key: str) -> bytes:
+        """What an effect on another session needs (storage.effects), encrypted under the `effects`
+        sub-key and bound to the calling session and the effect's key."""
+        return crypto.seal(value, self._keys.effects, _effect_aad(session_id, effect_key))
+
+    def open_effect(self, blob: bytes, session_id: str, effect_key: str) -> object:
+        """The value `seal_effect` sealed there; TamperedDataError when it fails its tag."""
+        return crypto.open_sealed(blob, key=self._keys.effects, aad=_effect_aad(session_id, effect_key))
+
+    def derived_id(self, *parts: str) -> bytes:
+        """A MAC of `parts` under the `effects` sub-key: ids nobody can guess but this server can derive
+        again (create_session's session id, from the calling turn and the call's place in it)."""
+        return hmac.new(self._keys.effects, "\x1f".join(parts).encode(), hashlib.sha256).digest()
+
     def wrap_key(self, key: bytes, session_id: str, task_id: str) -> bytes:
         """The session key for a background task, encrypted under the `wrap` sub-key."""
         return crypto.wrap_key(key, self._keys.wrap, Place._task(session_id, task_id, "key").aad)
@@ -128,3 +144,7 @@ class Sealer:
     def unwrap_key(self, blob: bytes, session_id: str, task_id: str) -> bytes:
         """The key `wrap_key` wrapped for this task; TamperedDataError when it fails its tag."""
         return crypto.unwrap_key(blob, self._keys.wrap, Place._task(session_id, task_id, "key").aad)
+
+
+def _effect_aad(session_id: str, effect_key: str) -> bytes:
+    return f"{session_id}:effect:{effect_key}".encode()

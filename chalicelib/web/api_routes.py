@@ -348,6 +348,18 @@ def session_tasks(user: User, query: dict[str, str], body: dict[str, Any]) -> Re
                    "finished": None, "attempts": s.attempts + 1, "reason": s.reason} for s in unsent])
 
 
+@bp.route("/api/session/effects", methods=["GET"])
+@api
+def session_effects(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:
+    """The changes the session asked for in other sessions (create_session, set_session_variables,
+    run_action_in_session) and how each went; no values, only where and what."""
+    ref = _ref(query, body)
+    return _json([{"key": e.key, "kind": e.kind, "i": e.target_interview, "session": e.target_session,
+                   "status": e.status, "created": _iso(e.created),
+                   "finished": _iso(e.finished) if e.finished else None, **({"reason": e.reason} if e.reason else {})}
+                  for e in context.sessions().effect_list(ref)])
+
+
 @bp.route("/api/session/checkin", methods=["POST"], content_types=_BODY_TYPES)
 @api
 def session_checkin(user: User, query: dict[str, str], body: dict[str, Any]) -> Response:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -257,6 +258,18 @@ def public_file(session_id: str, file_id: str, name: str) -> Response:
     if data is None:
         return _error_page(404, "File not found", "This file is not (or no longer) stored.")
     return file_response(data, name, cache="public, max-age=300")
+
+
+@bp.route("/goto", methods=["GET"])
+def goto() -> Response:
+    """A temporary link (`interview_url(temporary=…)`): to the interview address it signs, until it expires."""
+    params = dict(bp.current_request.query_params or {})
+    try:
+        target = links.temporary_target(context.services().keys.links, params.get("u", ""), params.get("e", ""),
+                                        params.get("sig"), time.time())
+    except InvalidLinkError as err:
+        return _error_page(400, err.title, str(err))
+    return _redirect(base_path() + target)
 
 
 @bp.route("/interview", methods=["GET"])

@@ -174,3 +174,35 @@ def test_account_routes_stay_within_their_reads_and_writes(client: Any, calls: C
     assert _during(calls, lambda: listed.append(browser.page("/interviews"))) == {"Query": 1}
     link = _resume_links(listed[0])[0]
     assert _during(calls, lambda: browser.get(link)) == {"Query": 1, "GetItem": 1}
+
+
+def test_a_change_to_another_session_is_one_turn_on_each_and_a_read_of_it_one_query(
+        api: Api, calls: Calls) -> None:
+    # Given: session A of pp_parent.yml, which made session B of pp_child.yml
+    parent = api.new_session("pp_parent.yml")
+    a = ApiSession(api, "pp_parent.yml", parent["session"], parent["secret"])
+    assert a.action("make_child", arguments={"i": "pp_child.yml", "values": {"name": "B"}}).status == 204
+
+    # A's turn that runs an action in B: A's read, the check that B opens (one Query), A's commit;
+    # then B's turn (one read, one commit) and the record that the change was applied
+    poke = _during(calls, lambda: a.action("poke", arguments={"i": "pp_child.yml", "action": "bump"}))
+    assert poke == {"Query": 3, "TransactWriteItems": 2, "PutItem": 1}
+
+    # A's turn that reads B: A's read, B's read, A's commit of what it read
+    pull = _during(calls, lambda: a.action("pull", arguments={"i": "pp_child.yml"}))
+    assert pull == {"Query": 2, "TransactWriteItems": 1}
+
+    # The list of A's changes: the check that A opens, and the list
+    listed = _during(calls, lambda: api.get(f"/api/session/effects?{a.query()}"))
+    assert listed == {"Query": 2}
+
+
+def test_a_temporary_link_costs_no_aws_call(api: Api, client: Any, calls: Calls) -> None:
+    from tests.functional.api.helpers import links
+
+    data = api.new_session("pp_links.yml")
+    session = ApiSession(api, "pp_links.yml", data["session"], "")
+    (_, two_hours, _) = links(session.question().json["subquestionText"])
+    replies: list[Any] = []
+    assert _during(calls, lambda: replies.append(client.http.get(two_hours))) == {}
+    assert replies[0].status_code == 303
