@@ -88,6 +88,12 @@ SCHEMAS: dict[str, Schema] = {
                        "created": {"type": "string", "format": "date-time"},
                        "finished": {"type": ["string", "null"], "format": "date-time"},
                        "attempts": {"type": "integer"}, "reason": _TEXT}},
+    "Effect": {
+        "type": "object", "required": ["key", "kind", "i", "session", "status", "created", "finished"],
+        "properties": {"key": _TEXT, "kind": {"enum": ["create", "set", "action"]}, "i": _TEXT, "session": _TEXT,
+                       "status": {"enum": ["pending", "applied", "failed"]},
+                       "created": {"type": "string", "format": "date-time"},
+                       "finished": {"type": ["string", "null"], "format": "date-time"}, "reason": _TEXT}},
     "Commands": {
         "type": "object", "required": ["commands"],
         "properties": {"commands": {"type": "array", "items": {
@@ -145,7 +151,7 @@ def _session_link(operation_id: str) -> dict[str, Any]:
 
 _NEW_SESSION_LINKS = {name: _session_link(op_id) for name, op_id in (
     ("Question", "get_session_question"), ("Variables", "get_session"), ("Tasks", "get_session_tasks"),
-    ("File", "get_session_file"), ("Delete", "delete_session"))}
+    ("File", "get_session_file"), ("Effects", "get_session_effects"), ("Delete", "delete_session"))}
 _STASH_LINKS = {"Retrieve": {"operationId": "get_retrieve_stashed_data", "parameters": {
     "stash_key": "$response.body#/stash_key", "secret": "$response.body#/secret"}}}
 
@@ -187,6 +193,9 @@ OPERATIONS: tuple[Operation, ...] = (
                              {"*/*": _ANY}), *_TURN_ERRORS)),
     Operation("GET", "/api/session/tasks", "The session's background tasks", params=_SESSION_PARAMS,
               replies=(Reply(200, "The tasks", _json({"type": "array", "items": _ref("Task")})), *_TURN_ERRORS)),
+    Operation("GET", "/api/session/effects", "The changes the session asked for in other sessions",
+              "Also applies any change still pending a minute after its step was saved.", params=_SESSION_PARAMS,
+              replies=(Reply(200, "The changes", _json({"type": "array", "items": _ref("Effect")})), *_TURN_ERRORS)),
     Operation("POST", "/api/session/checkin", "Run the current screen's check-in, as the browser would",
               body=_body(parameters=_OBJECT, changed=_NULLABLE_TEXT, initial=_FLAG),
               body_required=("i", "session"),
