@@ -209,7 +209,8 @@ class _CapturingStore(WrappedStore):
         if before.session_id == self.fail_first and not self.failed and effects:
             self.failed += 1
             raise VersionConflictError("forced: another writer got there first")
-        super().commit(before, after, put, delete_steps, extras, tasks, notes, sends, addresses, effects, marks)
+        super().commit(before, after, put, delete_steps, extras, tasks, notes, sends=sends, addresses=addresses,
+                       effects=effects, marks=marks)
         self.captured += effects
 
 
@@ -263,7 +264,8 @@ def test_a_conflicting_write_in_b_is_retried_and_not_lost(
                 raced.set()  # the other writer commits first: this commit must fail and run again
                 sessions.set_variables(ref, Request(CHILD, child, interface=Interface.API),
                                        VariableChanges({"other": WORDS}), evaluate=False)
-            super().commit(before, after, put, delete_steps, extras, tasks, notes, sends, addresses, effects, marks)
+            super().commit(before, after, put, delete_steps, extras, tasks, notes, sends=sends,
+                           addresses=addresses, effects=effects, marks=marks)
 
     sessions = _install(services, RacingStore(services.store))
 
