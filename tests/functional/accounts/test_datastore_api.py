@@ -127,3 +127,23 @@ def test_a_foreign_or_made_up_secret_seals_nothing_and_gets_a_clear_4xx(
     assert _answer(api, "dastore.yml", admins, ada_secret, api.key,
                    {"preferences.favorite_fruit": "Planted"}).status == 400
     assert _values(fresh_aws, services) == stored_before
+
+
+def test_a_user_stored_before_key_checks_gets_one_at_sign_in_and_then_uses_dastore_over_the_api(
+        services: Any, api: Api, examples: Path) -> None:
+    # Given: a user whose stored item has a wrapped key but no key check (as before checks were kept)
+    import dataclasses
+
+    made = services.accounts.create_user("ada@example.com", PASSWORD)
+    services.accounts._replace_user(dataclasses.replace(made, key_check=""), made.password_hash)
+    services.accounts.add_api_key("ada@example.com", ADA_KEY)
+    assert services.accounts.get_user("ada@example.com").key_check == ""
+
+    # When: the user asks for their secret (which signs them in once)
+    secret = api.get(f"/api/secret?username=ada%40example.com&password={quote(PASSWORD)}").json
+
+    # Then: the check is recorded, and the secret serves as the user key of their API calls
+    assert services.accounts.get_user("ada@example.com").key_check
+    session = _start(api, "dastore.yml", secret, ADA_KEY).json["session"]
+    done = _answer(api, "dastore.yml", session, secret, ADA_KEY, {"preferences.favorite_fruit": "Medlar"})
+    assert done.status == 200 and "Medlar." in done.json["subquestionText"], done.body
