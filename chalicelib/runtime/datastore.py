@@ -54,7 +54,8 @@ class SessionDataStore:
             if self._user_key is None:
                 raise DataStoreKeyError(
                     "DAStore(base='user') is encrypted with the signed-in user's own key, which this turn does"
-                    " not have (it is not a signed-in browser's); use encrypted=False, or base='session'")
+                    " not have (it is neither a signed-in browser's nor an API call whose secret is the API key owner's"
+                    " own secret from GET /api/secret); send that secret, or use encrypted=False or base='session'")
             return self._user_key
         if not self._session_encrypted:
             return None  # a multi_user session's values are signed, as its steps are

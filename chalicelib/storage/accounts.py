@@ -129,7 +129,18 @@ class AccountStore(ABC):
             self._replace_user(_with_key(user, key, password), user.password_hash)
             return key
         wrapping = crypto.password_key(password, user.key_salt)
-        return crypto.unwrap_key(user.wrapped_key, wrapping, _key_aad(user.id))
+        key = crypto.unwrap_key(user.wrapped_key, wrapping, _key_aad(user.id))
+        if not user.key_check:  # stored before key checks were kept: record it once
+            try:
+                self._replace_user(replace(user, key_check=crypto.key_check(key)), user.password_hash)
+            except AccountError:
+                pass  # the password changed meanwhile: that change recorded the check
+        return key
+
+    @staticmethod
+    def owns_key(user: User, key: bytes) -> bool:
+        """Whether `key` is the user's own key (its check matches the stored one; constant time)."""
+        return bool(user.key_check) and crypto.key_check_matches(key, user.key_check)
 
     def change_password(self, email: str, old: str, new: str) -> bytes | None:
         """Set a new password, keeping the user's key (re-wrapped): every session stays readable.
@@ -238,7 +249,7 @@ def _key_aad(user_id: str) -> bytes:
 def _with_key(user: User, key: bytes, password: str) -> User:
     salt = os.urandom(16)
     wrapped = crypto.wrap_key(key, crypto.password_key(password, salt), _key_aad(user.id))
-    return replace(user, wrapped_key=wrapped, key_salt=salt)
+    return replace(user, wrapped_key=wrapped, key_salt=salt, key_check=crypto.key_check(key))
 
 
 def _user_key(email: str) -> Item:
@@ -260,6 +271,7 @@ def _user_to_item(user: User) -> Item:
         "active": {"BOOL": user.active},
         "password_hash": {"S": user.password_hash},
         **({"wrapped_key": {"B": user.wrapped_key}, "key_salt": {"B": user.key_salt}} if user.wrapped_key else {}),
+        **({"key_check": {"S": user.key_check}} if user.key_check else {}),
     }
 
 
@@ -274,6 +286,7 @@ def _user_from_item(item: Item) -> User:
         password_hash=item.get("password_hash", {}).get("S", ""),
         wrapped_key=bytes(item.get("wrapped_key", {}).get("B", b"")),
         key_salt=bytes(item.get("key_salt", {}).get("B", b"")),
+        key_check=item.get("key_check", {}).get("S", ""),
     )
 
 

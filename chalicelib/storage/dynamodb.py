@@ -98,6 +98,7 @@ from chalicelib.storage.outbox import (
     send_to_item,
 )
 from chalicelib.storage.records import BlobKind, CronTarget, IdleSession, Sealed, SessionHead, StepRecord
+from chalicelib.storage.session_values import VALUE_POINTER_PREFIX, owner_session
 from chalicelib.storage.snapshots import POINTER_PREFIX, SnapshotPage, SnapshotRecord, pointer_target
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -488,8 +489,17 @@ class DynamoSessionStore(SessionStore):
                       "until": {"N": _number(expires_at)}, **_expiry(expires_at)}
         if _WHOLE_NUMBER.fullmatch(value):  # kept as a number too, so add_to_value adds to it atomically
             item["number"] = {"N": value.decode()}
+        owner = owner_session(key)
         with aws_errors(f"storing value {key!r} in table {self.table_name}"):
-            self._aws.dynamodb.put_item(TableName=self.table_name, Item=item)
+            if owner is None:
+                self._aws.dynamodb.put_item(TableName=self.table_name, Item=item)
+                return
+            # a session's own value (storage.session_values): with its pointer, found when the session is deleted
+            pointer: Item = {"pk": {"S": session_pk(owner)}, "sk": {"S": VALUE_POINTER_PREFIX + key},
+                             **_expiry(expires_at)}
+            self._aws.dynamodb.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.table_name, "Item": item}},
+                {"Put": {"TableName": self.table_name, "Item": pointer}}])
 
     def get_value(self, key: str) -> tuple[bytes, float] | None:
         item = self._get_item(VALUES_PK, key, f"reading value {key!r} from table {self.table_name}")
@@ -905,6 +915,9 @@ class DynamoSessionStore(SessionStore):
         for pointer in (i["sk"]["S"] for i in items if i["sk"]["S"].startswith(POINTER_PREFIX)):
             target_pk, target_sk = pointer_target(session_id, pointer)
             keys.append({"pk": {"S": target_pk}, "sk": {"S": target_sk}})
+        # And the values it owns (DAStore(base='session'), …): found through their pointers.
+        keys += [{"pk": {"S": VALUES_PK}, "sk": {"S": i["sk"]["S"][len(VALUE_POINTER_PREFIX):]}}
+                 for i in items if i["sk"]["S"].startswith(VALUE_POINTER_PREFIX)]
         self._batch_delete(keys)
         # Items first: if removing the objects fails, a retry still finds them,
         # and no surviving step item points to a missing object.

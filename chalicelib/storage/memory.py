@@ -25,6 +25,7 @@ from chalicelib.storage.errors import (
 from chalicelib.storage.mail import MailAddress, MailRecord
 from chalicelib.storage.outbox import SendRecord, SendRef, SendStatus
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord, User
+from chalicelib.storage.session_values import owned_by
 from chalicelib.storage.snapshots import SnapshotPage, SnapshotRecord, snapshot_sk
 from chalicelib.storage.tasks import Notification, TaskRecord, TaskWrite
 
@@ -279,6 +280,8 @@ class MemorySessionStore(SessionStore):
         for key in [k for k in self._effects if k[0] == session_id]:
             del self._effects[key]
         self._marks = {m for m in self._marks if m[0] != session_id}
+        for name in [k for k in self._values if owned_by(k, session_id)]:
+            del self._values[name]
 
     def list_heads(self, interview: str | None = None, owner: str | None = None) -> Iterator[SessionHead]:
         if owner == "":

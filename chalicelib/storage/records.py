@@ -95,3 +95,4 @@ class User:
     password_hash: str = field(default="", repr=False)
     wrapped_key: bytes = field(default=b"", repr=False)  # the user's own key, wrapped under a key from the password
     key_salt: bytes = field(default=b"", repr=False)  # the scrypt salt of that wrapping key
+    key_check: str = ""  # crypto.key_check of the user's own key: tells the user's secret from another (API)

@@ -23,12 +23,13 @@ from chalicelib.engine.request import Interface, Request, Upload
 from chalicelib.engine.screen import OutcomeKind
 from chalicelib.language.blocks import CONTENT_TYPES, DocumentFormat
 from chalicelib.library.serialize import jsonable
-from chalicelib.runtime import snapshots, uploads
+from chalicelib.runtime import owned_sessions, snapshots, uploads
 from chalicelib.runtime.cron import Cron, check_event
 from chalicelib.runtime.errors import StashError
 from chalicelib.runtime.mail_in import MAIL_FILE_PREFIX
 from chalicelib.runtime.sessions import SESSION_ID_LENGTH, SessionRef, TurnResult, VariableChanges, is_session_id
 from chalicelib.runtime.stash import Stash
+from chalicelib.runtime.user_secret import verified_user_key
 from chalicelib.runtime.variables import from_sent
 from chalicelib.storage.errors import AccountError, SessionNotFoundError
 from chalicelib.storage.records import User
@@ -145,7 +146,9 @@ def _check_session_id(session: Any) -> None:
 
 
 def _request(ref: SessionRef, user: User, **kwargs: Any) -> Request:
-    return Request(ref.interview, ref.session_id, user=user_info(user), interface=Interface.API, **kwargs)
+    """The API call's request; with the key owner's own secret as `secret`, their user key too (DAStore)."""
+    return Request(ref.interview, ref.session_id, user=user_info(user), interface=Interface.API,
+                   user_key=verified_user_key(user, ref.secret), **kwargs)
 
 
 def _question(ref: SessionRef, result: TurnResult) -> Response:
@@ -181,8 +184,14 @@ def session_new(user: User, query: dict[str, str], body: dict[str, Any]) -> Resp
     if not name:
         raise ApiError(400, "Parameter i is required.")
     url_args = {k: v for k, v in query.items() if k not in ("i", "key", "secret") and _ARG_NAME.match(k)}
-    ref, result = context.sessions().start(name, secret=query.get("secret"), url_args=url_args,
-                                           user=user_info(user), interface=Interface.API)
+    user_key = verified_user_key(user, query.get("secret"))
+    if user_key is not None:  # the owner's own secret: a session of theirs, opened by that secret (as signed in)
+        ref, result = context.sessions().start(
+            name, url_args=url_args, user=user_info(user), interface=Interface.API, user_key=user_key,
+            secret_for=lambda session_id: owned_sessions.session_secret(user_key, session_id))
+    else:
+        ref, result = context.sessions().start(name, secret=query.get("secret"), url_args=url_args,
+                                               user=user_info(user), interface=Interface.API)
     data: dict[str, Any] = {"i": ref.interview, "session": ref.session_id, "encrypted": result.head.encrypted}
     if not query.get("secret") and result.head.encrypted:
         data["secret"] = ref.secret

@@ -226,7 +226,9 @@ OPERATIONS: tuple[Operation, ...] = (
               body_required=("username",),
               replies=(Reply(200, "The new user's id and password", _json(_ref("NewUser"))), *_ERRORS)),
     Operation("GET", "/api/secret", "A user's secret: the key that opens their encrypted sessions and stores",
-              "Limited to a few attempts per account and per client in 15 minutes (429 beyond).",
+              "Limited to a few attempts per account and per client in 15 minutes (429 beyond). Sent as"
+              " `secret` with an API key of the same user, it also reads and stores their encrypted"
+              " DAStore values.",
               params=(Param("username", "The user's e-mail address", required=True),
                       Param("password", "The user's password", required=True)),
               replies=(Reply(200, "The secret", _json(_TEXT)), *_ERRORS,
