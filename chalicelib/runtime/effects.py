@@ -113,7 +113,7 @@ class EffectService:
         if self._depth.value >= MAX_DEPTH:
             for record in records:
                 log.warning("effect %s of session %s left pending: changes nested %d deep (a loop between "
-                            "sessions?); GET /api/session/effects applies it", record.key, record.session_id,
+                            "sessions?); the hourly pass applies it", record.key, record.session_id,
                             MAX_DEPTH)
             return list(records)
         self._depth.value += 1
