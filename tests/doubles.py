@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from chalicelib.engine.tasks import FINISHED, TaskStatus
 from chalicelib.storage.base import SessionStore
-from chalicelib.storage.effects import EffectRecord
+from chalicelib.storage.effects import EffectRecord, EffectRef
 from chalicelib.storage.mail import MailAddress, MailRecord
 from chalicelib.storage.outbox import SendRecord, SendRef
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
@@ -78,6 +78,12 @@ class WrappedStore(SessionStore):
 
     def list_effects(self, session_id: str) -> list[EffectRecord]:
         return self.inner.list_effects(session_id)
+
+    def due_effects(self, now: float) -> Iterator[EffectRef]:
+        return self.inner.due_effects(now)
+
+    def claim_effect(self, ref: EffectRef, now: float, until: float) -> EffectRecord | None:
+        return self.inner.claim_effect(ref, now, until)
 
     def load_task(self, session_id: str, task_id: str) -> TaskRecord | None:
         return self.inner.load_task(session_id, task_id)

@@ -5,7 +5,8 @@ with all sessions, and no session's run can hold up another's:
 
 1. `Cron.scheduled_pass(event)` (an EventBridge schedule, the local stack's clock,
    or `POST /api/cron`; `cron_daily` first runs the inactivity purge, `cron_hourly`
-   the sweep of pending e-mails and SMS, runtime.messaging) lists the
+   the sweeps of pending e-mails and SMS, runtime.messaging, and of pending changes
+   to other sessions, runtime.effects) lists the
    cron-enabled sessions from the store's sparse index (`allow_cron` set, not
    encrypted: `SessionStore.cron_targets`), keeps those whose interview defines
    the event, and sends one queue message per session, in batches of ten. An
@@ -50,7 +51,7 @@ CRON_USER = UserInfo(id="cron", email="cron@admin.com", first_name="Cron", last_
                      privileges=(CRON_PRIVILEGE,), logged_in=True)
 SCHEDULED_EVENTS = ("cron_hourly", "cron_daily", "cron_weekly", "cron_monthly")
 PURGE_EVENT = "cron_daily"  # the pass that also deletes idle sessions
-SEND_SWEEP_EVENT = "cron_hourly"  # the pass that also sends the messages a dead process left pending
+SEND_SWEEP_EVENT = "cron_hourly"  # the pass that also sends/applies what a dead process left pending
 _EVENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 _BATCH = 10  # SQS SendMessageBatch takes at most ten
 _ENDS_SESSION = (Command.EXIT, Command.RESTART, Command.EXIT_LOGOUT)
@@ -76,7 +77,8 @@ class Cron:
     # ------------------------------------------------------------------ the pass
     def scheduled_pass(self, event: str) -> int:
         """What a schedule (or POST /api/cron) runs: for `cron_daily`, the inactivity purge first
-        (runtime.purge), for `cron_hourly` the send sweep (runtime.messaging); then the pass. How
+        (runtime.purge), for `cron_hourly` the send sweep (runtime.messaging) and the effect sweep
+        (runtime.effects); then the pass. How
         many session runs were queued."""
         event = check_event(event)
         if event == PURGE_EVENT:
@@ -86,6 +88,10 @@ class Cron:
                 self.sessions.messages.sweep()
             except StorageError:  # the next hour's sweep finds them again; the pass goes on
                 log.exception("the send sweep stopped early")
+            try:
+                self.sessions.effects.sweep()
+            except StorageError:  # the next hour's sweep finds them again; the pass goes on
+                log.exception("the sweep of changes to other sessions stopped early")
         return self.queue_pass(event)
 
     def queue_pass(self, event: str) -> int:

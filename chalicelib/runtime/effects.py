@@ -15,9 +15,15 @@
    kept changing) is retried (runtime.retry's SEND_BACKOFF, EFFECT_ATTEMPTS tries);
    one that will not (a wrong secret, a missing session, an error in the target's
    interview) fails at once. A failure is logged, and the caller sees it in
-   `GET /api/session/effects`, which also applies again any effect left pending
-   longer than PENDING_GRACE_SECONDS (its process died after the commit), up to a day
-   after it was committed (SWEEP_MAX_AGE_SECONDS; older ones are recorded failed).
+   `GET /api/session/effects`.
+4. Nothing is lost silently. The committing process holds a pending effect for
+   PENDING_GRACE_SECONDS (its `due` time). If it died before the effect was recorded,
+   the sweep (`sweep`, run with the hourly scheduled pass, and `records`, which
+   `GET /api/session/effects` reads) finds it -- the hourly one through the sparse
+   ``by_effect`` index, never a scan -- takes it with a conditional update (one taker
+   wins, and holds it for SWEEP_HOLD_SECONDS; the original process can then no longer
+   record it) and applies it through the same path, up to a day after it was
+   committed (SWEEP_MAX_AGE_SECONDS; older ones are recorded failed).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from chalicelib.engine.errors import EngineError, InterviewCodeError
@@ -36,7 +42,7 @@ from chalicelib.runtime.push_pull import PlannedEffect, SessionUseCases
 from chalicelib.runtime.refs import SessionRef, VariableChanges
 from chalicelib.runtime.retry import SEND_BACKOFF
 from chalicelib.runtime.variables import from_sent
-from chalicelib.storage.effects import EffectKind, EffectRecord, EffectStatus
+from chalicelib.storage.effects import EffectKind, EffectRecord, EffectRef, EffectStatus
 from chalicelib.storage.errors import (
     AlreadyAppliedError,
     SessionExistsError,
@@ -50,6 +56,9 @@ log = logging.getLogger(__name__)
 
 EFFECT_ATTEMPTS = 3
 PENDING_GRACE_SECONDS = 60.0  # an effect pending longer than this was left by a process that died
+# How long a sweep that took an effect holds it: longer than any Lambda run (15 minutes), so a
+# sweeper still applying is never overtaken; a sweeper that died lets the next sweep take it.
+SWEEP_HOLD_SECONDS = 900.0
 # A pending effect older than this is not applied any more, but recorded failed: a target's marks
 # live at least 7 days (its head's expiry), so an effect is never applied after its mark is gone.
 SWEEP_MAX_AGE_SECONDS = 86400.0
@@ -72,6 +81,12 @@ def _reason(err: Exception) -> str:
     return f"{type(err).__name__} (the message is in the server's log)"
 
 
+def _order(record: EffectRecord) -> tuple[float, str, int]:
+    """Where an effect comes among its caller's: by commit, then by its place in the turn."""
+    turn, _, index = record.key.rpartition("-")
+    return record.created, turn, int(index) if index.isdigit() else 0
+
+
 class _Depth(threading.local):
     value = 0
 
@@ -90,7 +105,7 @@ class EffectService:
         return [EffectRecord(session_id, p.key, p.kind.value, p.interview, p.session_id, EffectStatus.PENDING, now,
                              payload=sealer.seal_effect({**p.data, "user": dataclasses.asdict(user)}, session_id,
                                                         p.key),
-                             expires_at=expires)
+                             expires_at=expires, due=now + PENDING_GRACE_SECONDS)
                 for p in planned]
 
     def apply(self, records: Sequence[EffectRecord]) -> list[EffectRecord]:
@@ -98,7 +113,7 @@ class EffectService:
         if self._depth.value >= MAX_DEPTH:
             for record in records:
                 log.warning("effect %s of session %s left pending: changes nested %d deep (a loop between "
-                            "sessions?); GET /api/session/effects applies it", record.key, record.session_id,
+                            "sessions?); the hourly pass applies it", record.key, record.session_id,
                             MAX_DEPTH)
             return list(records)
         self._depth.value += 1
@@ -121,17 +136,52 @@ class EffectService:
         """The session's effects, after applying again those left pending too long (the sweep)."""
         effects = self.sessions.services.store.list_effects(session_id)
         now = time.time()
-        stale = [e for e in effects if e.status == EffectStatus.PENDING and e.created < now - PENDING_GRACE_SECONDS]
+        stale = [EffectRef(e.session_id, e.key) for e in effects
+                 if e.status == EffectStatus.PENDING and (e.due or e.created + PENDING_GRACE_SECONDS) < now]
         if not stale:
             return effects
-        for effect in stale:
-            if effect.created < now - SWEEP_MAX_AGE_SECONDS:
-                log.error("effect %s of session %s was left pending for over a day; it is not applied now",
-                          effect.key, effect.session_id)
-                self._record(effect, EffectStatus.FAILED, "left pending for over a day (the server stopped); not "
-                                                          "applied")
-        self.apply([e for e in stale if e.created >= now - SWEEP_MAX_AGE_SECONDS])
+        self._take_and_apply(stale, now)
         return self.sessions.services.store.list_effects(session_id)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Apply the pending effects whose process died before it recorded them (those past their
+        `due` time, from the sparse index), each once; how many were taken. Run with the hourly pass."""
+        now = time.time() if now is None else now
+        taken = self._take_and_apply(list(self.sessions.services.store.due_effects(now)), now)
+        log.info("effect sweep: %d pending change(s) to other sessions taken", taken)
+        return taken
+
+    def _take_and_apply(self, refs: Iterable[EffectRef], now: float) -> int:
+        """Take each effect (one taker wins), record failed those over a day old, and apply the rest,
+        each caller's in the order they were committed; how many were taken."""
+        store = self.sessions.services.store
+        claimed: list[EffectRecord] = []
+        taken = 0
+        for ref in refs:
+            try:
+                record = store.claim_effect(ref, now, now + SWEEP_HOLD_SECONDS)
+            except StorageError:
+                log.exception("effect sweep: could not take effect %s of session %s", ref.key, ref.session_id)
+                continue
+            if record is None:
+                continue  # applied, failed or taken by someone else meanwhile
+            taken += 1
+            log.warning("effect sweep: effect %s (%s) of session %s to session %s was still pending (sweep "
+                        "attempt %d); applying it", record.key, record.kind, record.session_id,
+                        record.target_session, record.attempts)
+            if record.created < now - SWEEP_MAX_AGE_SECONDS:
+                log.error("effect %s of session %s was left pending for over a day; it is not applied now",
+                          record.key, record.session_id)
+                self._record(record, EffectStatus.FAILED, "left pending for over a day (the server stopped); not "
+                                                          "applied")
+                continue
+            claimed.append(record)
+        by_caller: dict[str, list[EffectRecord]] = {}
+        for record in sorted(claimed, key=_order):
+            by_caller.setdefault(record.session_id, []).append(record)
+        for records in by_caller.values():
+            self.apply(records)
+        return taken
 
     # ------------------------------------------------------------------ one effect
     def _apply_one(self, record: EffectRecord) -> EffectRecord:

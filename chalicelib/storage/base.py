@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 
-from chalicelib.storage.effects import EffectRecord
+from chalicelib.storage.effects import EffectRecord, EffectRef
 from chalicelib.storage.mail import MailAddress, MailRecord
 from chalicelib.storage.outbox import SendRecord, SendRef
 from chalicelib.storage.records import CronTarget, IdleSession, Sealed, SessionHead, StepRecord
@@ -138,7 +138,17 @@ class SessionStore(ABC):
     @abstractmethod
     def update_effect(self, record: EffectRecord) -> bool:
         """Record how a committed effect went (applied or failed; its payload dropped), only while it
-        is still pending; False if it is not."""
+        is still pending and held by the record's attempt (`attempts` unchanged); False if it is not."""
+
+    @abstractmethod
+    def due_effects(self, now: float) -> Iterator[EffectRef]:
+        """The pending effects whose `due` time is before `now` (the sparse index; no session is read)."""
+
+    @abstractmethod
+    def claim_effect(self, ref: EffectRef, now: float, until: float) -> EffectRecord | None:
+        """Take a due pending effect for one attempt: only if it is still pending and due before `now`,
+        set `due` to `until` and add one to `attempts`; the record as it is now, payload and all.
+        None when it is no longer due (applied, failed, or taken by someone else first)."""
 
     @abstractmethod
     def list_effects(self, session_id: str) -> list[EffectRecord]:

@@ -16,7 +16,7 @@ so a scheduled pass reads exactly the sessions it may run in. Every head carries
 ``age_shard`` (the same value), the hash key of ``by_age`` (range key ``modified``),
 so the daily purge reads exactly the sessions idle for long enough. A pending e-mail or
 SMS send carries the keys of the sparse ``by_send`` (dynamodb_outbox.py), which the send
-sweep reads.
+sweep reads; a pending effect those of the sparse ``by_effect`` (dynamodb_effects.py).
 
 Every change is one TransactWriteItems conditioned on the head's version. The head
 and each step carry ``expires_at`` (the table's TTL attribute) when the session's
@@ -41,6 +41,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.storage import dynamodb_effects
 from chalicelib.storage.base import SessionStore, check_commit
 from chalicelib.storage.dynamodb_mail import (
     ADDRESS_COPY_PREFIX,
@@ -73,7 +74,7 @@ from chalicelib.storage.dynamodb_tasks import (
 from chalicelib.storage.effects import (
     EFFECT_PREFIX,
     EffectRecord,
-    EffectStatus,
+    EffectRef,
     effect_from_item,
     effect_to_item,
     mark_put,
@@ -774,13 +775,25 @@ class DynamoSessionStore(SessionStore):
 
         try:
             with aws_errors(f"recording effect {record.key!r} of session {record.session_id!r}", moved):
-                self._aws.dynamodb.put_item(
-                    TableName=self.table_name, Item=effect_to_item(record), ConditionExpression="#s = :pending",
-                    ExpressionAttributeNames={"#s": "status"},
-                    ExpressionAttributeValues={":pending": {"S": EffectStatus.PENDING.value}})
+                self._aws.dynamodb.put_item(TableName=self.table_name, Item=effect_to_item(record),
+                                            **dynamodb_effects.finish_condition(record))
         except TaskStateError:
             return False
         return True
+
+    def due_effects(self, now: float) -> Iterator[EffectRef]:
+        for shard, params in dynamodb_effects.due_queries(now):
+            for item in self._paginate("query", f"listing pending effects (shard {shard})", params):
+                yield dynamodb_effects.ref_of(item)
+
+    def claim_effect(self, ref: EffectRef, now: float, until: float) -> EffectRecord | None:
+        try:
+            with aws_errors(f"claiming effect {ref.key!r} of session {ref.session_id!r}", _already_taken):
+                reply = self._aws.dynamodb.update_item(**dynamodb_effects.claim_update(self.table_name, ref, now,
+                                                                                       until))
+        except TaskStateError:
+            return None  # applied, failed, or taken by another sweep meanwhile
+        return effect_from_item(reply["Attributes"])
 
     def list_effects(self, session_id: str) -> list[EffectRecord]:
         items = self._query(

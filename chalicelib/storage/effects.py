@@ -6,7 +6,11 @@ the condition that no item has its key yet. Its key is the idempotency key: the 
 and the call's place in the turn. What the change needs (the values, the action and its
 arguments, the target session's key) is one blob sealed under the server's `effects`
 sub-key (storage.sealing), kept only while the effect is ``pending``: the write that
-records ``applied`` or ``failed`` drops it.
+records ``applied`` or ``failed`` drops it. So does it drop the two attributes a pending
+effect carries for the sparse ``by_effect`` index (storage.dynamodb_effects): `effect_shard`
+and `effect_due`, the time after which the hourly sweep may take it (runtime.effects). The
+process that committed it holds it until then; a taker adds one to `attempts`, and an
+effect is recorded only by the attempt that holds it.
 
 The target session's turn that applies an effect commits a *mark*
 (``sk = applied#<caller>:<key>`` in the target's partition) in the same transaction,
@@ -17,12 +21,14 @@ condition (AlreadyAppliedError) and changes nothing.
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 Item = dict[str, Any]
 EFFECT_PREFIX = "effect#"
 MARK_PREFIX = "applied#"
+EFFECT_SHARDS = 16  # partitions of by_effect: a sweep reads each
 
 
 class EffectKind(enum.StrEnum):
@@ -50,11 +56,26 @@ class EffectRecord:
     finished: float = 0.0
     reason: str = ""  # why it failed, without the values
     expires_at: float = 0.0
+    due: float = 0.0  # while pending: when the sweep may take it (the holder's claim runs out)
+    attempts: int = 0  # claims taken by a sweep; the committing process's own apply is attempt 0
 
     @property
     def mark(self) -> str:
         """The name of the mark the target's applying turn commits."""
         return f"{self.session_id}:{self.key}"
+
+
+@dataclass(frozen=True)
+class EffectRef:
+    """A pending effect a sweep may take: where its item is."""
+
+    session_id: str
+    key: str
+
+
+def effect_shard(session_id: str, key: str) -> str:
+    digest = hashlib.blake2b(f"{session_id}/{key}".encode(), digest_size=4).digest()
+    return str(int.from_bytes(digest, "big") % EFFECT_SHARDS)
 
 
 def _pk(session_id: str) -> dict[str, str]:
@@ -66,10 +87,13 @@ def effect_to_item(record: EffectRecord) -> Item:
         "pk": _pk(record.session_id), "sk": {"S": EFFECT_PREFIX + record.key}, "effect_kind": {"S": record.kind},
         "target_interview": {"S": record.target_interview}, "target_session": {"S": record.target_session},
         "status": {"S": record.status}, "created": {"N": repr(record.created)},
-        "finished": {"N": repr(record.finished)},
+        "finished": {"N": repr(record.finished)}, "attempts": {"N": str(record.attempts)},
     }
     if record.payload:
         item["payload"] = {"B": record.payload}
+    if record.status == EffectStatus.PENDING and record.payload and record.due:
+        item["effect_shard"] = {"S": effect_shard(record.session_id, record.key)}
+        item["effect_due"] = {"N": repr(record.due)}
     if record.reason:
         item["reason"] = {"S": record.reason}
     if record.expires_at:
@@ -89,6 +113,8 @@ def effect_from_item(item: Item) -> EffectRecord:
         payload=bytes(payload),
         finished=float(item["finished"]["N"]), reason=text("reason"),
         expires_at=float(item["expires_at"]["N"]) if "expires_at" in item else 0.0,
+        due=float(item["effect_due"]["N"]) if "effect_due" in item else 0.0,
+        attempts=int(item["attempts"]["N"]) if "attempts" in item else 0,
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from chalicelib.storage.accounts import AccountStore, ApiKeyRecord
 from chalicelib.storage.base import SessionStore, check_commit
-from chalicelib.storage.effects import EffectRecord, EffectStatus
+from chalicelib.storage.effects import EffectRecord, EffectRef, EffectStatus
 from chalicelib.storage.errors import (
     AccountError,
     AlreadyAppliedError,
@@ -201,10 +201,27 @@ class MemorySessionStore(SessionStore):
     def update_effect(self, record: EffectRecord) -> bool:
         with self._lock:
             stored = self._effects.get((record.session_id, record.key))
-            if stored is None or stored.status != EffectStatus.PENDING:
+            if stored is None or stored.status != EffectStatus.PENDING or stored.attempts != record.attempts:
                 return False
-            self._effects[(record.session_id, record.key)] = record
+            finished = record.status != EffectStatus.PENDING
+            self._effects[(record.session_id, record.key)] = replace(record, payload=b"", due=0.0) \
+                if finished else record
             return True
+
+    def due_effects(self, now: float) -> Iterator[EffectRef]:
+        with self._lock:
+            due = [EffectRef(r.session_id, r.key) for r in self._effects.values()
+                   if r.status == EffectStatus.PENDING and r.payload and r.due and r.due < now]
+        yield from due
+
+    def claim_effect(self, ref: EffectRef, now: float, until: float) -> EffectRecord | None:
+        with self._lock:
+            stored = self._effects.get((ref.session_id, ref.key))
+            if stored is None or stored.status != EffectStatus.PENDING or not stored.due < now:
+                return None
+            claimed = replace(stored, due=until, attempts=stored.attempts + 1)
+            self._effects[(ref.session_id, ref.key)] = claimed
+            return claimed
 
     def list_effects(self, session_id: str) -> list[EffectRecord]:
         with self._lock:

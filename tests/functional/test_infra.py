@@ -283,7 +283,7 @@ def test_create_resources_builds_table_bucket_and_queues(aws: None) -> None:
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
     indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"by_interview", "by_owner", "by_cron", "by_age", "by_send"}
+    assert set(indexes) == {"by_interview", "by_owner", "by_cron", "by_age", "by_send", "by_effect"}
     for name, hash_key in (("by_interview", "interview"), ("by_owner", "owner")):
         assert indexes[name]["KeySchema"] == [
             {"AttributeName": hash_key, "KeyType": "HASH"},
@@ -301,6 +301,10 @@ def test_create_resources_builds_table_bucket_and_queues(aws: None) -> None:
     assert indexes["by_send"]["KeySchema"] == [{"AttributeName": "send_shard", "KeyType": "HASH"},
                                                {"AttributeName": "send_due", "KeyType": "RANGE"}]
     assert indexes["by_send"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    # The effect sweep's index: likewise, only pending changes to other sessions carry its keys
+    assert indexes["by_effect"]["KeySchema"] == [{"AttributeName": "effect_shard", "KeyType": "HASH"},
+                                                 {"AttributeName": "effect_due", "KeyType": "RANGE"}]
+    assert indexes["by_effect"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     ttl = dynamodb.describe_time_to_live(TableName="InterviewData")["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 

@@ -288,7 +288,7 @@ class _DiesAfterCommit(EffectService):
         self.age = age
 
     def prepare(self, session_id: str, planned: Sequence[PlannedEffect], user: UserInfo) -> list[EffectRecord]:
-        return [dataclasses.replace(r, created=r.created - self.age)
+        return [dataclasses.replace(r, created=r.created - self.age, due=r.due - self.age)
                 for r in super().prepare(session_id, planned, user)]
 
     def apply(self, records: Sequence[EffectRecord]) -> list[EffectRecord]:

@@ -73,3 +73,30 @@ class EffectStoreBehaviour:
         again = make_head("caller")
         store.create(again, step(1))
         store.commit(again, advance(again), step(1), marks=["other:v9-0"])  # the old mark went with it
+
+    def test_only_pending_effects_past_their_due_time_are_listed_and_one_taker_wins(
+            self, store: SessionStore) -> None:
+        # Given: two committed effects, held by their process until 100 and 300, and one applied
+        head = make_head("caller")
+        store.create(head, step(1))
+        store.commit(head, advance(head), step(1), effects=[replace(effect("v1-0"), due=100.0),
+                                                            replace(effect("v1-1"), due=300.0),
+                                                            replace(effect("v1-2"), due=100.0)])
+        assert store.update_effect(replace(effect("v1-2"), status=EffectStatus.APPLIED, payload=b""))
+
+        # Then: at 200 only the pending one whose hold ran out is due
+        assert [ref.key for ref in store.due_effects(200.0)] == ["v1-0"]
+
+        # When: two sweepers take it
+        (ref,) = store.due_effects(200.0)
+        first = store.claim_effect(ref, 200.0, 1100.0)
+        second = store.claim_effect(ref, 200.0, 1100.0)
+
+        # Then: the first holds it (payload and all) until 1100; the second gets nothing
+        assert first is not None and (first.attempts, first.due, first.payload) == (1, 1100.0, b"sealed values")
+        assert second is None
+        assert [r.key for r in store.due_effects(1000.0)] == ["v1-1"]
+        # and the process that committed it (attempt 0) can no longer record it; the taker can
+        assert store.update_effect(replace(effect("v1-0"), status=EffectStatus.FAILED, payload=b"")) is False
+        assert store.update_effect(replace(first, status=EffectStatus.APPLIED, payload=b"")) is True
+        assert [r.key for r in store.due_effects(5000.0)] == ["v1-1"]  # a finished effect leaves the index
