@@ -225,3 +225,21 @@ def page(context: Any) -> Iterator[Any]:
         yield pg
     finally:
         pg.close()
+
+
+@pytest.fixture
+def other_page(browser: Any, server: str) -> Iterator[Any]:
+    """Another person, or another browser of the same person: a page in a browser context of its own,
+    sharing no cookies with `page`."""
+    ctx = browser.new_context(base_url=server)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()
+
+
+def heading(page: Any) -> Any:
+    """The page's level-1 heading, as a user's screen reader names it."""
+    return page.get_by_role("heading", level=1)
+

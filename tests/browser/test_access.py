@@ -7,31 +7,20 @@ tests/fixtures/interviews/shared_answers.yml and two_questions.yml.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import TIMEOUT_MS
+from tests.browser.conftest import heading
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def guest(browser: Any, server: str) -> Iterator[Page]:
-    """A second person: a page in a browser context of its own (no cookies shared with `page`)."""
-    ctx = browser.new_context(base_url=server)
-    ctx.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield ctx.new_page()
-    finally:
-        ctx.close()
-
-
-def heading(page: Page) -> Any:
-    return page.get_by_role("heading", level=1)
+def guest(other_page: Page) -> Page:
+    """A second person (no cookies shared with `page`)."""
+    return other_page
 
 
 def session_id(page: Page) -> str:

@@ -6,13 +6,12 @@ Interview: tests/fixtures/interviews/account_probe.yml (who the turn runs as, a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import TIMEOUT_MS
+from tests.browser.conftest import heading
 
 pytestmark = pytest.mark.browser
 
@@ -22,18 +21,9 @@ PASSWORD = "Correct-Horse-42"
 
 
 @pytest.fixture
-def fresh(browser: Any, server: str) -> Iterator[Page]:
-    """Another browser of the same person: a context of its own, with no cookies."""
-    ctx = browser.new_context(base_url=server)
-    ctx.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield ctx.new_page()
-    finally:
-        ctx.close()
-
-
-def heading(page: Page) -> Any:
-    return page.get_by_role("heading", level=1)
+def fresh(other_page: Page) -> Page:
+    """Another browser of the same person (no cookies)."""
+    return other_page
 
 
 def sign_in(page: Page, password: str = PASSWORD) -> None:

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_accounts import EMAIL, PASSWORD, answer, fresh, heading, sign_in
+from tests.browser.conftest import heading
+from tests.browser.test_accounts import EMAIL, PASSWORD, answer, fresh, sign_in
 
 pytestmark = pytest.mark.browser
 

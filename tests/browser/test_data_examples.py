@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.conftest import heading
 from tests.conftest import settings_env
 from tests.servers import redis_server
 
@@ -38,10 +39,6 @@ def settings(keystore_url: str, tmp_path: Path) -> Any:
 
     return Settings.from_env(settings_env(COOKIE_SECURE="0", REDIS_URL=keystore_url,
                                           DATABASE_URL=f"sqlite:///{tmp_path / 'interviews.sqlite3'}"))
-
-
-def heading(page: Page) -> Any:
-    return page.get_by_role("heading", level=1)
 
 
 def test_database_storage_lists_what_every_visitor_reported(page: Page, browser: Browser, server: str,

@@ -9,31 +9,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import TIMEOUT_MS
+from tests.browser.conftest import heading
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def stranger(browser: Any, server: str) -> Iterator[Page]:
-    """Someone a link was shared with: a browser context of their own (no cookies of `page`)."""
-    ctx = browser.new_context(base_url=server)
-    ctx.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield ctx.new_page()
-    finally:
-        ctx.close()
-
-
-def heading(page: Page) -> Any:
-    return page.get_by_role("heading", level=1)
+def stranger(other_page: Page) -> Page:
+    """Someone a link was shared with (no cookies of `page`)."""
+    return other_page
 
 
 def press_continue(page: Page) -> None:
