@@ -128,11 +128,25 @@ def _refused(p: _Page) -> Response:
         "wrong). Go back, reload the page and try again.", status_class="error-page"), 400)
 
 
-def _posted(p: _Page) -> dict[str, list[str]] | None:
+_Form = dict[str, list[str]]
+
+
+def _posted(p: _Page) -> _Form | None:
     form = _form()
     if not account_session.form_ok(context.services().keys.csrf, _cookie_header(), _secure(), form):
         return None
     return form
+
+
+def _checked_form(where: str, handler: Callable[[_Page, _Form], Response]) -> Response:
+    """A posted account form, guarded as `_guarded`: refused unless its CSRF token is this browser's."""
+
+    def handle() -> Response:
+        p = _Page()
+        form = _posted(p)
+        return _refused(p) if form is None else handler(p, form)
+
+    return _guarded(where, handle)
 
 
 # ---------------------------------------------------------------------------- sign in / register / out
@@ -155,11 +169,7 @@ def sign_in_form() -> Response:
 
 @bp.route("/user/sign-in", methods=["POST"], content_types=_FORM)
 def sign_in() -> Response:
-    def handle() -> Response:
-        p = _Page()
-        form = _posted(p)
-        if form is None:
-            return _refused(p)
+    def handle(p: _Page, form: _Form) -> Response:
         email, password, next_url = _one(form, "email"), _one(form, "password"), _one(form, "next")
         try:
             signed = _accounts().sign_in(email, password, _client())
@@ -169,7 +179,7 @@ def sign_in() -> Response:
             return _sign_in_page(p, next_url, email, _SIGN_IN_FAILED, 400)
         return _signed_in_redirect(signed, next_url)
 
-    return _guarded("sign-in", handle)
+    return _checked_form("sign-in", handle)
 
 
 def _signed_in_redirect(signed: SignedIn, next_url: str) -> Response:
@@ -211,11 +221,7 @@ def register_form() -> Response:
 
 @bp.route("/user/register", methods=["POST"], content_types=_FORM)
 def register() -> Response:
-    def handle() -> Response:
-        p = _Page()
-        form = _posted(p)
-        if form is None:
-            return _refused(p)
+    def handle(p: _Page, form: _Form) -> Response:
         values = {name: _one(form, name)[:254] for name in ("email", "first_name", "last_name")}
         next_url = _one(form, "next")
         try:
@@ -234,7 +240,7 @@ def register() -> Response:
                 "confirm your address; then you can sign in."))
         return _signed_in_redirect(signed, next_url)
 
-    return _guarded("register", handle)
+    return _checked_form("register", handle)
 
 
 @bp.route("/user/sign-out", methods=["GET"])
@@ -252,15 +258,12 @@ def sign_out_form() -> Response:
 
 @bp.route("/user/sign-out", methods=["POST"], content_types=_FORM)
 def sign_out() -> Response:
-    def handle() -> Response:
-        p = _Page()
-        if _posted(p) is None:
-            return _refused(p)
+    def handle(p: _Page, form: _Form) -> Response:
         gone = account_session.sign_out_cookies(_cookie_header(), _secure())
         return p.respond(account_pages.text_page("Signed out", p.base, "You are signed out.",
                                                  [(f"{p.base}/user/sign-in", "Sign in again")]), 200, gone)
 
-    return _guarded("sign-out", handle)
+    return _checked_form("sign-out", handle)
 
 
 # ---------------------------------------------------------------------------- passwords
@@ -293,11 +296,7 @@ def change_password_form() -> Response:
 
 @bp.route("/user/change-password", methods=["POST"], content_types=_FORM)
 def change_password() -> Response:
-    def handle() -> Response:
-        p = _Page()
-        form = _posted(p)
-        if form is None:
-            return _refused(p)
+    def handle(p: _Page, form: _Form) -> Response:
         signed = _current()
         if signed is None:
             return _need_sign_in("/user/change-password")
@@ -318,7 +317,7 @@ def change_password() -> Response:
             "Password changed", p.base, "Your password is changed. Your saved interviews are still yours to open.",
             [(f"{p.base}/interviews", "My interviews")]), 200, out)
 
-    return _guarded("change-password", handle)
+    return _checked_form("change-password", handle)
 
 
 def _forgot_page(p: _Page, email: str = "", notice: str = "", error: str = "", status: int = 200) -> Response:
@@ -368,11 +367,7 @@ def _link_base(path: str = "/user/forgot-password") -> str:
 
 @bp.route("/user/forgot-password", methods=["POST"], content_types=_FORM)
 def forgot_password() -> Response:
-    def handle() -> Response:
-        p = _Page()
-        form = _posted(p)
-        if form is None:
-            return _refused(p)
+    def handle(p: _Page, form: _Form) -> Response:
         accounts = _accounts()
         token = _one(form, "token")
         if token:
@@ -394,7 +389,7 @@ def forgot_password() -> Response:
             return _forgot_page(p, email, error=str(err), status=429)
         return _forgot_page(p, notice=_RESET_SENT)
 
-    return _guarded("forgot-password", handle)
+    return _checked_form("forgot-password", handle)
 
 
 # ---------------------------------------------------------------------------- My interviews
@@ -429,11 +424,7 @@ def _resume(signed: SignedIn, interview: str, session_id: str) -> Response:
 
 @bp.route("/interviews", methods=["POST"], content_types=_FORM)
 def my_interviews_change() -> Response:
-    def handle() -> Response:
-        p = _Page()
-        form = _posted(p)
-        if form is None:
-            return _refused(p)
+    def handle(p: _Page, form: _Form) -> Response:
         signed = _current()
         if signed is None:
             return _need_sign_in("/interviews")
@@ -457,7 +448,7 @@ def my_interviews_change() -> Response:
         return p.respond(account_pages.interviews_page(p.base, email=signed.email, heads=heads, csrf=p.csrf,
                                                        notice=notice))
 
-    return _guarded("interviews", handle)
+    return _checked_form("interviews", handle)
 
 
 # ---------------------------------------------------------------------------- the API's own-account routes
