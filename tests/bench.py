@@ -816,10 +816,15 @@ def import_bench(runs: int = 5) -> tuple[float, float]:
     return _median_ms(times), statistics.median(memory)
 
 
-def package_size_mb() -> float:
-    """`make package`: the size of build/deployment.zip, the code Lambda loads (MB)."""
+def package_size_mb() -> tuple[float, float]:
+    """`make package`: build/deployment.zip's size, zipped and unzipped (MB): the code Lambda loads."""
+    import zipfile
+
     subprocess.run(["make", "package"], cwd=ROOT, check=True, capture_output=True)
-    return (ROOT / "build" / "deployment.zip").stat().st_size / 1e6
+    built = ROOT / "build" / "deployment.zip"
+    with zipfile.ZipFile(built) as archive:
+        unzipped = sum(entry.file_size for entry in archive.infolist())
+    return built.stat().st_size / 1e6, unzipped / 1e6
 
 
 def load_figures(report: Report) -> None:
@@ -864,10 +869,11 @@ def main() -> None:
     section = "Lambda cold start"
     report.add(section, "cold import of app.py", cold, "ms", target="<= 400")
     report.add(section, "resident memory after import", rss, "MB", target="<= 100")
-    size = package_size_mb()
-    print(f"package: build/deployment.zip is {size:.1f} MB (Lambda's limit: 50 MB zipped)")
-    report.add(section, "package size (build/deployment.zip)", size, "MB", target="<= 50",
-               note="Lambda's limit for a zipped upload")
+    zipped, unzipped = package_size_mb()
+    print(f"package: build/deployment.zip is {zipped:.1f} MB zipped, {unzipped:.1f} MB unzipped (Lambda's limit for "
+          "code deployed through S3, as `make package` and CloudFormation do: 250 MB unzipped)")
+    report.add(section, "package size, unzipped", unzipped, "MB", target="<= 250",
+               note=f"{zipped:.1f} MB zipped; deployed through S3 (the 50 MB zipped limit is for direct uploads)")
     walks, counts, idle = walk_bench()
     print(f"browser walk over HTTP on the local stack ({WALK_RUNS} walks each, median; docassemble 1.10.5 on this "
           "machine in brackets):")

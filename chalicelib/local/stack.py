@@ -363,6 +363,9 @@ def app_log_to_stderr(app: Chalice) -> None:
             handler.setStream(sys.stderr)
 
 
+LISTEN_BACKLOG = 128  # connections the web server queues while its threads pick them up
+
+
 class WebServer:
     """The Chalice app (web UI, check-in, REST API) on PORT."""
 
@@ -392,6 +395,9 @@ class WebServer:
         server = local.server
         server.RequestHandlerClass = functools.partial(QuietRequestHandler, app_object=self.app, config=config)
         server.daemon_threads = True  # a browser's keep-alive connection must not hold up stop()
+        # socketserver listens with a backlog of 5: more clients connecting at once than that have
+        # their connection dropped and retried a second later. Listening again raises the backlog.
+        server.socket.listen(LISTEN_BACKLOG)
         self.port = int(server.server_address[1])
         self._server = server
         # server.serve_forever, not local.serve_forever: that one prints a banner to stdout.
